@@ -1,0 +1,382 @@
+//! Command-line flags (clap derive) and their validation into a plan.
+//!
+//! The raw flags are one type, the validated ready-to-run plan another
+//! (ripgrep's split): every check happens here, before any traffic, and each
+//! failure is one line naming the flag and the value.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use hornet_http1::{encode_request, Limits, Request};
+use thiserror::Error;
+
+use crate::load::LoadModel;
+use crate::plan::HttpPlan;
+use crate::target::{resolve_http_target, HttpTarget, TargetError};
+
+/// Most connections, threads or pipeline depth accepted: beyond these a
+/// value is a typo, not a test.
+const MAX_CONNECTIONS: usize = 1_000_000;
+const MAX_THREADS: usize = 1024;
+const MAX_PIPELINE: usize = 1024;
+const MAX_RATE: f64 = 100_000_000.0;
+const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// hornet: HTTP/1.1 load generator.
+#[derive(Debug, Parser)]
+#[command(name = "hornet", version, about, long_about = None)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// hornet's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load-test an HTTP/1.1 URL.
+    Http(HttpArgs),
+    /// Start the built-in target on 127.0.0.1 and run a short load against it.
+    Demo(DemoArgs),
+}
+
+/// Flags of `hornet http`.
+#[derive(Debug, Args)]
+pub struct HttpArgs {
+    /// Target URL (http://host[:port]/path?query).
+    pub url: String,
+    /// Connections to keep open, over all workers.
+    #[arg(short = 'c', long, default_value_t = 10)]
+    pub connections: usize,
+    /// Worker threads (default: available cores; never more than connections).
+    #[arg(short = 't', long)]
+    pub threads: Option<usize>,
+    /// How long to generate load (e.g. 10s, 1m30s).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Open model: total requests per second. Without it, each connection
+    /// sends as soon as its previous response arrives (closed model).
+    #[arg(short = 'R', long)]
+    pub rate: Option<f64>,
+    /// Open model: connections the pool may grow to when every connection is
+    /// busy and requests wait (default: -c).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Requests in flight per connection.
+    #[arg(long, default_value_t = 1)]
+    pub pipeline: usize,
+    /// Request method.
+    #[arg(short = 'm', long, default_value = "GET")]
+    pub method: String,
+    /// Request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header")]
+    pub headers: Vec<String>,
+    /// Request body: literal text, or @FILE to read it from a file.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// A request with no response this long after it was written times out.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// A connection not established within this long fails.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    /// Write the result as JSON to FILE.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No live progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Flags of `hornet demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How long to generate load.
+    #[arg(short = 'd', long, default_value = "3s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Connections.
+    #[arg(short = 'c', long, default_value_t = 32)]
+    pub connections: usize,
+    /// Write the result as JSON to FILE.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No live progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// A flag value that cannot be run.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// A numeric flag out of its range.
+    #[error("invalid value '{value}' for {flag}: {reason}")]
+    Range {
+        /// The flag, as typed.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+    /// The URL is malformed, unsupported or unresolvable.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A `-H` value is not `Name: value`.
+    #[error("invalid value '{0}' for -H/--header: expected 'Name: value'")]
+    Header(String),
+    /// `--body @FILE` could not be read.
+    #[error("cannot read --body file '{path}': {source}")]
+    BodyFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The request could not be encoded (bad method, header name or value).
+    #[error("invalid request: {0}")]
+    Request(String),
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 10s, 500ms, 1m30s)"))
+}
+
+fn range_err(flag: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Range {
+        flag,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn check_count(flag: &'static str, v: usize, max: usize) -> Result<(), ConfigError> {
+    if v == 0 || v > max {
+        return Err(range_err(flag, v, format!("must be between 1 and {max}")));
+    }
+    Ok(())
+}
+
+fn check_duration(flag: &'static str, v: Duration) -> Result<(), ConfigError> {
+    if v.is_zero() || v > MAX_DURATION {
+        return Err(range_err(
+            flag,
+            humantime::format_duration(v),
+            "must be more than zero and at most 30 days",
+        ));
+    }
+    Ok(())
+}
+
+/// Worker threads to use when `-t` is not given.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl HttpArgs {
+    /// Validates every flag and builds the plan. Resolves the host name.
+    pub fn into_plan(self) -> Result<HttpPlan, ConfigError> {
+        let target = resolve_http_target(&self.url)?;
+        self.plan_for(target)
+    }
+
+    /// Validates every flag against an already resolved target.
+    pub fn plan_for(self, target: HttpTarget) -> Result<HttpPlan, ConfigError> {
+        check_count("-c/--connections", self.connections, MAX_CONNECTIONS)?;
+        let threads = self.threads.unwrap_or_else(default_threads);
+        check_count("-t/--threads", threads, MAX_THREADS)?;
+        check_count("--pipeline", self.pipeline, MAX_PIPELINE)?;
+        check_duration("-d/--duration", self.duration)?;
+        check_duration("--timeout", self.timeout)?;
+        check_duration("--connect-timeout", self.connect_timeout)?;
+        let model = match self.rate {
+            None => LoadModel::Closed,
+            Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => {
+                LoadModel::Open { rate }
+            }
+            Some(rate) => {
+                return Err(range_err(
+                    "-R/--rate",
+                    rate,
+                    format!("must be more than 0 and at most {MAX_RATE}"),
+                ))
+            }
+        };
+        let max_connections = match self.max_connections {
+            None => self.connections,
+            Some(m) if self.rate.is_none() => {
+                return Err(range_err(
+                    "--max-connections",
+                    m,
+                    "only applies to the open model (-R/--rate)",
+                ))
+            }
+            Some(m) if m < self.connections || m > MAX_CONNECTIONS => {
+                return Err(range_err(
+                    "--max-connections",
+                    m,
+                    format!(
+                        "must be between -c ({}) and {MAX_CONNECTIONS}",
+                        self.connections
+                    ),
+                ))
+            }
+            Some(m) => m,
+        };
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        let body = match &self.body {
+            None => Vec::new(),
+            Some(b) => match b.strip_prefix('@') {
+                Some(path) => std::fs::read(path).map_err(|source| ConfigError::BodyFile {
+                    path: path.to_string(),
+                    source,
+                })?,
+                None => b.clone().into_bytes(),
+            },
+        };
+        let mut request = Vec::new();
+        encode_request(
+            &Request {
+                method: &self.method,
+                target: &target.path_and_query,
+                host: &target.host_header,
+                headers: &headers,
+                body: &body,
+            },
+            &mut request,
+        )
+        .map_err(|e| ConfigError::Request(e.to_string()))?;
+        Ok(HttpPlan {
+            url: self.url,
+            addr: target.addr,
+            head_request: self.method.eq_ignore_ascii_case("HEAD"),
+            method: self.method,
+            request,
+            // A worker with no connection could do nothing.
+            threads: threads.min(self.connections),
+            connections: self.connections,
+            max_connections,
+            pipeline: self.pipeline,
+            model,
+            duration: self.duration,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            interval: Duration::from_secs(1),
+            limits: Limits::default(),
+        })
+    }
+}
+
+fn parse_header(h: &str) -> Result<(&str, &str), ConfigError> {
+    let (name, value) = h
+        .split_once(':')
+        .ok_or_else(|| ConfigError::Header(h.to_string()))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ConfigError::Header(h.to_string()));
+    }
+    Ok((name, value.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn args(extra: &[&str]) -> HttpArgs {
+        let mut v = vec!["hornet", "http", "http://127.0.0.1:1/x?y=1"];
+        v.extend_from_slice(extra);
+        match Cli::try_parse_from(v).unwrap().command {
+            Command::Http(a) => a,
+            Command::Demo(_) => unreachable!(),
+        }
+    }
+
+    fn local() -> HttpTarget {
+        HttpTarget {
+            addr: SocketAddr::from(([127, 0, 0, 1], 1)),
+            host_header: "127.0.0.1:1".into(),
+            path_and_query: "/x?y=1".into(),
+        }
+    }
+
+    fn err(extra: &[&str]) -> String {
+        args(extra).plan_for(local()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_build_a_closed_plan() {
+        let plan = args(&["-t", "4"]).plan_for(local()).unwrap();
+        assert_eq!(plan.model, LoadModel::Closed);
+        assert_eq!(plan.connections, 10);
+        assert_eq!(plan.threads, 4);
+        assert_eq!(
+            plan.request,
+            b"GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n".to_vec()
+        );
+    }
+
+    #[test]
+    fn threads_never_exceed_connections() {
+        let plan = args(&["-c", "2", "-t", "8"]).plan_for(local()).unwrap();
+        assert_eq!(plan.threads, 2);
+    }
+
+    #[test]
+    fn open_model_and_body() {
+        let plan = args(&["-R", "500", "-m", "POST", "--body", "hi", "-H", "X-A: b"])
+            .plan_for(local())
+            .unwrap();
+        assert_eq!(plan.model, LoadModel::Open { rate: 500.0 });
+        let text = String::from_utf8(plan.request).unwrap();
+        assert!(text.starts_with("POST /x?y=1 HTTP/1.1\r\n"));
+        assert!(text.contains("X-A: b\r\n"));
+        assert!(text.ends_with("Content-Length: 2\r\n\r\nhi"));
+    }
+
+    #[test]
+    fn body_from_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body.json");
+        std::fs::write(&path, b"{\"a\":1}").unwrap();
+        let at = format!("@{}", path.display());
+        let plan = args(&["-m", "PUT", "--body", &at]).plan_for(local()).unwrap();
+        assert!(plan.request.ends_with(b"{\"a\":1}"));
+        let missing = err(&["--body", "@/nonexistent/hornet-body"]);
+        assert!(missing.contains("cannot read --body file"), "{missing}");
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        assert!(err(&["-c", "0"]).contains("-c/--connections"));
+        assert!(err(&["-t", "0"]).contains("-t/--threads"));
+        assert!(err(&["--pipeline", "5000"]).contains("--pipeline"));
+        assert!(err(&["-R", "0"]).contains("-R/--rate"));
+        assert!(err(&["-R", "NaN"]).contains("-R/--rate"));
+        assert!(err(&["-d", "0s"]).contains("-d/--duration"));
+        assert!(err(&["-d", "400days"]).contains("-d/--duration"));
+        assert!(err(&["--max-connections", "20"]).contains("open model"));
+        assert!(err(&["-R", "10", "--max-connections", "2"]).contains("--max-connections"));
+        assert!(err(&["-H", "NoColon"]).contains("-H/--header"));
+        assert!(err(&["-H", "Bad Name: v"]).contains("invalid request"));
+        assert!(err(&["-m", "G ET"]).contains("invalid request"));
+        assert!(err(&["-H", "Content-Length: 5"]).contains("invalid request"));
+    }
+
+    #[test]
+    fn clap_rejects_malformed_numbers_and_durations() {
+        for bad in [
+            vec!["hornet", "http", "http://x/", "-c", "many"],
+            vec!["hornet", "http", "http://x/", "-d", "soon"],
+            vec!["hornet", "http", "http://x/", "-c", "-5"],
+            vec!["hornet", "http"],
+            vec!["hornet", "bogus"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err());
+        }
+    }
+}

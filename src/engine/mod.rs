@@ -1,0 +1,99 @@
+//! The thread-per-core runtime: starts one pinned worker per thread, runs the
+//! collector on the calling thread, and returns the merged results.
+
+pub mod clock;
+pub mod timer;
+pub mod worker;
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::metrics::collector::{collect, Collected, IntervalStat};
+use crate::plan::HttpPlan;
+use clock::Clock;
+use worker::WorkerSpec;
+
+/// Why a run could not produce results at all.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The OS refused to start a worker thread.
+    #[error("could not start worker thread {index}: {source}")]
+    Spawn {
+        /// Worker index.
+        index: usize,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A worker hit an error in its event loop (not a request error: those
+    /// are counted).
+    #[error("worker {index} failed: {source}")]
+    Worker {
+        /// Worker index.
+        index: usize,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A worker thread panicked.
+    #[error("worker {index} panicked")]
+    Panicked {
+        /// Worker index.
+        index: usize,
+    },
+}
+
+/// The merged outcome of a run.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// Totals, time series and worker CPU.
+    pub collected: Collected,
+    /// Wall time from the start until every worker had settled every
+    /// request (the load duration plus the drain).
+    pub elapsed: Duration,
+}
+
+/// Runs `plan` to completion. `on_interval` is called on this thread once
+/// per completed interval (for live progress).
+pub fn run_http(
+    plan: HttpPlan,
+    on_interval: impl FnMut(&IntervalStat),
+) -> Result<RunOutput, EngineError> {
+    let workers = plan.threads;
+    let plan = Arc::new(plan);
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let (tx, rx) = crossbeam_channel::bounded(workers * 4);
+    let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(workers * 4);
+    let start = Instant::now();
+    let clock = Clock::new(start);
+    let mut handles = Vec::with_capacity(workers);
+    for index in 0..workers {
+        let spec = WorkerSpec {
+            index,
+            workers,
+            plan: Arc::clone(&plan),
+            clock,
+            snapshots: tx.clone(),
+            recycled: recycle_rx.clone(),
+            core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
+        };
+        let handle = thread::Builder::new()
+            .name(format!("hornet-worker-{index}"))
+            .spawn(move || worker::run(spec))
+            .map_err(|source| EngineError::Spawn { index, source })?;
+        handles.push(handle);
+    }
+    // Only workers hold senders now, so the collector stops when they do.
+    drop(tx);
+    let collected = collect(workers, rx, recycle_tx, on_interval);
+    let elapsed = start.elapsed();
+    for (index, handle) in handles.into_iter().enumerate() {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(source)) => return Err(EngineError::Worker { index, source }),
+            Err(_) => return Err(EngineError::Panicked { index }),
+        }
+    }
+    Ok(RunOutput { collected, elapsed })
+}

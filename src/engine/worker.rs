@@ -1,0 +1,605 @@
+//! One worker: a thread pinned to a core, owning a `mio::Poll`, its
+//! connection slots, its timers, its share of the load and its recorder.
+//!
+//! The loop is thin: wait for readiness or the next deadline, let each
+//! connection read and write until the socket would block, then let the load
+//! model hand out work. The only cross-thread traffic is one snapshot per
+//! interval to the collector.
+
+use std::io;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use super::clock::{thread_cpu_time, Clock};
+use super::timer::Timer;
+use crate::load::{LoadModel, OpenSchedule};
+use crate::metrics::{ErrorKind, Metrics, Recorder, Snapshot};
+use crate::plan::HttpPlan;
+use crate::proto::http::{HttpConn, ReadOutcome};
+
+const TIMER: Token = Token(usize::MAX - 1);
+/// First reconnect delay after a failed connect; doubles up to the cap.
+const BACKOFF_MIN_NS: u64 = 10_000_000;
+const BACKOFF_MAX_NS: u64 = 1_000_000_000;
+
+/// What a worker is told at spawn.
+pub struct WorkerSpec {
+    /// Index among the workers.
+    pub index: usize,
+    /// Number of workers.
+    pub workers: usize,
+    /// The run plan, shared read-only.
+    pub plan: Arc<HttpPlan>,
+    /// The shared run clock.
+    pub clock: Clock,
+    /// Where interval snapshots go.
+    pub snapshots: Sender<Snapshot>,
+    /// Metrics the collector has emptied, for reuse.
+    pub recycled: Receiver<Metrics>,
+    /// Core to pin to, if pinning is possible.
+    pub core: Option<core_affinity::CoreId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Connecting { deadline: u64 },
+    Open,
+    Backoff { retry_at: u64 },
+    Stopped,
+}
+
+struct Slot {
+    conn: HttpConn,
+    stream: Option<TcpStream>,
+    state: State,
+    backoff_ns: u64,
+    /// On the open model's idle list.
+    listed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    Draining,
+}
+
+struct Worker {
+    spec: WorkerSpec,
+    poll: Poll,
+    timer: Timer,
+    slots: Slab<Slot>,
+    rec: Recorder,
+    phase: Phase,
+    end_ns: u64,
+    timeout_ns: u64,
+    connect_timeout_ns: u64,
+    sweep_ns: u64,
+    next_sweep: u64,
+    interval_ns: u64,
+    next_tick: u64,
+    tick_index: u64,
+    max_slots: usize,
+    /// Slots in `State::Connecting` and `State::Open`, kept by `set_state`
+    /// so the hot path never scans the slab.
+    connecting: usize,
+    open_count: usize,
+    open: Option<OpenState>,
+}
+
+/// Open-model bookkeeping: requests `assigned..scheduled` are due and wait
+/// for a connection; their intended times come from the schedule.
+struct OpenState {
+    schedule: OpenSchedule,
+    scheduled: u64,
+    assigned: u64,
+    idle: Vec<usize>,
+}
+
+/// Runs a worker to completion: its share of the load, then the drain, then
+/// the final snapshot.
+pub fn run(spec: WorkerSpec) -> io::Result<()> {
+    if let Some(core) = spec.core {
+        core_affinity::set_for_current(core);
+    }
+    let mut worker = Worker::new(spec)?;
+    worker.run()
+}
+
+impl Worker {
+    fn new(spec: WorkerSpec) -> io::Result<Worker> {
+        let plan = &spec.plan;
+        let poll = Poll::new()?;
+        let timer = Timer::new(poll.registry(), TIMER)?;
+        let (connections, max_slots) = plan.share(spec.index);
+        let timeout_ns = plan.timeout.as_nanos() as u64;
+        let connect_timeout_ns = plan.connect_timeout.as_nanos() as u64;
+        // Timeouts are checked by a sweep over the slots; checking every
+        // 1/20th of the shortest timeout keeps them within 5% of the limit.
+        let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 50_000_000);
+        let end_ns = plan.duration.as_nanos() as u64;
+        let open = match plan.model {
+            LoadModel::Open { rate } => Some(OpenState {
+                schedule: OpenSchedule::new(spec.index, spec.workers, rate, end_ns),
+                scheduled: 0,
+                assigned: 0,
+                idle: Vec::with_capacity(max_slots),
+            }),
+            LoadModel::Closed => None,
+        };
+        let interval_ns = plan.interval.as_nanos() as u64;
+        let mut worker = Worker {
+            poll,
+            timer,
+            slots: Slab::with_capacity(max_slots),
+            rec: Recorder::new(),
+            phase: Phase::Running,
+            end_ns,
+            timeout_ns,
+            connect_timeout_ns,
+            sweep_ns,
+            next_sweep: sweep_ns,
+            interval_ns,
+            next_tick: interval_ns,
+            tick_index: 0,
+            max_slots,
+            connecting: 0,
+            open_count: 0,
+            open,
+            spec,
+        };
+        let now = worker.spec.clock.now();
+        for _ in 0..connections {
+            worker.add_slot(now);
+        }
+        Ok(worker)
+    }
+
+    fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = self.spec.clock.now();
+            if now >= self.next_sweep {
+                self.sweep(now);
+                self.next_sweep = now + self.sweep_ns;
+            }
+            if self.phase == Phase::Running && now >= self.end_ns {
+                self.begin_drain();
+            }
+            if self.phase == Phase::Running {
+                self.schedule_open(now);
+            }
+            if now >= self.next_tick {
+                self.tick(now);
+            }
+            if self.phase == Phase::Draining && self.settled() {
+                break;
+            }
+            let deadline = self.next_deadline();
+            self.timer.arm(&self.spec.clock, deadline)?;
+            // The timerfd wakes us precisely; the coarse timeout is only a
+            // safety net in case a wake-up is ever missed.
+            let fallback = deadline.saturating_sub(now) / 1_000_000 + 2;
+            match self.poll.poll(
+                &mut events,
+                Some(std::time::Duration::from_millis(fallback.min(1000))),
+            ) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                let token = event.token();
+                if token == TIMER {
+                    self.timer.fired();
+                    continue;
+                }
+                self.on_event(
+                    token.0,
+                    event.is_readable() || event.is_read_closed() || event.is_error(),
+                    event.is_read_closed() || event.is_error(),
+                );
+            }
+        }
+        self.finish();
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> u64 {
+        let mut d = self.next_tick.min(self.next_sweep);
+        if self.phase == Phase::Running {
+            d = d.min(self.end_ns);
+            if let Some(open) = &self.open {
+                if open.scheduled < open.schedule.total() {
+                    d = d.min(open.schedule.intended(open.scheduled));
+                }
+            }
+        }
+        d
+    }
+
+    /// True when every request has reached its bucket.
+    fn settled(&self) -> bool {
+        self.slots.iter().all(|(_, s)| s.conn.queued() == 0)
+    }
+
+    fn add_slot(&mut self, now: u64) {
+        let plan = &self.spec.plan;
+        let slot = Slot {
+            conn: HttpConn::new(plan.limits, plan.head_request, plan.pipeline),
+            stream: None,
+            state: State::Stopped,
+            backoff_ns: 0,
+            listed: false,
+        };
+        let key = self.slots.insert(slot);
+        self.connect(key, now);
+    }
+
+    fn connect(&mut self, key: usize, now: u64) {
+        if self.open.is_none() {
+            self.top_up_closed(key, now);
+        }
+        let addr = self.spec.plan.addr;
+        let result = TcpStream::connect(addr).and_then(|mut stream| {
+            stream.set_nodelay(true)?;
+            self.poll.registry().register(
+                &mut stream,
+                Token(key),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok(stream)
+        });
+        match result {
+            Ok(stream) => {
+                self.slots[key].stream = Some(stream);
+                let deadline = now + self.connect_timeout_ns;
+                self.set_state(key, State::Connecting { deadline });
+            }
+            Err(e) => self.connect_failed(key, ErrorKind::from_connect_error(&e), now),
+        }
+    }
+
+    /// Closed model: the slot always holds `pipeline` requests while running.
+    fn top_up_closed(&mut self, key: usize, now: u64) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let pipeline = self.spec.plan.pipeline;
+        let conn = &mut self.slots[key].conn;
+        let mut added = 0;
+        while conn.queued() < pipeline {
+            conn.push(now);
+            added += 1;
+        }
+        self.rec.scheduled(added);
+    }
+
+    fn connect_failed(&mut self, key: usize, kind: ErrorKind, now: u64) {
+        let pipeline = self.spec.plan.pipeline;
+        let slot = &mut self.slots[key];
+        if let Some(mut stream) = slot.stream.take() {
+            let _ = self.poll.registry().deregister(&mut stream);
+        }
+        let failed = slot.conn.fail_queued(kind, usize::MAX, &mut self.rec) as usize;
+        // Open model: requests waiting for a connection were waiting for
+        // this one; the failure is theirs.
+        if let Some(open) = &mut self.open {
+            let n = (pipeline.saturating_sub(failed) as u64).min(open.scheduled - open.assigned);
+            open.assigned += n;
+            self.rec.failed(kind, n);
+        }
+        slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
+        let next = if self.phase == Phase::Running {
+            State::Backoff {
+                retry_at: now + slot.backoff_ns,
+            }
+        } else {
+            State::Stopped
+        };
+        self.set_state(key, next);
+    }
+
+    /// Changes a slot's state, keeping the connecting and open counts.
+    fn set_state(&mut self, key: usize, next: State) {
+        let slot = &mut self.slots[key];
+        match slot.state {
+            State::Connecting { .. } => self.connecting -= 1,
+            State::Open => self.open_count -= 1,
+            State::Backoff { .. } | State::Stopped => {}
+        }
+        match next {
+            State::Connecting { .. } => self.connecting += 1,
+            State::Open => self.open_count += 1,
+            State::Backoff { .. } | State::Stopped => {}
+        }
+        slot.state = next;
+    }
+
+    fn on_event(&mut self, key: usize, readable: bool, read_closed: bool) {
+        let Some(slot) = self.slots.get_mut(key) else {
+            return;
+        };
+        match slot.state {
+            State::Connecting { .. } => self.on_connect_ready(key),
+            State::Open => {
+                if readable {
+                    self.on_readable(key, read_closed);
+                }
+                self.flush(key);
+            }
+            State::Backoff { .. } | State::Stopped => {}
+        }
+    }
+
+    fn on_connect_ready(&mut self, key: usize) {
+        let now = self.spec.clock.now();
+        let slot = &mut self.slots[key];
+        let Some(stream) = slot.stream.as_ref() else {
+            return;
+        };
+        // mio: a writable event on a connecting socket means the attempt
+        // finished; take_error and peer_addr tell how.
+        match stream.take_error() {
+            Ok(Some(e)) | Err(e) => {
+                return self.connect_failed(key, ErrorKind::from_connect_error(&e), now);
+            }
+            Ok(None) => {}
+        }
+        match stream.peer_addr() {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+            Err(e) => return self.connect_failed(key, ErrorKind::from_connect_error(&e), now),
+        }
+        slot.backoff_ns = 0;
+        self.set_state(key, State::Open);
+        self.rec.connected();
+        if let Some(open) = &mut self.open {
+            let slot = &mut self.slots[key];
+            if !slot.listed {
+                slot.listed = true;
+                open.idle.push(key);
+            }
+            self.assign_open(now);
+        }
+        self.flush(key);
+    }
+
+    fn on_readable(&mut self, key: usize, read_closed: bool) {
+        let clock = self.spec.clock;
+        let slot = &mut self.slots[key];
+        let Some(stream) = slot.stream.as_mut() else {
+            return;
+        };
+        let outcome = slot
+            .conn
+            .read(stream, !read_closed, &mut || clock.now(), &mut self.rec);
+        let now = clock.now();
+        match outcome {
+            Ok(ReadOutcome::Open { completed }) => {
+                if completed > 0 {
+                    self.refill(key, now);
+                }
+            }
+            Ok(ReadOutcome::Closed { .. }) => {
+                self.slots[key].conn.requeue_unanswered();
+                self.reconnect(key, now);
+            }
+            Err(kind) => {
+                self.slots[key].conn.fail_in_flight(kind, &mut self.rec);
+                self.reconnect(key, now);
+            }
+        }
+    }
+
+    /// After responses freed pipeline room: the closed model sends again at
+    /// once; the open model offers the slot to waiting requests.
+    fn refill(&mut self, key: usize, now: u64) {
+        match &mut self.open {
+            None => self.top_up_closed(key, now),
+            Some(open) => {
+                let slot = &mut self.slots[key];
+                if !slot.listed && slot.conn.queued() < self.spec.plan.pipeline {
+                    slot.listed = true;
+                    open.idle.push(key);
+                }
+                if self.phase == Phase::Running {
+                    self.assign_open(now);
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self, key: usize) {
+        let slot = &mut self.slots[key];
+        if slot.state != State::Open || !slot.conn.wants_write() {
+            return;
+        }
+        let Some(stream) = slot.stream.as_mut() else {
+            return;
+        };
+        let now = self.spec.clock.now();
+        if let Err(kind) = slot.conn.flush(stream, &self.spec.plan.request, now) {
+            slot.conn.fail_in_flight(kind, &mut self.rec);
+            self.reconnect(key, now);
+        }
+    }
+
+    /// Drops the slot's socket and, while running, opens a new one. During
+    /// the drain, requests the old socket never delivered are not sent.
+    fn reconnect(&mut self, key: usize, now: u64) {
+        let slot = &mut self.slots[key];
+        if let Some(mut stream) = slot.stream.take() {
+            let _ = self.poll.registry().deregister(&mut stream);
+        }
+        slot.listed = false;
+        if self.phase == Phase::Running {
+            self.connect(key, now);
+        } else {
+            let n = slot.conn.take_unwritten();
+            self.rec.not_sent(n);
+            self.set_state(key, State::Stopped);
+        }
+    }
+
+    /// Open model: turns due intended times into scheduled requests and hands
+    /// them to free connections.
+    fn schedule_open(&mut self, now: u64) {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        let due = open.schedule.due(now);
+        if due > open.scheduled {
+            for k in open.scheduled..due {
+                self.rec
+                    .schedule_lag(now.saturating_sub(open.schedule.intended(k)));
+            }
+            self.rec.scheduled(due - open.scheduled);
+            open.scheduled = due;
+        }
+        self.assign_open(now);
+    }
+
+    fn assign_open(&mut self, now: u64) {
+        let pipeline = self.spec.plan.pipeline;
+        loop {
+            let Some(open) = self.open.as_mut() else {
+                return;
+            };
+            if open.assigned >= open.scheduled {
+                return;
+            }
+            let Some(key) = open.idle.pop() else {
+                break;
+            };
+            let slot = &mut self.slots[key];
+            slot.listed = false;
+            if slot.state != State::Open {
+                continue;
+            }
+            while slot.conn.queued() < pipeline && open.assigned < open.scheduled {
+                slot.conn.push(open.schedule.intended(open.assigned));
+                open.assigned += 1;
+            }
+            if slot.conn.queued() < pipeline {
+                slot.listed = true;
+                open.idle.push(key);
+            }
+            let Some(stream) = slot.stream.as_mut() else {
+                continue;
+            };
+            if let Err(kind) = slot.conn.flush(stream, &self.spec.plan.request, now) {
+                slot.conn.fail_in_flight(kind, &mut self.rec);
+                self.reconnect(key, now);
+            }
+        }
+        // Every connection is busy and requests wait: grow the pool, one
+        // connection attempt at a time, up to the cap.
+        if self.connecting == 0 && self.slots.len() < self.max_slots {
+            self.add_slot(now);
+        }
+    }
+
+    fn sweep(&mut self, now: u64) {
+        for key in 0..self.slots.capacity() {
+            let Some(slot) = self.slots.get(key) else {
+                continue;
+            };
+            match slot.state {
+                State::Connecting { deadline } if now >= deadline => {
+                    self.connect_failed(key, ErrorKind::ConnectTimeout, now);
+                }
+                State::Open => {
+                    if let Some(sent) = slot.conn.oldest_sent() {
+                        if now.saturating_sub(sent) >= self.timeout_ns {
+                            self.slots[key].conn.time_out(&mut self.rec);
+                            self.reconnect(key, now);
+                        }
+                    }
+                }
+                State::Backoff { retry_at } if now >= retry_at => {
+                    if self.phase == Phase::Running {
+                        self.connect(key, now);
+                    } else {
+                        self.set_state(key, State::Stopped);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The load phase is over: nothing new is scheduled; requests not yet
+    /// written are counted as not sent; written ones get until their timeout.
+    fn begin_drain(&mut self) {
+        self.phase = Phase::Draining;
+        if let Some(open) = &mut self.open {
+            self.rec.not_sent(open.scheduled - open.assigned);
+            open.assigned = open.scheduled;
+            open.idle.clear();
+        }
+        for key in 0..self.slots.capacity() {
+            let Some(slot) = self.slots.get_mut(key) else {
+                continue;
+            };
+            let n = slot.conn.take_unwritten();
+            self.rec.not_sent(n);
+            if slot.state != State::Open {
+                if let Some(mut stream) = slot.stream.take() {
+                    let _ = self.poll.registry().deregister(&mut stream);
+                }
+                self.set_state(key, State::Stopped);
+            }
+        }
+    }
+
+    fn open_connections(&self) -> u64 {
+        self.open_count as u64
+    }
+
+    fn fresh_metrics(&self) -> Metrics {
+        self.spec.recycled.try_recv().unwrap_or_default()
+    }
+
+    /// Sends one snapshot per interval boundary passed (empty ones for any
+    /// boundary a stalled loop skipped, so the collector's series has no
+    /// holes).
+    fn tick(&mut self, now: u64) {
+        while now >= self.next_tick {
+            let metrics = self.rec.swap(self.fresh_metrics());
+            let snapshot = Snapshot {
+                worker: self.spec.index,
+                interval: self.tick_index,
+                is_final: false,
+                open_connections: self.open_connections(),
+                cpu: None,
+                metrics,
+            };
+            // Blocking send: the channel is bounded, and losing a snapshot
+            // would lose results. The collector only merges, so it keeps up.
+            let _ = self.spec.snapshots.send(snapshot);
+            self.tick_index += 1;
+            self.next_tick += self.interval_ns;
+        }
+    }
+
+    fn finish(&mut self) {
+        for (_, slot) in self.slots.iter_mut() {
+            if let Some(mut stream) = slot.stream.take() {
+                let _ = self.poll.registry().deregister(&mut stream);
+            }
+        }
+        let metrics = self.rec.swap(Metrics::default());
+        let _ = self.spec.snapshots.send(Snapshot {
+            worker: self.spec.index,
+            interval: self.tick_index,
+            is_final: true,
+            open_connections: 0,
+            cpu: Some(thread_cpu_time()),
+            metrics,
+        });
+    }
+}

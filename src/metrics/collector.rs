@@ -1,0 +1,215 @@
+//! The collector: merges worker snapshots exactly into run totals and a
+//! per-interval time series, and feeds the live progress line.
+//!
+//! It runs on its own thread and only ever sees one message per worker per
+//! interval, so it stays cheap however high the request rate. Emptied
+//! metrics go back to the workers for reuse, so steady state allocates
+//! nothing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::recorder::Metrics;
+use super::snapshot::Snapshot;
+
+/// One interval of the run, merged over all workers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalStat {
+    /// Zero-based interval index.
+    pub index: u64,
+    /// Requests completed during the interval.
+    pub completed: u64,
+    /// Requests failed or timed out during the interval.
+    pub errors: u64,
+    /// Corrected latency percentiles of the interval, microseconds.
+    pub p50_us: u64,
+    /// 90th percentile, microseconds.
+    pub p90_us: u64,
+    /// 99th percentile, microseconds.
+    pub p99_us: u64,
+    /// Maximum, microseconds.
+    pub max_us: u64,
+    /// Connections open at the interval's end, over all workers.
+    pub open_connections: u64,
+}
+
+impl IntervalStat {
+    fn from_metrics(index: u64, m: &Metrics, open_connections: u64) -> IntervalStat {
+        let h = &m.latency;
+        let q = |p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+        IntervalStat {
+            index,
+            completed: m.counters.completed,
+            errors: m.counters.failed + m.counters.timed_out,
+            p50_us: q(0.5),
+            p90_us: q(0.9),
+            p99_us: q(0.99),
+            max_us: if h.is_empty() { 0 } else { h.max() },
+            open_connections,
+        }
+    }
+}
+
+/// Everything the collector learned over a run.
+#[derive(Debug)]
+pub struct Collected {
+    /// All snapshots of all workers, merged.
+    pub totals: Metrics,
+    /// One entry per interval, in order.
+    pub series: Vec<IntervalStat>,
+    /// CPU time each worker thread used, by worker index.
+    pub worker_cpu: Vec<Duration>,
+    /// Most connections open at an interval boundary.
+    pub peak_connections: u64,
+}
+
+struct Pending {
+    metrics: Metrics,
+    received: usize,
+    open_connections: u64,
+}
+
+/// Merges snapshots until every worker has sent its final one (or every
+/// sender is gone). `on_interval` sees each interval once it is complete.
+pub fn collect(
+    workers: usize,
+    rx: Receiver<Snapshot>,
+    recycle: Sender<Metrics>,
+    mut on_interval: impl FnMut(&IntervalStat),
+) -> Collected {
+    let mut totals = Metrics::default();
+    let mut series = Vec::new();
+    let mut worker_cpu = vec![Duration::ZERO; workers];
+    let mut final_interval: Vec<Option<u64>> = vec![None; workers];
+    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut peak_connections = 0;
+    let mut finished = 0;
+
+    while finished < workers {
+        let Ok(snap) = rx.recv() else { break };
+        totals.merge(&snap.metrics);
+        if snap.is_final {
+            finished += 1;
+            final_interval[snap.worker] = Some(snap.interval);
+            worker_cpu[snap.worker] = snap.cpu.unwrap_or_default();
+        }
+        match pending.get_mut(&snap.interval) {
+            Some(p) => {
+                p.metrics.merge(&snap.metrics);
+                p.received += 1;
+                p.open_connections += snap.open_connections;
+                recycle_metrics(&recycle, snap.metrics);
+            }
+            None => {
+                pending.insert(
+                    snap.interval,
+                    Pending {
+                        metrics: snap.metrics,
+                        received: 1,
+                        open_connections: snap.open_connections,
+                    },
+                );
+            }
+        }
+        // An interval is complete once every worker has sent it or has
+        // already finished before it.
+        while let Some(entry) = pending.first_entry() {
+            let index = *entry.key();
+            let done_before = final_interval
+                .iter()
+                .filter(|f| matches!(f, Some(i) if *i < index))
+                .count();
+            if entry.get().received + done_before < workers {
+                break;
+            }
+            let p = entry.remove();
+            emit(&mut series, &mut peak_connections, index, p, &recycle, &mut on_interval);
+        }
+    }
+    // Senders gone without a final snapshot (a worker failed): flush what
+    // arrived so nothing received is lost.
+    while let Some((index, p)) = pending.pop_first() {
+        emit(&mut series, &mut peak_connections, index, p, &recycle, &mut on_interval);
+    }
+    Collected {
+        totals,
+        series,
+        worker_cpu,
+        peak_connections,
+    }
+}
+
+fn emit(
+    series: &mut Vec<IntervalStat>,
+    peak: &mut u64,
+    index: u64,
+    p: Pending,
+    recycle: &Sender<Metrics>,
+    on_interval: &mut impl FnMut(&IntervalStat),
+) {
+    let stat = IntervalStat::from_metrics(index, &p.metrics, p.open_connections);
+    *peak = (*peak).max(stat.open_connections);
+    on_interval(&stat);
+    series.push(stat);
+    recycle_metrics(recycle, p.metrics);
+}
+
+fn recycle_metrics(recycle: &Sender<Metrics>, mut m: Metrics) {
+    m.reset();
+    // A full recycle queue just means workers have spares: drop this one.
+    let _ = recycle.try_send(m);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Recorder;
+
+    fn snap(worker: usize, interval: u64, is_final: bool, n: u64) -> Snapshot {
+        let mut r = Recorder::new();
+        for i in 0..n {
+            r.scheduled(1);
+            r.completed(200, 0, 0, (i + 1) * 1000);
+        }
+        Snapshot {
+            worker,
+            interval,
+            is_final,
+            open_connections: 1,
+            cpu: is_final.then_some(Duration::from_millis(5)),
+            metrics: r.swap(Metrics::default()),
+        }
+    }
+
+    #[test]
+    fn merges_exactly_and_orders_intervals() {
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let (rtx, rrx) = crossbeam_channel::bounded(16);
+        tx.send(snap(1, 0, false, 3)).unwrap();
+        tx.send(snap(0, 0, false, 2)).unwrap();
+        tx.send(snap(0, 1, true, 4)).unwrap();
+        tx.send(snap(1, 1, false, 1)).unwrap();
+        tx.send(snap(1, 2, true, 5)).unwrap();
+        let mut seen = Vec::new();
+        let c = collect(2, rx, rtx, |s| seen.push((s.index, s.completed)));
+        assert_eq!(seen, vec![(0, 5), (1, 5), (2, 5)]);
+        assert_eq!(c.totals.counters.completed, 15);
+        assert_eq!(c.totals.latency.len(), 15);
+        assert_eq!(c.worker_cpu, vec![Duration::from_millis(5); 2]);
+        assert_eq!(c.peak_connections, 2);
+        assert!(rrx.try_recv().is_ok(), "emptied metrics are recycled");
+    }
+
+    #[test]
+    fn a_vanished_worker_loses_nothing_received() {
+        let (tx, rx) = crossbeam_channel::bounded(16);
+        let (rtx, _rrx) = crossbeam_channel::bounded(16);
+        tx.send(snap(0, 0, false, 7)).unwrap();
+        drop(tx);
+        let c = collect(2, rx, rtx, |_| {});
+        assert_eq!(c.totals.counters.completed, 7);
+        assert_eq!(c.series.len(), 1);
+    }
+}

@@ -1,0 +1,11 @@
+//! Measurement: per-worker recorders, the snapshots workers send each
+//! interval, and the collector that merges them exactly.
+
+pub mod collector;
+pub mod error_kind;
+pub mod recorder;
+pub mod snapshot;
+
+pub use error_kind::ErrorKind;
+pub use recorder::{Counters, Metrics, Recorder};
+pub use snapshot::Snapshot;

@@ -1,0 +1,338 @@
+//! Per-worker recording: histograms and counters a worker updates on its hot
+//! path, swapped out whole once per interval.
+//!
+//! Everything here is owned by one worker thread: no atomics, no locks, no
+//! allocation per request. Histograms have fixed bounds (1 us .. 1 h, 3
+//! significant digits) and never resize; values outside the bounds are
+//! clamped and counted, never dropped.
+
+use hdrhistogram::Histogram;
+
+use super::error_kind::ErrorKind;
+
+/// Smallest latency the histograms distinguish, in microseconds.
+pub const LOWEST_US: u64 = 1;
+/// Largest latency the histograms hold, in microseconds (one hour).
+pub const HIGHEST_US: u64 = 3_600_000_000;
+/// Significant decimal digits kept by every histogram.
+pub const SIGFIG: u8 = 3;
+/// Status codes are three digits; index 0..999 covers every code httparse
+/// accepts.
+pub const STATUS_SLOTS: usize = 1000;
+
+/// A histogram with hornet's fixed bounds.
+pub fn new_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG)
+        .expect("constant histogram bounds are valid");
+    h.auto(false);
+    h
+}
+
+/// Request outcome counters. Every scheduled request ends in exactly one of
+/// `completed`, `failed`, `timed_out` or `not_sent`.
+#[derive(Debug, Clone)]
+pub struct Counters {
+    /// Requests the load model asked for.
+    pub scheduled: u64,
+    /// Requests that got a complete response (any status).
+    pub completed: u64,
+    /// Requests that ended in a connection or parse error.
+    pub failed: u64,
+    /// Requests with no response within the request timeout.
+    pub timed_out: u64,
+    /// Requests scheduled but never written when the run ended.
+    pub not_sent: u64,
+    /// Completed requests with a 2xx or 3xx status.
+    pub ok: u64,
+    /// Completed requests by status code.
+    pub status: Box<[u64]>,
+    /// Failed and timed-out requests by the kind of error that ended them.
+    pub errors: [u64; ErrorKind::COUNT],
+    /// Open-model requests whose send was more than one millisecond behind
+    /// its intended time because the generator itself was late.
+    pub late_sends: u64,
+    /// Latency samples that exceeded the histogram range and were clamped.
+    pub clamped: u64,
+    /// TCP connections established.
+    pub connects: u64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            scheduled: 0,
+            completed: 0,
+            failed: 0,
+            timed_out: 0,
+            not_sent: 0,
+            ok: 0,
+            status: vec![0; STATUS_SLOTS].into_boxed_slice(),
+            errors: [0; ErrorKind::COUNT],
+            late_sends: 0,
+            clamped: 0,
+            connects: 0,
+        }
+    }
+}
+
+impl Counters {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &Counters) {
+        self.scheduled += other.scheduled;
+        self.completed += other.completed;
+        self.failed += other.failed;
+        self.timed_out += other.timed_out;
+        self.not_sent += other.not_sent;
+        self.ok += other.ok;
+        for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
+            *a += b;
+        }
+        self.late_sends += other.late_sends;
+        self.clamped += other.clamped;
+        self.connects += other.connects;
+    }
+
+    /// Zeroes every counter, keeping the allocation.
+    pub fn reset(&mut self) {
+        let status = std::mem::take(&mut self.status);
+        *self = Counters {
+            status,
+            ..Counters::default_without_status()
+        };
+        self.status.fill(0);
+    }
+
+    fn default_without_status() -> Counters {
+        Counters {
+            scheduled: 0,
+            completed: 0,
+            failed: 0,
+            timed_out: 0,
+            not_sent: 0,
+            ok: 0,
+            status: Box::new([]),
+            errors: [0; ErrorKind::COUNT],
+            late_sends: 0,
+            clamped: 0,
+            connects: 0,
+        }
+    }
+
+    /// Requests that reached a final bucket so far.
+    pub fn settled(&self) -> u64 {
+        self.completed + self.failed + self.timed_out + self.not_sent
+    }
+}
+
+/// One interval's (or a whole run's) measurements.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    /// Outcome counters.
+    pub counters: Counters,
+    /// Latency from the intended start time (coordinated-omission
+    /// corrected), microseconds.
+    pub latency: Histogram<u64>,
+    /// Latency from the moment the request was written, microseconds.
+    pub latency_uncorrected: Histogram<u64>,
+    /// Open model: how late the generator noticed each send was due,
+    /// microseconds. Large values mean the generator was the bottleneck.
+    pub schedule_lag: Histogram<u64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            counters: Counters::default(),
+            latency: new_histogram(),
+            latency_uncorrected: new_histogram(),
+            schedule_lag: new_histogram(),
+        }
+    }
+}
+
+impl Metrics {
+    /// Adds `other` into `self` exactly (histogram addition loses nothing:
+    /// both sides share bounds and precision).
+    pub fn merge(&mut self, other: &Metrics) {
+        self.counters.merge(&other.counters);
+        self.latency
+            .add(&other.latency)
+            .expect("histograms share bounds");
+        self.latency_uncorrected
+            .add(&other.latency_uncorrected)
+            .expect("histograms share bounds");
+        self.schedule_lag
+            .add(&other.schedule_lag)
+            .expect("histograms share bounds");
+    }
+
+    /// Zeroes everything, keeping allocations for reuse.
+    pub fn reset(&mut self) {
+        self.counters.reset();
+        self.latency.reset();
+        self.latency_uncorrected.reset();
+        self.schedule_lag.reset();
+    }
+}
+
+/// Converts nanoseconds to whole microseconds, rounding to nearest and
+/// clamping into the histogram range. Returns the value and whether it had
+/// to be clamped from above.
+#[inline]
+fn to_us(ns: u64) -> (u64, bool) {
+    let us = ns.saturating_add(500) / 1000;
+    if us > HIGHEST_US {
+        (HIGHEST_US, true)
+    } else {
+        (us.max(LOWEST_US), false)
+    }
+}
+
+/// Records into one worker's current interval.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    current: Metrics,
+}
+
+impl Recorder {
+    /// A recorder with empty metrics.
+    pub fn new() -> Self {
+        Recorder::default()
+    }
+
+    /// The interval accumulated so far.
+    pub fn current(&self) -> &Metrics {
+        &self.current
+    }
+
+    /// `n` more requests were scheduled.
+    #[inline]
+    pub fn scheduled(&mut self, n: u64) {
+        self.current.counters.scheduled += n;
+    }
+
+    /// A response arrived. Times are nanoseconds on the run clock.
+    #[inline]
+    pub fn completed(&mut self, status: u16, intended_ns: u64, sent_ns: u64, now_ns: u64) {
+        let c = &mut self.current.counters;
+        c.completed += 1;
+        if (200..400).contains(&status) {
+            c.ok += 1;
+        }
+        c.status[usize::from(status).min(STATUS_SLOTS - 1)] += 1;
+        let (corrected, clamped_a) = to_us(now_ns.saturating_sub(intended_ns));
+        let (uncorrected, clamped_b) = to_us(now_ns.saturating_sub(sent_ns));
+        c.clamped += u64::from(clamped_a) + u64::from(clamped_b);
+        // In range by construction, so recording cannot fail.
+        let _ = self.current.latency.record(corrected);
+        let _ = self.current.latency_uncorrected.record(uncorrected);
+    }
+
+    /// `n` requests failed with `kind` (a timeout counts as timed out).
+    #[inline]
+    pub fn failed(&mut self, kind: ErrorKind, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let c = &mut self.current.counters;
+        c.errors[kind as usize] += n;
+        if kind == ErrorKind::Timeout {
+            c.timed_out += n;
+        } else {
+            c.failed += n;
+        }
+    }
+
+    /// `n` requests were still unwritten when the run ended.
+    pub fn not_sent(&mut self, n: u64) {
+        self.current.counters.not_sent += n;
+    }
+
+    /// The generator noticed an open-model send `lag_ns` after it was due.
+    #[inline]
+    pub fn schedule_lag(&mut self, lag_ns: u64) {
+        if lag_ns > 1_000_000 {
+            self.current.counters.late_sends += 1;
+        }
+        let (us, clamped) = to_us(lag_ns);
+        self.current.counters.clamped += u64::from(clamped);
+        let _ = self.current.schedule_lag.record(us);
+    }
+
+    /// A TCP connection was established.
+    #[inline]
+    pub fn connected(&mut self) {
+        self.current.counters.connects += 1;
+    }
+
+    /// Swaps the current interval out for `fresh` (which must be reset) and
+    /// returns the finished interval.
+    pub fn swap(&mut self, fresh: Metrics) -> Metrics {
+        std::mem::replace(&mut self.current, fresh)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completed_records_both_latencies() {
+        let mut r = Recorder::new();
+        r.scheduled(1);
+        r.completed(200, 0, 4_000_000, 5_000_000);
+        let m = r.current();
+        assert_eq!(m.counters.completed, 1);
+        assert_eq!(m.counters.ok, 1);
+        assert_eq!(m.counters.status[200], 1);
+        assert_eq!(m.latency.max(), m.latency.highest_equivalent(5000));
+        assert_eq!(
+            m.latency_uncorrected.max(),
+            m.latency_uncorrected.highest_equivalent(1000)
+        );
+    }
+
+    #[test]
+    fn sub_microsecond_and_huge_values_are_kept() {
+        let mut r = Recorder::new();
+        r.completed(500, 10, 10, 10);
+        r.completed(200, 0, 0, u64::MAX);
+        let m = r.current();
+        assert_eq!(m.latency.len(), 2);
+        assert_eq!(m.counters.clamped, 2);
+        assert_eq!(m.counters.ok, 1);
+    }
+
+    #[test]
+    fn timeout_counts_as_timed_out() {
+        let mut r = Recorder::new();
+        r.failed(ErrorKind::Timeout, 2);
+        r.failed(ErrorKind::Reset, 3);
+        let c = &r.current().counters;
+        assert_eq!(c.timed_out, 2);
+        assert_eq!(c.failed, 3);
+        assert_eq!(c.errors[ErrorKind::Timeout as usize], 2);
+    }
+
+    #[test]
+    fn merge_is_exact_and_reset_clears() {
+        let mut a = Metrics::default();
+        let mut r = Recorder::new();
+        for i in 0..1000u64 {
+            r.scheduled(1);
+            r.completed(200, 0, 0, i * 1000);
+        }
+        let m = r.swap(Metrics::default());
+        a.merge(&m);
+        a.merge(&m);
+        assert_eq!(a.latency.len(), 2000);
+        assert_eq!(a.counters.completed, 2000);
+        a.reset();
+        assert_eq!(a.latency.len(), 0);
+        assert_eq!(a.counters.status.len(), STATUS_SLOTS);
+        assert_eq!(a.counters.settled(), 0);
+    }
+}

@@ -1,0 +1,78 @@
+//! The validated, ready-to-run description of an HTTP load test.
+//!
+//! Everything here is already parsed and checked: workers never see a
+//! string they must interpret, and every value is in range.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hornet_http1::Limits;
+
+use crate::load::LoadModel;
+
+/// What every worker needs to run its share of an HTTP test.
+#[derive(Debug, Clone)]
+pub struct HttpPlan {
+    /// The URL as the user gave it (for reports).
+    pub url: String,
+    /// Resolved address to connect to.
+    pub addr: SocketAddr,
+    /// Request method (for reports).
+    pub method: String,
+    /// The complete serialized request, sent as-is on every exchange.
+    pub request: Vec<u8>,
+    /// True for HEAD: responses carry no body whatever their headers say.
+    pub head_request: bool,
+    /// Worker threads.
+    pub threads: usize,
+    /// Connections opened at the start, over all workers.
+    pub connections: usize,
+    /// Open model: the most connections the pool may grow to when every
+    /// connection is busy and requests are waiting.
+    pub max_connections: usize,
+    /// Requests in flight per connection.
+    pub pipeline: usize,
+    /// Closed or open model.
+    pub model: LoadModel,
+    /// How long requests are generated.
+    pub duration: Duration,
+    /// A request with no response this long after it was written times out.
+    pub timeout: Duration,
+    /// A connection not established in this long fails.
+    pub connect_timeout: Duration,
+    /// Snapshot and live-progress period.
+    pub interval: Duration,
+    /// Response decoder limits.
+    pub limits: Limits,
+}
+
+impl HttpPlan {
+    /// How many of the connections and the pool cap worker `w` owns:
+    /// an even split with the remainder going to the first workers.
+    pub fn share(&self, worker: usize) -> (usize, usize) {
+        (
+            split(self.connections, self.threads, worker),
+            split(self.max_connections, self.threads, worker),
+        )
+    }
+}
+
+/// Worker `i`'s part of `total` split `n` ways, remainder to the first.
+pub fn split(total: usize, n: usize, i: usize) -> usize {
+    total / n + usize::from(i < total % n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn split_loses_nothing() {
+        for total in 0..50 {
+            for n in 1..9 {
+                let sum: usize = (0..n).map(|i| split(total, n, i)).sum();
+                assert_eq!(sum, total);
+            }
+        }
+    }
+}

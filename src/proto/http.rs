@@ -1,0 +1,523 @@
+//! One HTTP/1.1 client connection slot: the requests assigned to it, the
+//! bytes written so far, and the response decoder.
+//!
+//! The slot outlives its sockets: when the server closes or a socket fails,
+//! the worker gives the slot a new socket and the requests that were never
+//! answered by the old one are either failed (they were lost) or resent
+//! (the server said `Connection: close` before reading them).
+//!
+//! Nothing here touches mio or the clock: the stream is any `Read + Write`
+//! and time is a parameter, so tests drive it in memory.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read, Write};
+
+use hornet_http1::{DecodeError, Limits, ResponseDecoder, Status};
+
+use crate::metrics::{ErrorKind, Recorder};
+
+/// Largest number of requests handed to one `writev`.
+const MAX_IOV: usize = 64;
+/// Read buffer size: room for the decoder's largest head plus slack, so a
+/// head that fits the limit always fits the buffer.
+const READ_BUF: usize = 80 * 1024;
+
+/// One request on its way through a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exchange {
+    /// When the load model wanted it sent (run clock, ns).
+    pub intended: u64,
+    /// When it was written (run clock, ns); meaningful once written.
+    pub sent: u64,
+}
+
+/// What a read pass left the connection needing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Still usable; `completed` responses were decoded.
+    Open {
+        /// Responses completed during this pass.
+        completed: u32,
+    },
+    /// The server ended the connection cleanly (`Connection: close`, or EOF
+    /// with nothing outstanding): reconnect. Unanswered requests are queued
+    /// again for the next socket.
+    Closed {
+        /// Responses completed during this pass.
+        completed: u32,
+    },
+}
+
+/// The state of one connection slot.
+#[derive(Debug)]
+pub struct HttpConn {
+    /// Requests assigned to this slot, oldest first.
+    queue: VecDeque<Exchange>,
+    /// `queue[..written]` are fully written and await a response.
+    written: usize,
+    /// Bytes of `queue[written]` already written (a partial write).
+    write_off: usize,
+    decoder: ResponseDecoder,
+    head_request: bool,
+    rbuf: Box<[u8]>,
+    rstart: usize,
+    rend: usize,
+}
+
+impl HttpConn {
+    /// A slot whose requests are HEAD requests when `head_request`.
+    pub fn new(limits: Limits, head_request: bool, pipeline: usize) -> HttpConn {
+        let mut decoder = ResponseDecoder::new(limits);
+        decoder.expect(head_request);
+        HttpConn {
+            queue: VecDeque::with_capacity(pipeline),
+            written: 0,
+            write_off: 0,
+            decoder,
+            head_request,
+            rbuf: vec![0; READ_BUF].into_boxed_slice(),
+            rstart: 0,
+            rend: 0,
+        }
+    }
+
+    /// Requests assigned and not yet settled.
+    #[inline]
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Requests written and awaiting a response.
+    #[inline]
+    pub fn in_flight(&self) -> usize {
+        self.written
+    }
+
+    /// True when some assigned request still has bytes to write.
+    #[inline]
+    pub fn wants_write(&self) -> bool {
+        self.written < self.queue.len()
+    }
+
+    /// Assigns a request intended at `intended` to this slot.
+    #[inline]
+    pub fn push(&mut self, intended: u64) {
+        self.queue.push_back(Exchange { intended, sent: 0 });
+    }
+
+    /// When the oldest outstanding request started being written, if any
+    /// has (a partly written one counts: a server that stops reading must
+    /// still time out).
+    #[inline]
+    pub fn oldest_sent(&self) -> Option<u64> {
+        if self.written > 0 || self.write_off > 0 {
+            Some(self.queue[0].sent)
+        } else {
+            None
+        }
+    }
+
+    /// Intended time of the oldest assigned request, if any.
+    pub fn oldest_intended(&self) -> Option<u64> {
+        self.queue.front().map(|e| e.intended)
+    }
+
+    /// Writes every assigned request's bytes until done or the socket would
+    /// block. `request` is the serialized request, identical for every
+    /// exchange, so a batch is one `writev` over the same buffer.
+    pub fn flush<W: Write>(
+        &mut self,
+        io: &mut W,
+        request: &[u8],
+        now: u64,
+    ) -> Result<(), ErrorKind> {
+        while self.written < self.queue.len() {
+            let pending = (self.queue.len() - self.written).min(MAX_IOV);
+            let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
+            iov[0] = IoSlice::new(&request[self.write_off..]);
+            for slot in iov.iter_mut().take(pending).skip(1) {
+                *slot = IoSlice::new(request);
+            }
+            let result = if pending == 1 {
+                io.write(iov[0].as_ref())
+            } else {
+                io.write_vectored(&iov[..pending])
+            };
+            match result {
+                Ok(0) => return Err(ErrorKind::Reset),
+                Ok(n) => self.advance_written(n, request.len(), now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn advance_written(&mut self, mut n: usize, len: usize, now: u64) {
+        while n > 0 {
+            let rest = len - self.write_off;
+            if self.write_off == 0 {
+                // The request's first byte leaves now: that is its send time.
+                self.queue[self.written].sent = now;
+            }
+            if n >= rest {
+                n -= rest;
+                self.write_off = 0;
+                self.written += 1;
+            } else {
+                self.write_off += n;
+                n = 0;
+            }
+        }
+    }
+
+    /// Reads and decodes until the socket would block, recording each
+    /// response. `now` is called after every read that returned data, so a
+    /// response is timed when its bytes arrived.
+    ///
+    /// With `stop_on_short_read`, a read that returned less than the buffer
+    /// had room for ends the pass without the extra read that would only
+    /// say WouldBlock: the kernel queue was empty at that moment, and any
+    /// later data raises a new edge-triggered event. The caller passes false
+    /// when the event reported the peer's FIN, which must be read to be seen.
+    pub fn read<R: Read, F: FnMut() -> u64>(
+        &mut self,
+        io: &mut R,
+        stop_on_short_read: bool,
+        now: &mut F,
+        rec: &mut Recorder,
+    ) -> Result<ReadOutcome, ErrorKind> {
+        let mut completed = 0u32;
+        loop {
+            if self.rend == self.rbuf.len() {
+                if self.rstart == 0 {
+                    // The decoder's head limit is below the buffer size, so
+                    // a full buffer with nothing consumable is malformed.
+                    return Err(ErrorKind::Parse);
+                }
+                self.compact();
+            }
+            match io.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => return self.on_eof(now(), rec, completed),
+                Ok(n) => {
+                    let room = self.rbuf.len() - self.rend;
+                    self.rend += n;
+                    let t = now();
+                    if !self.decode_buffered(t, rec, &mut completed)? {
+                        return Ok(ReadOutcome::Closed { completed });
+                    }
+                    if stop_on_short_read && n < room {
+                        return Ok(ReadOutcome::Open { completed });
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(ReadOutcome::Open { completed });
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+    }
+
+    /// Decodes every complete response in the buffer. Returns false when the
+    /// server asked to close the connection.
+    fn decode_buffered(
+        &mut self,
+        now: u64,
+        rec: &mut Recorder,
+        completed: &mut u32,
+    ) -> Result<bool, ErrorKind> {
+        while self.rstart < self.rend {
+            let status = self
+                .decoder
+                .decode(&self.rbuf[self.rstart..self.rend], &mut ())
+                .map_err(parse_error)?;
+            match status {
+                Status::Partial { consumed } => {
+                    self.rstart += consumed;
+                    break;
+                }
+                Status::Complete { consumed, response } => {
+                    self.rstart += consumed;
+                    self.complete(response.status, now, rec)?;
+                    *completed += 1;
+                    if !response.keep_alive {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+        }
+        Ok(true)
+    }
+
+    fn complete(&mut self, status: u16, now: u64, rec: &mut Recorder) -> Result<(), ErrorKind> {
+        if self.written == 0 {
+            // A response nobody asked for: the stream is out of step.
+            return Err(ErrorKind::Parse);
+        }
+        let ex = self.queue.pop_front().expect("written > 0");
+        self.written -= 1;
+        rec.completed(status, ex.intended, ex.sent, now);
+        self.decoder.expect(self.head_request);
+        Ok(())
+    }
+
+    fn on_eof(
+        &mut self,
+        now: u64,
+        rec: &mut Recorder,
+        completed: u32,
+    ) -> Result<ReadOutcome, ErrorKind> {
+        match self.decoder.decode_eof(&mut ()) {
+            Ok(Some(response)) => {
+                self.complete(response.status, now, rec)?;
+                Ok(ReadOutcome::Closed {
+                    completed: completed + 1,
+                })
+            }
+            Ok(None) if self.written == 0 => Ok(ReadOutcome::Closed { completed }),
+            Ok(None) | Err(_) => Err(ErrorKind::ClosedEarly),
+        }
+    }
+
+    fn compact(&mut self) {
+        self.rbuf.copy_within(self.rstart..self.rend, 0);
+        self.rend -= self.rstart;
+        self.rstart = 0;
+    }
+
+    /// Fails every written, unanswered request with `kind` and prepares the
+    /// slot for a new socket; unwritten requests stay queued. Returns how
+    /// many failed.
+    pub fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
+        let mut lost = self.written;
+        // A partly written request is lost with the socket too.
+        if self.write_off > 0 {
+            lost += 1;
+        }
+        self.queue.drain(..lost);
+        rec.failed(kind, lost as u64);
+        self.reset_socket_state();
+        lost as u64
+    }
+
+    /// Prepares the slot for a new socket after a clean close: requests the
+    /// server never answered go out again on the new socket.
+    pub fn requeue_unanswered(&mut self) {
+        self.reset_socket_state();
+    }
+
+    fn reset_socket_state(&mut self) {
+        self.written = 0;
+        self.write_off = 0;
+        self.rstart = 0;
+        self.rend = 0;
+        self.decoder.reset();
+        self.decoder.expect(self.head_request);
+    }
+
+    /// Fails up to `n` of the assigned requests (oldest first) without a
+    /// socket to blame them on, e.g. when connecting for them failed.
+    pub fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64 {
+        debug_assert_eq!(self.written, 0);
+        let n = n.min(self.queue.len());
+        self.queue.drain(..n);
+        rec.failed(kind, n as u64);
+        n as u64
+    }
+
+    /// At the end of the run: drops requests not yet started and returns
+    /// how many there were. A request partly written stays, to be finished.
+    pub fn take_unwritten(&mut self) -> u64 {
+        let keep = self.written + usize::from(self.write_off > 0);
+        let n = self.queue.len() - keep;
+        self.queue.truncate(keep);
+        n as u64
+    }
+
+    /// The oldest request passed its timeout. HTTP/1.1 cannot cancel one
+    /// request on a connection, so the connection is given up and every
+    /// written request on it counts as timed out. Returns how many.
+    pub fn time_out(&mut self, rec: &mut Recorder) -> u64 {
+        self.fail_in_flight(ErrorKind::Timeout, rec)
+    }
+}
+
+fn parse_error(_: DecodeError) -> ErrorKind {
+    ErrorKind::Parse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hornet_http1::Limits;
+    use std::io::Cursor;
+
+    const REQ: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    const RESP: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+    /// An in-memory stream: reads from `input` then WouldBlock (or EOF),
+    /// writes at most `write_cap` bytes per call.
+    struct Mem {
+        input: Cursor<Vec<u8>>,
+        eof: bool,
+        out: Vec<u8>,
+        write_cap: usize,
+    }
+
+    impl Read for Mem {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.input.read(buf)?;
+            if n == 0 && !self.eof {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Mem {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.write_cap == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.write_cap);
+            self.out.extend_from_slice(&buf[..n]);
+            self.write_cap -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn mem(input: &[u8], eof: bool, write_cap: usize) -> Mem {
+        Mem {
+            input: Cursor::new(input.to_vec()),
+            eof,
+            out: Vec::new(),
+            write_cap,
+        }
+    }
+
+    #[test]
+    fn pipelined_requests_complete_in_order_with_times() {
+        let mut conn = HttpConn::new(Limits::default(), false, 3);
+        let mut rec = Recorder::new();
+        for i in 0..3 {
+            conn.push(i * 10);
+        }
+        let mut io = mem(&RESP.repeat(3), false, usize::MAX);
+        conn.flush(&mut io, REQ, 100).unwrap();
+        assert_eq!(io.out, REQ.repeat(3));
+        assert_eq!(conn.in_flight(), 3);
+        let out = conn.read(&mut io, false, &mut || 1_100, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Open { completed: 3 });
+        assert_eq!(conn.queued(), 0);
+        let m = rec.current();
+        assert_eq!(m.counters.completed, 3);
+        // Corrected latency counts from the intended time, uncorrected from
+        // the write at t=100.
+        assert_eq!(m.latency_uncorrected.max(), 1);
+        assert_eq!(m.latency.len(), 3);
+    }
+
+    #[test]
+    fn partial_writes_resume_and_stamp_first_byte() {
+        let mut conn = HttpConn::new(Limits::default(), false, 2);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        conn.push(0);
+        let mut io = mem(b"", false, 5);
+        conn.flush(&mut io, REQ, 7).unwrap();
+        assert_eq!(conn.in_flight(), 0);
+        io.write_cap = REQ.len();
+        conn.flush(&mut io, REQ, 9).unwrap();
+        assert_eq!(conn.in_flight(), 1);
+        io.write_cap = usize::MAX;
+        conn.flush(&mut io, REQ, 11).unwrap();
+        assert_eq!(io.out, REQ.repeat(2));
+        assert_eq!(conn.oldest_sent(), Some(7));
+        assert_eq!(conn.take_unwritten(), 0);
+        assert_eq!(conn.fail_in_flight(ErrorKind::Reset, &mut rec), 2);
+    }
+
+    #[test]
+    fn connection_close_requeues_unanswered() {
+        let mut conn = HttpConn::new(Limits::default(), false, 2);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        conn.push(0);
+        let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        let mut io = mem(close, false, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Closed { completed: 1 });
+        conn.requeue_unanswered();
+        assert_eq!(conn.queued(), 1);
+        assert!(conn.wants_write());
+        assert_eq!(rec.current().counters.failed, 0);
+    }
+
+    #[test]
+    fn eof_mid_response_fails_as_closed_early() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let mut io = mem(&RESP[..10], true, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        let err = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap_err();
+        assert_eq!(err, ErrorKind::ClosedEarly);
+        assert_eq!(conn.fail_in_flight(err, &mut rec), 1);
+        assert_eq!(rec.current().counters.failed, 1);
+    }
+
+    #[test]
+    fn read_until_close_body_completes_on_eof() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let mut io = mem(b"HTTP/1.0 200 OK\r\n\r\nhello", true, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Closed { completed: 1 });
+        assert_eq!(rec.current().counters.completed, 1);
+    }
+
+    #[test]
+    fn garbage_and_unsolicited_responses_are_parse_errors() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        let mut io = mem(RESP, false, usize::MAX);
+        assert_eq!(
+            conn.read(&mut io, false, &mut || 1, &mut rec).unwrap_err(),
+            ErrorKind::Parse
+        );
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        conn.push(0);
+        let mut io = mem(b"SSH-2.0-OpenSSH\r\n\r\n", false, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        assert_eq!(
+            conn.read(&mut io, false, &mut || 1, &mut rec).unwrap_err(),
+            ErrorKind::Parse
+        );
+    }
+
+    #[test]
+    fn responses_split_across_reads_decode() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let mut io = mem(&RESP[..20], false, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Open { completed: 0 });
+        io.input = Cursor::new(RESP[20..].to_vec());
+        let out = conn.read(&mut io, false, &mut || 3, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Open { completed: 1 });
+    }
+}

@@ -1,0 +1,300 @@
+//! The result document: the one model every report is rendered from, and
+//! the JSON schema (`--json`) that scripts depend on.
+//!
+//! Built once from the merged metrics after the run; the terminal summary
+//! and the JSON file are both views of it, so they can never disagree.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::RunOutput;
+use crate::load::LoadModel;
+use crate::metrics::ErrorKind;
+use crate::plan::HttpPlan;
+
+/// Open-model sends more than this late (as a share of all sends), or a
+/// schedule-lag p99 above 1 ms, mean the generator was a bottleneck.
+const LATE_SHARE_LIMIT: f64 = 0.01;
+const LAG_P99_LIMIT_US: u64 = 1000;
+/// A worker busier than this share of one core was likely saturated.
+const BUSY_LIMIT: f64 = 0.9;
+
+/// Latency distribution summary, microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Samples in the distribution.
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest sample.
+    pub max: u64,
+    /// Arithmetic mean.
+    pub mean: f64,
+}
+
+impl Percentiles {
+    /// Summarises a histogram (all zeros when empty).
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// The run's configuration as it was executed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Target URL.
+    pub url: String,
+    /// Request method.
+    pub method: String,
+    /// "closed" or "open".
+    pub model: String,
+    /// Open model: target total requests per second.
+    pub rate: Option<f64>,
+    /// Connections opened at the start.
+    pub connections: usize,
+    /// Open model pool cap.
+    pub max_connections: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// Requests in flight per connection.
+    pub pipeline: usize,
+    /// Load phase length, seconds.
+    pub duration_s: f64,
+    /// Request timeout, seconds.
+    pub timeout_s: f64,
+    /// Connect timeout, seconds.
+    pub connect_timeout_s: f64,
+}
+
+/// How hard the generator itself worked, and whether it kept up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    /// Worker threads.
+    pub workers: usize,
+    /// CPU seconds used by all workers together.
+    pub cpu_s: f64,
+    /// CPU seconds used by each worker.
+    pub cpu_per_worker_s: Vec<f64>,
+    /// The busiest worker's CPU time over the wall time (1.0 = a full core).
+    pub max_worker_busy: f64,
+    /// Open model: how late sends were noticed, microseconds (zeros for the
+    /// closed model).
+    pub schedule_lag_us: Percentiles,
+    /// Open model: sends more than 1 ms behind their intended time.
+    pub late_sends: u64,
+    /// True when the numbers suggest hornet, not the target, was the limit.
+    pub bottleneck: bool,
+    /// Plain-language reasons for `bottleneck`.
+    pub notes: Vec<String>,
+}
+
+/// One interval of the time series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Seconds from the start to the end of the interval.
+    pub t_s: f64,
+    /// Responses received in the interval.
+    pub requests: u64,
+    /// Failed and timed-out requests in the interval.
+    pub errors: u64,
+    /// Corrected latency median, microseconds.
+    pub p50_us: u64,
+    /// Corrected latency 90th percentile, microseconds.
+    pub p90_us: u64,
+    /// Corrected latency 99th percentile, microseconds.
+    pub p99_us: u64,
+    /// Corrected latency maximum, microseconds.
+    pub max_us: u64,
+    /// Connections open at the interval's end.
+    pub connections: u64,
+}
+
+/// The complete result of an HTTP run. Serialized as the `--json` file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpResult {
+    /// hornet version that produced it.
+    pub hornet_version: String,
+    /// What was run.
+    pub config: RunConfig,
+    /// Requests the load model scheduled.
+    pub scheduled: u64,
+    /// Responses received (any status).
+    pub requests: u64,
+    /// Responses with a 2xx or 3xx status.
+    pub ok: u64,
+    /// Requests that ended in a connection or parse error.
+    pub failed: u64,
+    /// Requests with no response within the timeout.
+    pub timed_out: u64,
+    /// Requests scheduled but never written when the run ended.
+    pub not_sent: u64,
+    /// Wall time from the start until every request was settled, seconds.
+    pub duration_s: f64,
+    /// Responses per second over `duration_s`.
+    pub throughput: f64,
+    /// Latency from the intended start (coordinated-omission corrected).
+    pub latency_us: Percentiles,
+    /// Latency from the actual write.
+    pub latency_uncorrected_us: Percentiles,
+    /// Responses by status code.
+    pub status: BTreeMap<String, u64>,
+    /// Failed and timed-out requests by error kind.
+    pub errors: BTreeMap<String, u64>,
+    /// TCP connections established during the run.
+    pub connections_opened: u64,
+    /// Most connections open at once (sampled each interval).
+    pub connections_peak: u64,
+    /// Latency samples beyond one hour, recorded as one hour.
+    pub clamped_samples: u64,
+    /// The generator's own health.
+    pub generator: Generator,
+    /// Per-interval series.
+    pub timeline: Vec<TimelinePoint>,
+}
+
+impl HttpResult {
+    /// Builds the result from a finished run.
+    pub fn new(plan: &HttpPlan, out: &RunOutput) -> HttpResult {
+        let m = &out.collected.totals;
+        let c = &m.counters;
+        let elapsed = out.elapsed.as_secs_f64();
+        let status = c
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(code, n)| (code.to_string(), *n))
+            .collect();
+        let errors = ErrorKind::ALL
+            .iter()
+            .filter(|k| c.errors[**k as usize] > 0)
+            .map(|k| (k.name().to_string(), c.errors[*k as usize]))
+            .collect();
+        let interval = plan.interval.as_secs_f64();
+        let timeline = out
+            .collected
+            .series
+            .iter()
+            .map(|s| TimelinePoint {
+                t_s: ((s.index + 1) as f64 * interval).min(elapsed),
+                requests: s.completed,
+                errors: s.errors,
+                p50_us: s.p50_us,
+                p90_us: s.p90_us,
+                p99_us: s.p99_us,
+                max_us: s.max_us,
+                connections: s.open_connections,
+            })
+            .collect();
+        let (model, rate) = match plan.model {
+            LoadModel::Closed => ("closed", None),
+            LoadModel::Open { rate } => ("open", Some(rate)),
+        };
+        let cpu: Vec<f64> = out
+            .collected
+            .worker_cpu
+            .iter()
+            .map(|d| d.as_secs_f64())
+            .collect();
+        let max_worker_busy = if elapsed > 0.0 {
+            cpu.iter().copied().fold(0.0, f64::max) / elapsed
+        } else {
+            0.0
+        };
+        let lag = Percentiles::of(&m.schedule_lag);
+        let mut notes = Vec::new();
+        if rate.is_some() && c.scheduled > 0 {
+            let late_share = c.late_sends as f64 / c.scheduled as f64;
+            if late_share > LATE_SHARE_LIMIT || lag.p99 > LAG_P99_LIMIT_US {
+                notes.push(format!(
+                    "the generator fell behind its schedule: {} sends ({:.1}%) more than 1 ms late, schedule lag p99 {} us",
+                    c.late_sends,
+                    late_share * 100.0,
+                    lag.p99
+                ));
+            }
+        }
+        if max_worker_busy > BUSY_LIMIT {
+            notes.push(format!(
+                "the busiest worker used {:.0}% of a core: hornet itself may have limited throughput (try more threads)",
+                max_worker_busy * 100.0
+            ));
+        }
+        HttpResult {
+            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+            config: RunConfig {
+                url: plan.url.clone(),
+                method: plan.method.clone(),
+                model: model.to_string(),
+                rate,
+                connections: plan.connections,
+                max_connections: plan.max_connections,
+                threads: plan.threads,
+                pipeline: plan.pipeline,
+                duration_s: plan.duration.as_secs_f64(),
+                timeout_s: plan.timeout.as_secs_f64(),
+                connect_timeout_s: plan.connect_timeout.as_secs_f64(),
+            },
+            scheduled: c.scheduled,
+            requests: c.completed,
+            ok: c.ok,
+            failed: c.failed,
+            timed_out: c.timed_out,
+            not_sent: c.not_sent,
+            duration_s: elapsed,
+            throughput: if elapsed > 0.0 {
+                c.completed as f64 / elapsed
+            } else {
+                0.0
+            },
+            latency_us: Percentiles::of(&m.latency),
+            latency_uncorrected_us: Percentiles::of(&m.latency_uncorrected),
+            status,
+            errors,
+            connections_opened: c.connects,
+            connections_peak: out.collected.peak_connections,
+            clamped_samples: c.clamped,
+            generator: Generator {
+                workers: plan.threads,
+                cpu_s: cpu.iter().sum(),
+                cpu_per_worker_s: cpu,
+                max_worker_busy,
+                schedule_lag_us: lag,
+                late_sends: c.late_sends,
+                bottleneck: !notes.is_empty(),
+                notes,
+            },
+            timeline,
+        }
+    }
+
+    /// True when `scheduled = completed + failed + timed_out + not_sent`.
+    pub fn accounting_holds(&self) -> bool {
+        self.scheduled == self.requests + self.failed + self.timed_out + self.not_sent
+    }
+
+    /// True when the run could not work at all: requests were scheduled and
+    /// not one got a response.
+    pub fn nothing_worked(&self) -> bool {
+        self.scheduled > 0 && self.requests == 0
+    }
+}

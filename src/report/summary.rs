@@ -1,0 +1,164 @@
+//! The human summary printed on stdout after a run.
+
+use std::fmt::Write;
+
+use super::result::{HttpResult, Percentiles};
+
+/// Formats microseconds with a unit a person reads at a glance.
+pub fn fmt_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}us")
+    } else if us < 1_000_000 {
+        format!("{:.2}ms", us as f64 / 1e3)
+    } else {
+        format!("{:.2}s", us as f64 / 1e6)
+    }
+}
+
+/// Formats an integer with thousands separators.
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
+    let _ = writeln!(
+        out,
+        "  {label:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        fmt_us(p.p50),
+        fmt_us(p.p90),
+        fmt_us(p.p99),
+        fmt_us(p.p999),
+        fmt_us(p.max),
+        fmt_us(p.mean.round() as u64),
+    );
+}
+
+/// Renders the summary text.
+pub fn render(r: &HttpResult) -> String {
+    let mut out = String::new();
+    let c = &r.config;
+    let model = match c.rate {
+        Some(rate) => format!("open model at {rate} req/s"),
+        None => "closed model".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "hornet {} {} - {model}, {} connections, {} threads, pipeline {}, {}s",
+        c.method, c.url, c.connections, c.threads, c.pipeline, c.duration_s
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  requests     {} responses in {:.2}s = {:.1} req/s ({} ok)",
+        fmt_count(r.requests),
+        r.duration_s,
+        r.throughput,
+        fmt_count(r.ok)
+    );
+    let _ = writeln!(
+        out,
+        "  latency      {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "p50", "p90", "p99", "p99.9", "max", "mean"
+    );
+    latency_row(&mut out, "corrected", &r.latency_us);
+    latency_row(&mut out, "uncorrected", &r.latency_uncorrected_us);
+    let status: Vec<String> = r
+        .status
+        .iter()
+        .map(|(code, n)| format!("{code}: {}", fmt_count(*n)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  status       {}",
+        if status.is_empty() {
+            "none".to_string()
+        } else {
+            status.join(", ")
+        }
+    );
+    let errors: Vec<String> = r
+        .errors
+        .iter()
+        .map(|(kind, n)| format!("{kind}: {}", fmt_count(*n)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  errors       {}",
+        if errors.is_empty() {
+            "none".to_string()
+        } else {
+            errors.join(", ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  accounting   scheduled {} = completed {} + failed {} + timed_out {} + not_sent {} ({})",
+        fmt_count(r.scheduled),
+        fmt_count(r.requests),
+        fmt_count(r.failed),
+        fmt_count(r.timed_out),
+        fmt_count(r.not_sent),
+        if r.accounting_holds() {
+            "holds"
+        } else {
+            "DOES NOT HOLD: this is a bug in hornet"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  connections  {} opened, {} open at peak",
+        fmt_count(r.connections_opened),
+        fmt_count(r.connections_peak)
+    );
+    let g = &r.generator;
+    let mut gen = format!(
+        "  generator    {} workers, {:.2} CPU-s, busiest worker {:.0}% of a core",
+        g.workers,
+        g.cpu_s,
+        g.max_worker_busy * 100.0
+    );
+    if c.rate.is_some() {
+        let _ = write!(
+            gen,
+            ", schedule lag p99 {} max {}, {} late sends",
+            fmt_us(g.schedule_lag_us.p99),
+            fmt_us(g.schedule_lag_us.max),
+            fmt_count(g.late_sends)
+        );
+    }
+    let _ = writeln!(out, "{gen}");
+    for note in &g.notes {
+        let _ = writeln!(out, "  warning      {note}");
+    }
+    if r.clamped_samples > 0 {
+        let _ = writeln!(
+            out,
+            "  note         {} latency samples exceeded 1 h and were recorded as 1 h",
+            fmt_count(r.clamped_samples)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_and_separators() {
+        assert_eq!(fmt_us(999), "999us");
+        assert_eq!(fmt_us(1_500), "1.50ms");
+        assert_eq!(fmt_us(2_500_000), "2.50s");
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(1234567), "1,234,567");
+        assert_eq!(fmt_count(100), "100");
+    }
+}

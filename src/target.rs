@@ -1,0 +1,141 @@
+//! Turning a URL into something to connect to: scheme check, host
+//! resolution, the Host header and the request target.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use thiserror::Error;
+use url::Url;
+
+/// A resolved HTTP target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTarget {
+    /// Where to connect.
+    pub addr: SocketAddr,
+    /// Host header value: host, plus the port when it is not the default.
+    pub host_header: String,
+    /// Origin-form request target: path plus `?query`.
+    pub path_and_query: String,
+}
+
+/// Why a URL cannot be load-tested.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TargetError {
+    /// Not a URL at all.
+    #[error("malformed URL '{url}': {reason}")]
+    Malformed {
+        /// The URL given.
+        url: String,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// TLS is not implemented yet.
+    #[error("https is not supported yet in '{0}': TLS support is planned; use an http:// URL")]
+    Https(String),
+    /// Some other scheme.
+    #[error("unsupported scheme '{scheme}' in '{url}': hornet http needs an http:// URL")]
+    Scheme {
+        /// The scheme given.
+        scheme: String,
+        /// The URL given.
+        url: String,
+    },
+    /// No host in the URL.
+    #[error("URL '{0}' has no host")]
+    NoHost(String),
+    /// DNS (or the hosts file) has no address for the host.
+    #[error("cannot resolve host '{host}': {reason}")]
+    Resolve {
+        /// The host.
+        host: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Parses and resolves an `http://` URL.
+pub fn resolve_http_target(input: &str) -> Result<HttpTarget, TargetError> {
+    let url = Url::parse(input).map_err(|e| TargetError::Malformed {
+        url: input.to_string(),
+        reason: e.to_string(),
+    })?;
+    match url.scheme() {
+        "http" => {}
+        "https" => return Err(TargetError::Https(input.to_string())),
+        other => {
+            return Err(TargetError::Scheme {
+                scheme: other.to_string(),
+                url: input.to_string(),
+            })
+        }
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| TargetError::NoHost(input.to_string()))?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    // `host_str` keeps IPv6 brackets; the resolver wants them off.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addr = (bare, port)
+        .to_socket_addrs()
+        .map_err(|e| TargetError::Resolve {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?
+        .next()
+        .ok_or_else(|| TargetError::Resolve {
+            host: host.to_string(),
+            reason: "no addresses".to_string(),
+        })?;
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let mut path_and_query = url.path().to_string();
+    if let Some(q) = url.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(q);
+    }
+    Ok(HttpTarget {
+        addr,
+        host_header,
+        path_and_query,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_loopback_urls() {
+        let t = resolve_http_target("http://127.0.0.1:8080/a/b?c=d&e").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(t.host_header, "127.0.0.1:8080");
+        assert_eq!(t.path_and_query, "/a/b?c=d&e");
+        let t = resolve_http_target("http://[::1]:9/").unwrap();
+        assert_eq!(t.addr, "[::1]:9".parse().unwrap());
+        assert_eq!(t.host_header, "[::1]:9");
+        let t = resolve_http_target("http://localhost").unwrap();
+        assert_eq!(t.addr.port(), 80);
+        assert_eq!(t.host_header, "localhost");
+        assert_eq!(t.path_and_query, "/");
+    }
+
+    #[test]
+    fn rejects_bad_urls_with_clear_errors() {
+        assert!(matches!(
+            resolve_http_target("not a url"),
+            Err(TargetError::Malformed { .. })
+        ));
+        let https = resolve_http_target("https://127.0.0.1/").unwrap_err();
+        assert!(https.to_string().contains("https is not supported yet"));
+        assert!(matches!(
+            resolve_http_target("ftp://127.0.0.1/"),
+            Err(TargetError::Scheme { .. })
+        ));
+        assert!(matches!(
+            resolve_http_target("http://no-such-host.invalid/"),
+            Err(TargetError::Resolve { .. })
+        ));
+    }
+}
