@@ -344,7 +344,9 @@ mod tests {
         let path = dir.path().join("body.json");
         std::fs::write(&path, b"{\"a\":1}").unwrap();
         let at = format!("@{}", path.display());
-        let plan = args(&["-m", "PUT", "--body", &at]).plan_for(local()).unwrap();
+        let plan = args(&["-m", "PUT", "--body", &at])
+            .plan_for(local())
+            .unwrap();
         assert!(plan.request.ends_with(b"{\"a\":1}"));
         let missing = err(&["--body", "@/nonexistent/hornet-body"]);
         assert!(missing.contains("cannot read --body file"), "{missing}");

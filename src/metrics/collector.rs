@@ -38,7 +38,13 @@ pub struct IntervalStat {
 impl IntervalStat {
     fn from_metrics(index: u64, m: &Metrics, open_connections: u64) -> IntervalStat {
         let h = &m.latency;
-        let q = |p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+        let q = |p: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(p)
+            }
+        };
         IntervalStat {
             index,
             completed: m.counters.completed,
@@ -125,13 +131,27 @@ pub fn collect(
                 break;
             }
             let p = entry.remove();
-            emit(&mut series, &mut peak_connections, index, p, &recycle, &mut on_interval);
+            emit(
+                &mut series,
+                &mut peak_connections,
+                index,
+                p,
+                &recycle,
+                &mut on_interval,
+            );
         }
     }
     // Senders gone without a final snapshot (a worker failed): flush what
     // arrived so nothing received is lost.
     while let Some((index, p)) = pending.pop_first() {
-        emit(&mut series, &mut peak_connections, index, p, &recycle, &mut on_interval);
+        emit(
+            &mut series,
+            &mut peak_connections,
+            index,
+            p,
+            &recycle,
+            &mut on_interval,
+        );
     }
     Collected {
         totals,

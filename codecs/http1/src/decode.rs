@@ -306,26 +306,24 @@ fn parse_head<S: Sink>(
     // Uninitialised slots: nothing to zero per call, however large the cap.
     let mut slots = [MaybeUninit::<Header<'_>>::uninit(); MAX_HEADERS_HARD_CAP];
     let mut parsed = httparse::Response::new(&mut []);
+    // Only the first `max_head_bytes` can hold a head we accept. Parsing no
+    // further bounds the work per call, and makes the verdict depend only
+    // on those bytes, never on how the input was split: a malformed byte
+    // past the limit is HeadTooLarge whether or not it was buffered yet.
+    let window = &buf[..buf.len().min(limits.max_head_bytes)];
     let status = httparse::ParserConfig::default().parse_response_with_uninit_headers(
         &mut parsed,
-        buf,
+        window,
         &mut slots[..limits.header_slots()],
     )?;
     let len = match status {
         httparse::Status::Complete(len) => len,
-        httparse::Status::Partial => {
-            // Checked while partial so the caller's buffer stays bounded.
-            if buf.len() > limits.max_head_bytes {
-                return Err(DecodeError::HeadTooLarge);
-            }
-            return Ok(Head::Partial);
+        // The head did not end within the limit, and more bytes are there.
+        httparse::Status::Partial if buf.len() > window.len() => {
+            return Err(DecodeError::HeadTooLarge)
         }
+        httparse::Status::Partial => return Ok(Head::Partial),
     };
-    // Also checked when complete, so the verdict does not depend on how the
-    // bytes were split.
-    if len > limits.max_head_bytes {
-        return Err(DecodeError::HeadTooLarge);
-    }
     // httparse sets every field of a complete head.
     let (Some(status), Some(version)) = (parsed.code, parsed.version) else {
         return Err(DecodeError::Head(HeadError::Status));
@@ -763,6 +761,7 @@ HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             ("new line in status", b"HTTP/1.1 200\rX\r\n\r\n", Limits::default(), DecodeError::Head(HeadError::Status)),
             ("head too large, complete", b"HTTP/1.1 200 OK\r\nA: 0123456789\r\n\r\n", small(|l| l.max_head_bytes = 32), DecodeError::HeadTooLarge),
             ("head too large, partial", b"HTTP/1.1 200 OK\r\nA: 0123456789012345678901234567890123456789", small(|l| l.max_head_bytes = 32), DecodeError::HeadTooLarge),
+            ("bad byte past the limit", b"HTTP/1.1 200 OK\r\nA: 0123456789012345\x00\r\n\r\n", small(|l| l.max_head_bytes = 32), DecodeError::HeadTooLarge),
             ("too many headers", b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", small(|l| l.max_headers = 2), DecodeError::TooManyHeaders),
             ("zero headers allowed", b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", small(|l| l.max_headers = 0), DecodeError::TooManyHeaders),
             ("content-length junk", b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", Limits::default(), DecodeError::InvalidContentLength),
