@@ -29,7 +29,7 @@ Transfer-Encoding: chunked\r\n\
 Connection: keep-alive\r\n\
 Trailer: Server-Timing\r\n\
 \r\n\
-1a\r\n\
+19\r\n\
 {\"id\":42,\"items\":[1,2,3],\r\n\
 1c;part=2\r\n\
 \"next\":null,\"ok\":true,\"n\":7}\r\n\

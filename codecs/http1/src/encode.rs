@@ -35,8 +35,7 @@ pub fn encode_request(req: &Request<'_>, out: &mut Vec<u8>) -> Result<usize, Enc
     if req.method.is_empty() || !req.method.bytes().all(is_tchar) {
         return Err(EncodeError::InvalidMethod);
     }
-    let target_ok =
-        (req.target == "*" || req.target.starts_with('/')) && req.target.bytes().all(is_visible);
+    let target_ok = (req.target == "*" || req.target.starts_with('/')) && all_visible(req.target);
     if !target_ok {
         return Err(EncodeError::InvalidTarget);
     }
@@ -47,7 +46,7 @@ pub fn encode_request(req: &Request<'_>, out: &mut Vec<u8>) -> Result<usize, Enc
         if name.is_empty() || !name.bytes().all(is_tchar) {
             return Err(EncodeError::InvalidHeaderName);
         }
-        if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        if !safe_value(value) {
             return Err(EncodeError::InvalidHeaderValue);
         }
         if name.eq_ignore_ascii_case("content-length")
@@ -67,7 +66,7 @@ pub fn encode_request(req: &Request<'_>, out: &mut Vec<u8>) -> Result<usize, Enc
         // Already counted among the caller's fields.
         Some(_) => 0,
         None => {
-            if !req.host.bytes().all(is_visible) {
+            if !all_visible(req.host) {
                 return Err(EncodeError::InvalidHost);
             }
             HOST.len() + req.host.len() + 2
@@ -158,32 +157,54 @@ fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 /// A `tchar` of RFC 9110 section 5.6.2: the bytes allowed in methods and
-/// field names.
+/// field names. A table lookup, since this runs for every name byte of
+/// every request.
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+    TCHAR[b as usize]
 }
 
-/// Not whitespace and not a control character: whitespace would end the
-/// request-line element early, and controls (CR, LF, NUL) could end the line.
-fn is_visible(b: u8) -> bool {
-    b > b' ' && b != 0x7f
+/// `TCHAR[b]` is true when `b` is a token character.
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
+
+/// True when no byte is whitespace or a control character: whitespace
+/// would end a request-line element early, and controls (CR, LF, NUL) could
+/// end the line. Folds without early exit so the loop vectorises; inputs are
+/// short and almost always valid.
+fn all_visible(s: &str) -> bool {
+    s.bytes().fold(true, |ok, b| ok & (b > b' ') & (b != 0x7f))
+}
+
+/// True when a field value has no CR, LF or NUL, the bytes that could end
+/// the field line or the head early. Vectorised like [`all_visible`].
+fn safe_value(s: &str) -> bool {
+    s.bytes()
+        .fold(true, |ok, b| ok & (b != b'\r') & (b != b'\n') & (b != 0))
 }
 
 #[cfg(test)]
@@ -231,6 +252,17 @@ mod tests {
             );
             assert_eq!(&out[..6], b"prefix");
         }
+    }
+
+    #[test]
+    fn tchar_table() {
+        let tchars: Vec<u8> = (0..=255u8).filter(|&b| is_tchar(b)).collect();
+        let mut want: Vec<u8> = b"!#$%&'*+-.^_`|~".to_vec();
+        want.extend(b'0'..=b'9');
+        want.extend(b'A'..=b'Z');
+        want.extend(b'a'..=b'z');
+        want.sort_unstable();
+        assert_eq!(tchars, want);
     }
 
     #[test]
