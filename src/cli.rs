@@ -47,42 +47,42 @@ pub struct HttpArgs {
     /// Target URL (http://host[:port]/path?query).
     pub url: String,
     /// Connections to keep open, over all workers.
-    #[arg(short = 'c', long, default_value_t = 10)]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 10)]
     pub connections: usize,
     /// Worker threads (default: available cores; never more than connections).
-    #[arg(short = 't', long)]
+    #[arg(short = 't', long, value_name = "N")]
     pub threads: Option<usize>,
     /// How long to generate load (e.g. 10s, 1m30s).
-    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(short = 'd', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Open model: total requests per second. Without it, each connection
     /// sends as soon as its previous response arrives (closed model).
-    #[arg(short = 'R', long)]
+    #[arg(short = 'R', long, value_name = "RATE")]
     pub rate: Option<f64>,
     /// Open model: connections the pool may grow to when every connection is
     /// busy and requests wait (default: -c).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
     /// Requests in flight per connection.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub pipeline: usize,
     /// Request method.
-    #[arg(short = 'm', long, default_value = "GET")]
+    #[arg(short = 'm', long, value_name = "METHOD", default_value = "GET")]
     pub method: String,
     /// Request header, 'Name: value' (repeatable).
-    #[arg(short = 'H', long = "header")]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Request body: literal text, or @FILE to read it from a file.
-    #[arg(long)]
+    #[arg(long, value_name = "TEXT|@FILE")]
     pub body: Option<String>,
     /// A request with no response this long after it was written times out.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// A connection not established within this long fails.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
     /// Write the result as JSON to FILE.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
@@ -93,13 +93,13 @@ pub struct HttpArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// How long to generate load.
-    #[arg(short = 'd', long, default_value = "3s", value_parser = parse_duration)]
+    #[arg(short = 'd', long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Connections.
-    #[arg(short = 'c', long, default_value_t = 32)]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 32)]
     pub connections: usize,
     /// Write the result as JSON to FILE.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]

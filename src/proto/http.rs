@@ -18,9 +18,13 @@ use crate::metrics::{ErrorKind, Recorder};
 
 /// Largest number of requests handed to one `writev`.
 const MAX_IOV: usize = 64;
-/// Read buffer size: room for the decoder's largest head plus slack, so a
-/// head that fits the limit always fits the buffer.
-const READ_BUF: usize = 80 * 1024;
+/// Initial read buffer: one page holds a typical response whole, and with
+/// thousands of connections the buffers are most of hornet's memory.
+const READ_BUF_MIN: usize = 4 * 1024;
+/// The buffer grows (doubling) while reads fill it, up to this size, which
+/// leaves room for the decoder's largest head plus slack: a head that fits
+/// the limit always fits the buffer.
+const READ_BUF_MAX: usize = 128 * 1024;
 
 /// One request on its way through a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +63,7 @@ pub struct HttpConn {
     write_off: usize,
     decoder: ResponseDecoder,
     head_request: bool,
-    rbuf: Box<[u8]>,
+    rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
 }
@@ -75,7 +79,7 @@ impl HttpConn {
             write_off: 0,
             decoder,
             head_request,
-            rbuf: vec![0; READ_BUF].into_boxed_slice(),
+            rbuf: vec![0; READ_BUF_MIN],
             rstart: 0,
             rend: 0,
         }
@@ -191,12 +195,15 @@ impl HttpConn {
         let mut completed = 0u32;
         loop {
             if self.rend == self.rbuf.len() {
-                if self.rstart == 0 {
-                    // The decoder's head limit is below the buffer size, so
-                    // a full buffer with nothing consumable is malformed.
+                if self.rstart > 0 {
+                    self.compact();
+                } else if self.rbuf.len() < READ_BUF_MAX {
+                    self.rbuf.resize(self.rbuf.len() * 2, 0);
+                } else {
+                    // The decoder's head limit is below the largest buffer,
+                    // so a full buffer with nothing consumable is malformed.
                     return Err(ErrorKind::Parse);
                 }
-                self.compact();
             }
             match io.read(&mut self.rbuf[self.rend..]) {
                 Ok(0) => return self.on_eof(now(), rec, completed),
@@ -207,8 +214,15 @@ impl HttpConn {
                     if !self.decode_buffered(t, rec, &mut completed)? {
                         return Ok(ReadOutcome::Closed { completed });
                     }
-                    if stop_on_short_read && n < room {
-                        return Ok(ReadOutcome::Open { completed });
+                    if n < room {
+                        if stop_on_short_read {
+                            return Ok(ReadOutcome::Open { completed });
+                        }
+                    } else if self.rbuf.len() < READ_BUF_MAX {
+                        // A read that filled the buffer means big responses:
+                        // read them in fewer, larger syscalls.
+                        self.compact();
+                        self.rbuf.resize(self.rbuf.len() * 2, 0);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -503,6 +517,41 @@ mod tests {
         conn.flush(&mut io, REQ, 1).unwrap();
         assert_eq!(
             conn.read(&mut io, false, &mut || 1, &mut rec).unwrap_err(),
+            ErrorKind::Parse
+        );
+    }
+
+    #[test]
+    fn large_bodies_grow_the_buffer_and_decode() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let body = vec![b'x'; 300_000];
+        let mut resp =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        resp.extend_from_slice(&body);
+        let mut io = mem(&resp, false, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        let out = conn.read(&mut io, true, &mut || 2, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Open { completed: 1 });
+        assert_eq!(conn.rbuf.len(), READ_BUF_MAX);
+    }
+
+    #[test]
+    fn a_huge_head_is_a_parse_error_not_a_hang() {
+        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let mut resp = b"HTTP/1.1 200 OK\r\n".to_vec();
+        while resp.len() < 200_000 {
+            resp.extend_from_slice(
+                b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+            );
+        }
+        let mut io = mem(&resp, false, usize::MAX);
+        conn.flush(&mut io, REQ, 1).unwrap();
+        assert_eq!(
+            conn.read(&mut io, true, &mut || 2, &mut rec).unwrap_err(),
             ErrorKind::Parse
         );
     }
