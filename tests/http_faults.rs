@@ -112,3 +112,58 @@ fn a_server_that_never_answers_times_out_and_the_run_ends() {
     assert!(r.timed_out >= 1, "{r:#?}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn a_listener_that_never_accepts_gives_connect_timeouts() {
+    use std::os::fd::FromRawFd;
+    // A listening socket with a backlog of 0 and its one queue slot taken:
+    // further SYNs are dropped, so connects neither succeed nor fail.
+    // SAFETY: plain socket syscalls on a descriptor we own; results checked.
+    let listener = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len),
+            0
+        );
+        assert_eq!(libc::listen(fd, 0), 0);
+        std::net::TcpListener::from_raw_fd(fd)
+    };
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..3 {
+        if let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            fillers.push(s);
+        }
+    }
+    let url = format!("http://{addr}/");
+    let r = run(
+        &url,
+        &[
+            "-c",
+            "2",
+            "-t",
+            "1",
+            "-d",
+            "600ms",
+            "--connect-timeout",
+            "150ms",
+        ],
+    );
+    assert_accounting(&r);
+    assert_eq!(r.requests, 0, "{r:#?}");
+    assert!(
+        r.errors.get("connect_timeout").copied().unwrap_or(0) >= 2,
+        "{r:#?}"
+    );
+    drop(fillers);
+}

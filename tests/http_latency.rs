@@ -68,3 +68,37 @@ fn slow_responses_time_out_and_are_counted() {
     assert_eq!(r.errors.get("timeout"), Some(&r.timed_out));
     t.shutdown();
 }
+
+#[test]
+fn open_model_pool_grows_when_every_connection_is_busy() {
+    // 400 req/s against 50 ms responses needs about 20 connections in
+    // flight; start with 1 and allow 40.
+    let t = target(TargetConfig {
+        delay: Duration::from_millis(50),
+        ..TargetConfig::default()
+    });
+    let url = format!("http://{}/", t.local_addr());
+    let r = run(
+        &url,
+        &[
+            "-R",
+            "400",
+            "-c",
+            "1",
+            "--max-connections",
+            "40",
+            "-t",
+            "1",
+            "-d",
+            "1500ms",
+        ],
+    );
+    assert_accounting(&r);
+    assert_eq!(r.failed + r.timed_out, 0, "{r:#?}");
+    assert!(r.connections_opened > 5, "{r:#?}");
+    assert!(r.connections_opened <= 40, "{r:#?}");
+    assert_eq!(t.connections(), r.connections_opened);
+    // Once the pool has grown, requests stop queueing.
+    assert!(r.latency_us.p50 < 200_000, "{r:#?}");
+    t.shutdown();
+}

@@ -57,3 +57,29 @@ impl LiveLine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_shows_rate_percentiles_errors_and_connections() {
+        let stat = IntervalStat {
+            index: 4,
+            completed: 12_345,
+            errors: 3,
+            p50_us: 250,
+            p90_us: 900,
+            p99_us: 1_500,
+            max_us: 9_000,
+            open_connections: 50,
+        };
+        let line = LiveLine::format(&stat, 1.0);
+        assert!(line.starts_with("[   5s]"), "{line}");
+        assert!(line.contains("12,345 req/s"), "{line}");
+        assert!(line.contains("p50    250us"), "{line}");
+        assert!(line.contains("p99   1.50ms"), "{line}");
+        assert!(line.contains("errors      3"), "{line}");
+        assert!(line.contains("conns    50"), "{line}");
+    }
+}

@@ -298,3 +298,90 @@ impl HttpResult {
         self.scheduled > 0 && self.requests == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::collector::Collected;
+    use crate::metrics::{Metrics, Recorder};
+    use std::time::Duration;
+
+    fn plan(model: LoadModel) -> HttpPlan {
+        HttpPlan {
+            url: "http://127.0.0.1:1/".into(),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            method: "GET".into(),
+            request: Vec::new(),
+            head_request: false,
+            threads: 2,
+            connections: 4,
+            max_connections: 4,
+            pipeline: 1,
+            model,
+            duration: Duration::from_secs(2),
+            timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+            interval: Duration::from_secs(1),
+            limits: Default::default(),
+        }
+    }
+
+    fn output(rec: Recorder, cpu: [u64; 2]) -> RunOutput {
+        let mut rec = rec;
+        let totals = rec.swap(Metrics::default());
+        RunOutput {
+            collected: Collected {
+                totals,
+                series: Vec::new(),
+                worker_cpu: cpu.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+                peak_connections: 4,
+            },
+            elapsed: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn a_generator_behind_schedule_is_called_out() {
+        let mut rec = Recorder::new();
+        rec.scheduled(100);
+        for i in 0..100 {
+            rec.schedule_lag(if i < 5 { 3_000_000 } else { 10_000 });
+            rec.completed(200, 0, 0, 1_000_000);
+        }
+        let r = HttpResult::new(
+            &plan(LoadModel::Open { rate: 50.0 }),
+            &output(rec, [100, 100]),
+        );
+        assert!(r.accounting_holds());
+        assert_eq!(r.generator.late_sends, 5);
+        assert!(r.generator.bottleneck);
+        assert!(r.generator.notes[0].contains("fell behind its schedule"));
+    }
+
+    #[test]
+    fn a_saturated_worker_is_called_out_and_a_calm_run_is_not() {
+        let mut rec = Recorder::new();
+        rec.scheduled(1);
+        rec.completed(200, 0, 0, 1_000);
+        let calm = HttpResult::new(&plan(LoadModel::Closed), &output(rec, [100, 200]));
+        assert!(!calm.generator.bottleneck, "{:?}", calm.generator);
+        assert!((calm.generator.cpu_s - 0.3).abs() < 1e-9);
+        let mut rec = Recorder::new();
+        rec.scheduled(1);
+        rec.completed(200, 0, 0, 1_000);
+        let busy = HttpResult::new(&plan(LoadModel::Closed), &output(rec, [1_950, 200]));
+        assert!(busy.generator.bottleneck);
+        assert!(busy.generator.notes[0].contains("of a core"));
+    }
+
+    #[test]
+    fn nothing_worked_means_no_response_at_all() {
+        let mut rec = Recorder::new();
+        rec.scheduled(3);
+        rec.failed(ErrorKind::ConnectRefused, 3);
+        let r = HttpResult::new(&plan(LoadModel::Closed), &output(rec, [0, 0]));
+        assert!(r.nothing_worked());
+        assert_eq!(r.errors.get("connect_refused"), Some(&3));
+        assert!(r.accounting_holds());
+    }
+}
