@@ -58,8 +58,8 @@ pub fn execute(
     quiet: bool,
     json: Option<&Path>,
 ) -> Result<(HttpResult, Outcome), AppError> {
-    let mut live = LiveLine::new(quiet, plan.interval.as_secs_f64());
-    let out = run_http(plan.clone(), |stat| live.update(stat))?;
+    let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
+    let out = run_http(&plan, |stat| live.update(stat))?;
     live.finish();
     let result = HttpResult::new(&plan, &out);
     let mut stdout = std::io::stdout().lock();

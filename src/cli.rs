@@ -12,7 +12,7 @@ use hornet_http1::{encode_request, Limits, Request};
 use thiserror::Error;
 
 use crate::load::LoadModel;
-use crate::plan::HttpPlan;
+use crate::plan::{HttpPlan, LoadPlan};
 use crate::target::{resolve_http_target, HttpTarget, TargetError};
 
 /// Most connections, threads or pipeline depth accepted: beyond these a
@@ -251,21 +251,23 @@ impl HttpArgs {
         )
         .map_err(|e| ConfigError::Request(e.to_string()))?;
         Ok(HttpPlan {
+            load: LoadPlan {
+                addr: target.addr,
+                // A worker with no connection could do nothing.
+                threads: threads.min(self.connections),
+                connections: self.connections,
+                max_connections,
+                model,
+                duration: self.duration,
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                interval: Duration::from_secs(1),
+            },
             url: self.url,
-            addr: target.addr,
             head_request: self.method.eq_ignore_ascii_case("HEAD"),
             method: self.method,
             request,
-            // A worker with no connection could do nothing.
-            threads: threads.min(self.connections),
-            connections: self.connections,
-            max_connections,
             pipeline: self.pipeline,
-            model,
-            duration: self.duration,
-            timeout: self.timeout,
-            connect_timeout: self.connect_timeout,
-            interval: Duration::from_secs(1),
             limits: Limits::default(),
         })
     }
@@ -311,9 +313,9 @@ mod tests {
     #[test]
     fn defaults_build_a_closed_plan() {
         let plan = args(&["-t", "4"]).plan_for(local()).unwrap();
-        assert_eq!(plan.model, LoadModel::Closed);
-        assert_eq!(plan.connections, 10);
-        assert_eq!(plan.threads, 4);
+        assert_eq!(plan.load.model, LoadModel::Closed);
+        assert_eq!(plan.load.connections, 10);
+        assert_eq!(plan.load.threads, 4);
         assert_eq!(
             plan.request,
             b"GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n".to_vec()
@@ -323,7 +325,7 @@ mod tests {
     #[test]
     fn threads_never_exceed_connections() {
         let plan = args(&["-c", "2", "-t", "8"]).plan_for(local()).unwrap();
-        assert_eq!(plan.threads, 2);
+        assert_eq!(plan.load.threads, 2);
     }
 
     #[test]
@@ -331,7 +333,7 @@ mod tests {
         let plan = args(&["-R", "500", "-m", "POST", "--body", "hi", "-H", "X-A: b"])
             .plan_for(local())
             .unwrap();
-        assert_eq!(plan.model, LoadModel::Open { rate: 500.0 });
+        assert_eq!(plan.load.model, LoadModel::Open { rate: 500.0 });
         let text = String::from_utf8(plan.request).unwrap();
         assert!(text.starts_with("POST /x?y=1 HTTP/1.1\r\n"));
         assert!(text.contains("X-A: b\r\n"));

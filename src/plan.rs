@@ -1,7 +1,9 @@
-//! The validated, ready-to-run description of an HTTP load test.
+//! The validated, ready-to-run description of a load test.
 //!
 //! Everything here is already parsed and checked: workers never see a
-//! string they must interpret, and every value is in range.
+//! string they must interpret, and every value is in range. [`LoadPlan`] is
+//! what every protocol shares (where, how many, how long, which model); each
+//! protocol adds its own part ([`HttpPlan`] here).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,28 +12,19 @@ use hornet_http1::Limits;
 
 use crate::load::LoadModel;
 
-/// What every worker needs to run its share of an HTTP test.
+/// The protocol-independent part of a run.
 #[derive(Debug, Clone)]
-pub struct HttpPlan {
-    /// The URL as the user gave it (for reports).
-    pub url: String,
+pub struct LoadPlan {
     /// Resolved address to connect to.
     pub addr: SocketAddr,
-    /// Request method (for reports).
-    pub method: String,
-    /// The complete serialized request, sent as-is on every exchange.
-    pub request: Vec<u8>,
-    /// True for HEAD: responses carry no body whatever their headers say.
-    pub head_request: bool,
     /// Worker threads.
     pub threads: usize,
-    /// Connections opened at the start, over all workers.
+    /// Connections (HTTP) or sessions (SMPP binds) opened at the start, over
+    /// all workers.
     pub connections: usize,
     /// Open model: the most connections the pool may grow to when every
     /// connection is busy and requests are waiting.
     pub max_connections: usize,
-    /// Requests in flight per connection.
-    pub pipeline: usize,
     /// Closed or open model.
     pub model: LoadModel,
     /// How long requests are generated.
@@ -42,11 +35,9 @@ pub struct HttpPlan {
     pub connect_timeout: Duration,
     /// Snapshot and live-progress period.
     pub interval: Duration,
-    /// Response decoder limits.
-    pub limits: Limits,
 }
 
-impl HttpPlan {
+impl LoadPlan {
     /// How many of the connections and the pool cap worker `w` owns:
     /// an even split with the remainder going to the first workers.
     pub fn share(&self, worker: usize) -> (usize, usize) {
@@ -55,6 +46,25 @@ impl HttpPlan {
             split(self.max_connections, self.threads, worker),
         )
     }
+}
+
+/// What every worker needs to run its share of an HTTP test.
+#[derive(Debug, Clone)]
+pub struct HttpPlan {
+    /// Where, how much, how long.
+    pub load: LoadPlan,
+    /// The URL as the user gave it (for reports).
+    pub url: String,
+    /// Request method (for reports).
+    pub method: String,
+    /// The complete serialized request, sent as-is on every exchange.
+    pub request: Vec<u8>,
+    /// True for HEAD: responses carry no body whatever their headers say.
+    pub head_request: bool,
+    /// Requests in flight per connection.
+    pub pipeline: usize,
+    /// Response decoder limits.
+    pub limits: Limits,
 }
 
 /// Worker `i`'s part of `total` split `n` ways, remainder to the first.

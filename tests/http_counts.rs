@@ -71,7 +71,10 @@ fn connection_close_every_n_is_survived_with_exact_counts() {
     let url = format!("http://{}/", t.local_addr());
     let r = run(&url, &["-c", "4", "-t", "2", "-d", "700ms"]);
     assert_accounting(&r);
-    assert_eq!(r.failed + r.timed_out + r.not_sent, 0, "{r:#?}");
+    assert_eq!(r.failed + r.timed_out, 0, "{r:#?}");
+    // A slot reconnecting when the run ends holds its next request, which
+    // is then counted as not sent: at most one per connection.
+    assert!(r.not_sent <= 4, "{r:#?}");
     assert_eq!(t.responses(), r.requests);
     // Each connection carried at most 5 responses.
     assert!(r.connections_opened >= r.requests / 5, "{r:#?}");

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::metrics::collector::{collect, Collected, IntervalStat};
-use crate::plan::HttpPlan;
+use crate::plan::{HttpPlan, LoadPlan};
+use crate::proto::http::HttpConn;
+use crate::proto::Session;
 use clock::Clock;
 use worker::WorkerSpec;
 
@@ -54,14 +56,27 @@ pub struct RunOutput {
     pub elapsed: Duration,
 }
 
-/// Runs `plan` to completion. `on_interval` is called on this thread once
-/// per completed interval (for live progress).
+/// Runs an HTTP plan to completion. `on_interval` is called on this thread
+/// once per completed interval (for live progress).
 pub fn run_http(
-    plan: HttpPlan,
+    plan: &HttpPlan,
     on_interval: impl FnMut(&IntervalStat),
 ) -> Result<RunOutput, EngineError> {
-    let workers = plan.threads;
-    let plan = Arc::new(plan);
+    let request: Arc<[u8]> = Arc::from(plan.request.as_slice());
+    let (limits, head, pipeline) = (plan.limits, plan.head_request, plan.pipeline);
+    let new_session = Arc::new(move || HttpConn::new(limits, head, pipeline, Arc::clone(&request)));
+    run(plan.load.clone(), new_session, on_interval)
+}
+
+/// Runs `load` with sessions from `new_session` to completion, one pinned
+/// worker thread per `load.threads`, the collector on this thread.
+pub fn run<S: Session + 'static>(
+    load: LoadPlan,
+    new_session: Arc<dyn Fn() -> S + Send + Sync>,
+    on_interval: impl FnMut(&IntervalStat),
+) -> Result<RunOutput, EngineError> {
+    let workers = load.threads;
+    let load = Arc::new(load);
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let (tx, rx) = crossbeam_channel::bounded(workers * 4);
     let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(workers * 4);
@@ -72,7 +87,8 @@ pub fn run_http(
         let spec = WorkerSpec {
             index,
             workers,
-            plan: Arc::clone(&plan),
+            load: Arc::clone(&load),
+            new_session: Arc::clone(&new_session),
             clock,
             snapshots: tx.clone(),
             recycled: recycle_rx.clone(),

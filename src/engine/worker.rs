@@ -2,11 +2,14 @@
 //! connection slots, its timers, its share of the load and its recorder.
 //!
 //! The loop is thin: wait for readiness or the next deadline, let each
-//! connection read and write until the socket would block, then let the load
-//! model hand out work. The only cross-thread traffic is one snapshot per
-//! interval to the collector.
+//! session read and write until the socket would block, then let the load
+//! model hand out work. The loop is generic over the protocol's
+//! [`Session`]: sockets, reconnects, timers and the load model live here
+//! once, whatever the protocol. The only cross-thread traffic is one
+//! snapshot per interval to the collector.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -18,8 +21,8 @@ use super::clock::{thread_cpu_time, Clock};
 use super::timer::Timer;
 use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{ErrorKind, Metrics, Recorder, Snapshot};
-use crate::plan::HttpPlan;
-use crate::proto::http::{HttpConn, ReadOutcome};
+use crate::plan::LoadPlan;
+use crate::proto::{ReadOutcome, Session, SweepOutcome};
 
 const TIMER: Token = Token(usize::MAX - 1);
 /// First reconnect delay after a failed connect; doubles up to the cap.
@@ -27,13 +30,15 @@ const BACKOFF_MIN_NS: u64 = 10_000_000;
 const BACKOFF_MAX_NS: u64 = 1_000_000_000;
 
 /// What a worker is told at spawn.
-pub struct WorkerSpec {
+pub struct WorkerSpec<S> {
     /// Index among the workers.
     pub index: usize,
     /// Number of workers.
     pub workers: usize,
-    /// The run plan, shared read-only.
-    pub plan: Arc<HttpPlan>,
+    /// The protocol-independent plan, shared read-only.
+    pub load: Arc<LoadPlan>,
+    /// Makes a fresh session for a new connection slot.
+    pub new_session: Arc<dyn Fn() -> S + Send + Sync>,
     /// The shared run clock.
     pub clock: Clock,
     /// Where interval snapshots go.
@@ -52,13 +57,15 @@ enum State {
     Stopped,
 }
 
-struct Slot {
-    conn: HttpConn,
+struct Slot<S> {
+    session: S,
     stream: Option<TcpStream>,
     state: State,
     backoff_ns: u64,
     /// On the open model's idle list.
     listed: bool,
+    /// The graceful goodbye has been started (drain phase).
+    closing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +74,26 @@ enum Phase {
     Draining,
 }
 
-struct Worker {
-    spec: WorkerSpec,
+/// Open-model bookkeeping: requests `assigned..scheduled` are due and wait
+/// for a connection; their intended times come from the schedule, so
+/// nothing is stored per waiting request.
+struct OpenState {
+    schedule: OpenSchedule,
+    scheduled: u64,
+    assigned: u64,
+    idle: Vec<usize>,
+}
+
+struct Worker<S> {
+    index: usize,
+    addr: SocketAddr,
+    new_session: Arc<dyn Fn() -> S + Send + Sync>,
+    clock: Clock,
+    snapshots: Sender<Snapshot>,
+    recycled: Receiver<Metrics>,
     poll: Poll,
     timer: Timer,
-    slots: Slab<Slot>,
+    slots: Slab<Slot<S>>,
     rec: Recorder,
     phase: Phase,
     end_ns: u64,
@@ -90,18 +112,9 @@ struct Worker {
     open: Option<OpenState>,
 }
 
-/// Open-model bookkeeping: requests `assigned..scheduled` are due and wait
-/// for a connection; their intended times come from the schedule.
-struct OpenState {
-    schedule: OpenSchedule,
-    scheduled: u64,
-    assigned: u64,
-    idle: Vec<usize>,
-}
-
 /// Runs a worker to completion: its share of the load, then the drain, then
 /// the final snapshot.
-pub fn run(spec: WorkerSpec) -> io::Result<()> {
+pub fn run<S: Session>(spec: WorkerSpec<S>) -> io::Result<()> {
     if let Some(core) = spec.core {
         core_affinity::set_for_current(core);
     }
@@ -109,19 +122,19 @@ pub fn run(spec: WorkerSpec) -> io::Result<()> {
     worker.run()
 }
 
-impl Worker {
-    fn new(spec: WorkerSpec) -> io::Result<Worker> {
-        let plan = &spec.plan;
+impl<S: Session> Worker<S> {
+    fn new(spec: WorkerSpec<S>) -> io::Result<Worker<S>> {
+        let load = &spec.load;
         let poll = Poll::new()?;
         let timer = Timer::new(poll.registry(), TIMER)?;
-        let (connections, max_slots) = plan.share(spec.index);
-        let timeout_ns = plan.timeout.as_nanos() as u64;
-        let connect_timeout_ns = plan.connect_timeout.as_nanos() as u64;
+        let (connections, max_slots) = load.share(spec.index);
+        let timeout_ns = load.timeout.as_nanos() as u64;
+        let connect_timeout_ns = load.connect_timeout.as_nanos() as u64;
         // Timeouts are checked by a sweep over the slots; checking every
         // 1/20th of the shortest timeout keeps them within 5% of the limit.
         let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 50_000_000);
-        let end_ns = plan.duration.as_nanos() as u64;
-        let open = match plan.model {
+        let end_ns = load.duration.as_nanos() as u64;
+        let open = match load.model {
             LoadModel::Open { rate } => Some(OpenState {
                 schedule: OpenSchedule::new(spec.index, spec.workers, rate, end_ns),
                 scheduled: 0,
@@ -130,8 +143,14 @@ impl Worker {
             }),
             LoadModel::Closed => None,
         };
-        let interval_ns = plan.interval.as_nanos() as u64;
+        let interval_ns = load.interval.as_nanos() as u64;
         let mut worker = Worker {
+            index: spec.index,
+            addr: load.addr,
+            new_session: spec.new_session,
+            clock: spec.clock,
+            snapshots: spec.snapshots,
+            recycled: spec.recycled,
             poll,
             timer,
             slots: Slab::with_capacity(max_slots),
@@ -149,9 +168,8 @@ impl Worker {
             connecting: 0,
             open_count: 0,
             open,
-            spec,
         };
-        let now = worker.spec.clock.now();
+        let now = worker.clock.now();
         for _ in 0..connections {
             worker.add_slot(now);
         }
@@ -161,7 +179,7 @@ impl Worker {
     fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let now = self.spec.clock.now();
+            let now = self.clock.now();
             if now >= self.next_sweep {
                 self.sweep(now);
                 self.next_sweep = now + self.sweep_ns;
@@ -171,15 +189,14 @@ impl Worker {
             }
             if self.phase == Phase::Running {
                 self.schedule_open(now);
+            } else if self.drained(now) {
+                break;
             }
             if now >= self.next_tick {
                 self.tick(now);
             }
-            if self.phase == Phase::Draining && self.settled() {
-                break;
-            }
             let deadline = self.next_deadline();
-            self.timer.arm(&self.spec.clock, deadline)?;
+            self.timer.arm(&self.clock, deadline)?;
             // The timerfd wakes us precisely; the coarse timeout is only a
             // safety net in case a wake-up is ever missed.
             let fallback = deadline.saturating_sub(now) / 1_000_000 + 2;
@@ -197,11 +214,8 @@ impl Worker {
                     self.timer.fired();
                     continue;
                 }
-                self.on_event(
-                    token.0,
-                    event.is_readable() || event.is_read_closed() || event.is_error(),
-                    event.is_read_closed() || event.is_error(),
-                );
+                let closed = event.is_read_closed() || event.is_error();
+                self.on_event(token.0, event.is_readable() || closed, closed);
             }
         }
         self.finish();
@@ -221,30 +235,26 @@ impl Worker {
         d
     }
 
-    /// True when every request has reached its bucket.
-    fn settled(&self) -> bool {
-        self.slots.iter().all(|(_, s)| s.conn.queued() == 0)
-    }
-
     fn add_slot(&mut self, now: u64) {
-        let plan = &self.spec.plan;
         let slot = Slot {
-            conn: HttpConn::new(plan.limits, plan.head_request, plan.pipeline),
+            session: (self.new_session)(),
             stream: None,
             state: State::Stopped,
             backoff_ns: 0,
             listed: false,
+            closing: false,
         };
         let key = self.slots.insert(slot);
         self.connect(key, now);
     }
 
     fn connect(&mut self, key: usize, now: u64) {
+        // Closed model: requests are scheduled as soon as the slot has room,
+        // so a connect failure fails them (HTTP) rather than hiding it.
         if self.open.is_none() {
             self.top_up_closed(key, now);
         }
-        let addr = self.spec.plan.addr;
-        let result = TcpStream::connect(addr).and_then(|mut stream| {
+        let result = TcpStream::connect(self.addr).and_then(|mut stream| {
             stream.set_nodelay(true)?;
             self.poll.registry().register(
                 &mut stream,
@@ -263,34 +273,33 @@ impl Worker {
         }
     }
 
-    /// Closed model: the slot always holds `pipeline` requests while running.
+    /// Closed model: the slot is kept as full as the session allows.
     fn top_up_closed(&mut self, key: usize, now: u64) {
         if self.phase != Phase::Running {
             return;
         }
-        let pipeline = self.spec.plan.pipeline;
-        let conn = &mut self.slots[key].conn;
-        let mut added = 0;
-        while conn.queued() < pipeline {
-            conn.push(now);
-            added += 1;
+        let session = &mut self.slots[key].session;
+        let n = session.room();
+        for _ in 0..n {
+            session.push(now);
         }
-        self.rec.scheduled(added);
+        self.rec.scheduled(n as u64);
     }
 
     fn connect_failed(&mut self, key: usize, kind: ErrorKind, now: u64) {
-        let pipeline = self.spec.plan.pipeline;
         let slot = &mut self.slots[key];
         if let Some(mut stream) = slot.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);
         }
-        let failed = slot.conn.fail_queued(kind, usize::MAX, &mut self.rec) as usize;
+        let failed = slot.session.fail_queued(kind, usize::MAX, &mut self.rec);
         // Open model: requests waiting for a connection were waiting for
-        // this one; the failure is theirs.
+        // this one; the failure is theirs. One per attempt, so a dead target
+        // shows up as errors at the reconnect rate, not as silence.
         if let Some(open) = &mut self.open {
-            let n = (pipeline.saturating_sub(failed) as u64).min(open.scheduled - open.assigned);
-            open.assigned += n;
-            self.rec.failed(kind, n);
+            if failed == 0 && open.assigned < open.scheduled {
+                open.assigned += 1;
+                self.rec.failed(kind, 1);
+            }
         }
         slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
         let next = if self.phase == Phase::Running {
@@ -336,7 +345,7 @@ impl Worker {
     }
 
     fn on_connect_ready(&mut self, key: usize) {
-        let now = self.spec.clock.now();
+        let now = self.clock.now();
         let slot = &mut self.slots[key];
         let Some(stream) = slot.stream.as_ref() else {
             return;
@@ -355,75 +364,67 @@ impl Worker {
             Err(e) => return self.connect_failed(key, ErrorKind::from_connect_error(&e), now),
         }
         slot.backoff_ns = 0;
+        slot.session.on_connected(now);
         self.set_state(key, State::Open);
         self.rec.connected();
-        if let Some(open) = &mut self.open {
-            let slot = &mut self.slots[key];
-            if !slot.listed {
-                slot.listed = true;
-                open.idle.push(key);
-            }
-            self.assign_open(now);
-        }
+        self.offer(key, now);
         self.flush(key);
     }
 
     fn on_readable(&mut self, key: usize, read_closed: bool) {
-        let clock = self.spec.clock;
+        let clock = self.clock;
         let slot = &mut self.slots[key];
         let Some(stream) = slot.stream.as_mut() else {
             return;
         };
         let outcome = slot
-            .conn
+            .session
             .read(stream, !read_closed, &mut || clock.now(), &mut self.rec);
         let now = clock.now();
         match outcome {
-            Ok(ReadOutcome::Open { completed }) => {
-                if completed > 0 {
-                    self.refill(key, now);
-                }
-            }
-            Ok(ReadOutcome::Closed { .. }) => {
-                self.slots[key].conn.requeue_unanswered();
+            Ok(ReadOutcome::Open) => self.offer(key, now),
+            Ok(ReadOutcome::Closed) => {
+                self.slots[key].session.requeue_unanswered();
                 self.reconnect(key, now);
             }
             Err(kind) => {
-                self.slots[key].conn.fail_in_flight(kind, &mut self.rec);
+                self.slots[key].session.fail_in_flight(kind, &mut self.rec);
                 self.reconnect(key, now);
             }
         }
     }
 
-    /// After responses freed pipeline room: the closed model sends again at
-    /// once; the open model offers the slot to waiting requests.
-    fn refill(&mut self, key: usize, now: u64) {
+    /// The slot may have room for more work (responses freed it, a bind
+    /// completed, a pause ended): the closed model fills it at once; the
+    /// open model offers it to waiting requests.
+    fn offer(&mut self, key: usize, now: u64) {
+        if self.phase != Phase::Running {
+            return;
+        }
         match &mut self.open {
             None => self.top_up_closed(key, now),
             Some(open) => {
                 let slot = &mut self.slots[key];
-                if !slot.listed && slot.conn.queued() < self.spec.plan.pipeline {
+                if !slot.listed && slot.state == State::Open && slot.session.room() > 0 {
                     slot.listed = true;
                     open.idle.push(key);
                 }
-                if self.phase == Phase::Running {
-                    self.assign_open(now);
-                }
+                self.assign_open(now);
             }
         }
     }
 
     fn flush(&mut self, key: usize) {
         let slot = &mut self.slots[key];
-        if slot.state != State::Open || !slot.conn.wants_write() {
+        if slot.state != State::Open || !slot.session.wants_write() {
             return;
         }
         let Some(stream) = slot.stream.as_mut() else {
             return;
         };
-        let now = self.spec.clock.now();
-        if let Err(kind) = slot.conn.flush(stream, &self.spec.plan.request, now) {
-            slot.conn.fail_in_flight(kind, &mut self.rec);
+        let now = self.clock.now();
+        if let Err(kind) = slot.session.flush(stream, now, &mut self.rec) {
+            slot.session.fail_in_flight(kind, &mut self.rec);
             self.reconnect(key, now);
         }
     }
@@ -439,7 +440,7 @@ impl Worker {
         if self.phase == Phase::Running {
             self.connect(key, now);
         } else {
-            let n = slot.conn.take_unwritten();
+            let n = slot.session.take_unwritten();
             self.rec.not_sent(n);
             self.set_state(key, State::Stopped);
         }
@@ -464,7 +465,6 @@ impl Worker {
     }
 
     fn assign_open(&mut self, now: u64) {
-        let pipeline = self.spec.plan.pipeline;
         loop {
             let Some(open) = self.open.as_mut() else {
                 return;
@@ -480,19 +480,20 @@ impl Worker {
             if slot.state != State::Open {
                 continue;
             }
-            while slot.conn.queued() < pipeline && open.assigned < open.scheduled {
-                slot.conn.push(open.schedule.intended(open.assigned));
+            let n = (slot.session.room() as u64).min(open.scheduled - open.assigned);
+            for _ in 0..n {
+                slot.session.push(open.schedule.intended(open.assigned));
                 open.assigned += 1;
             }
-            if slot.conn.queued() < pipeline {
+            if slot.session.room() > 0 {
                 slot.listed = true;
                 open.idle.push(key);
             }
             let Some(stream) = slot.stream.as_mut() else {
                 continue;
             };
-            if let Err(kind) = slot.conn.flush(stream, &self.spec.plan.request, now) {
-                slot.conn.fail_in_flight(kind, &mut self.rec);
+            if let Err(kind) = slot.session.flush(stream, now, &mut self.rec) {
+                slot.session.fail_in_flight(kind, &mut self.rec);
                 self.reconnect(key, now);
             }
         }
@@ -505,21 +506,20 @@ impl Worker {
 
     fn sweep(&mut self, now: u64) {
         for key in 0..self.slots.capacity() {
-            let Some(slot) = self.slots.get(key) else {
+            let Some(slot) = self.slots.get_mut(key) else {
                 continue;
             };
             match slot.state {
                 State::Connecting { deadline } if now >= deadline => {
                     self.connect_failed(key, ErrorKind::ConnectTimeout, now);
                 }
-                State::Open => {
-                    if let Some(sent) = slot.conn.oldest_sent() {
-                        if now.saturating_sub(sent) >= self.timeout_ns {
-                            self.slots[key].conn.time_out(&mut self.rec);
-                            self.reconnect(key, now);
-                        }
+                State::Open => match slot.session.sweep(now, self.timeout_ns, &mut self.rec) {
+                    SweepOutcome::Keep => {
+                        self.offer(key, now);
+                        self.flush(key);
                     }
-                }
+                    SweepOutcome::Reconnect => self.reconnect(key, now),
+                },
                 State::Backoff { retry_at } if now >= retry_at => {
                     if self.phase == Phase::Running {
                         self.connect(key, now);
@@ -545,7 +545,7 @@ impl Worker {
             let Some(slot) = self.slots.get_mut(key) else {
                 continue;
             };
-            let n = slot.conn.take_unwritten();
+            let n = slot.session.take_unwritten();
             self.rec.not_sent(n);
             if slot.state != State::Open {
                 if let Some(mut stream) = slot.stream.take() {
@@ -556,12 +556,29 @@ impl Worker {
         }
     }
 
-    fn open_connections(&self) -> u64 {
-        self.open_count as u64
+    /// Drain progress: once a slot's requests are settled it says goodbye
+    /// (if its protocol has one); the worker is done when every slot is.
+    fn drained(&mut self, now: u64) -> bool {
+        let mut done = true;
+        for key in 0..self.slots.capacity() {
+            let Some(slot) = self.slots.get_mut(key) else {
+                continue;
+            };
+            if slot.state == State::Open && !slot.closing && slot.session.queued() == 0 {
+                slot.closing = true;
+                slot.session.begin_close(now);
+                self.flush(key);
+            }
+            let slot = &self.slots[key];
+            if slot.state == State::Open && !slot.session.settled(now) {
+                done = false;
+            }
+        }
+        done
     }
 
     fn fresh_metrics(&self) -> Metrics {
-        self.spec.recycled.try_recv().unwrap_or_default()
+        self.recycled.try_recv().unwrap_or_default()
     }
 
     /// Sends one snapshot per interval boundary passed (empty ones for any
@@ -571,16 +588,16 @@ impl Worker {
         while now >= self.next_tick {
             let metrics = self.rec.swap(self.fresh_metrics());
             let snapshot = Snapshot {
-                worker: self.spec.index,
+                worker: self.index,
                 interval: self.tick_index,
                 is_final: false,
-                open_connections: self.open_connections(),
+                open_connections: self.open_count as u64,
                 cpu: None,
                 metrics,
             };
             // Blocking send: the channel is bounded, and losing a snapshot
             // would lose results. The collector only merges, so it keeps up.
-            let _ = self.spec.snapshots.send(snapshot);
+            let _ = self.snapshots.send(snapshot);
             self.tick_index += 1;
             self.next_tick += self.interval_ns;
         }
@@ -593,8 +610,8 @@ impl Worker {
             }
         }
         let metrics = self.rec.swap(Metrics::default());
-        let _ = self.spec.snapshots.send(Snapshot {
-            worker: self.spec.index,
+        let _ = self.snapshots.send(Snapshot {
+            worker: self.index,
             interval: self.tick_index,
             is_final: true,
             open_connections: 0,

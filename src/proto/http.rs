@@ -11,9 +11,11 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
+use std::sync::Arc;
 
 use hornet_http1::{DecodeError, Limits, ResponseDecoder, Status};
 
+use super::{ReadOutcome, Session, SweepOutcome};
 use crate::metrics::{ErrorKind, Recorder};
 
 /// Largest number of requests handed to one `writev`.
@@ -35,23 +37,6 @@ pub struct Exchange {
     pub sent: u64,
 }
 
-/// What a read pass left the connection needing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadOutcome {
-    /// Still usable; `completed` responses were decoded.
-    Open {
-        /// Responses completed during this pass.
-        completed: u32,
-    },
-    /// The server ended the connection cleanly (`Connection: close`, or EOF
-    /// with nothing outstanding): reconnect. Unanswered requests are queued
-    /// again for the next socket.
-    Closed {
-        /// Responses completed during this pass.
-        completed: u32,
-    },
-}
-
 /// The state of one connection slot.
 #[derive(Debug)]
 pub struct HttpConn {
@@ -63,14 +48,24 @@ pub struct HttpConn {
     write_off: usize,
     decoder: ResponseDecoder,
     head_request: bool,
+    /// The serialized request, identical for every exchange, so a batch is
+    /// one `writev` over the same buffer.
+    request: Arc<[u8]>,
+    pipeline: usize,
     rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
 }
 
 impl HttpConn {
-    /// A slot whose requests are HEAD requests when `head_request`.
-    pub fn new(limits: Limits, head_request: bool, pipeline: usize) -> HttpConn {
+    /// A slot sending `request` with up to `pipeline` in flight; HEAD
+    /// responses are read without a body when `head_request`.
+    pub fn new(
+        limits: Limits,
+        head_request: bool,
+        pipeline: usize,
+        request: Arc<[u8]>,
+    ) -> HttpConn {
         let mut decoder = ResponseDecoder::new(limits);
         decoder.expect(head_request);
         HttpConn {
@@ -79,34 +74,18 @@ impl HttpConn {
             write_off: 0,
             decoder,
             head_request,
+            request,
+            pipeline,
             rbuf: vec![0; READ_BUF_MIN],
             rstart: 0,
             rend: 0,
         }
     }
 
-    /// Requests assigned and not yet settled.
-    #[inline]
-    pub fn queued(&self) -> usize {
-        self.queue.len()
-    }
-
     /// Requests written and awaiting a response.
     #[inline]
     pub fn in_flight(&self) -> usize {
         self.written
-    }
-
-    /// True when some assigned request still has bytes to write.
-    #[inline]
-    pub fn wants_write(&self) -> bool {
-        self.written < self.queue.len()
-    }
-
-    /// Assigns a request intended at `intended` to this slot.
-    #[inline]
-    pub fn push(&mut self, intended: u64) {
-        self.queue.push_back(Exchange { intended, sent: 0 });
     }
 
     /// When the oldest outstanding request started being written, if any
@@ -121,20 +100,11 @@ impl HttpConn {
         }
     }
 
-    /// Intended time of the oldest assigned request, if any.
-    pub fn oldest_intended(&self) -> Option<u64> {
-        self.queue.front().map(|e| e.intended)
-    }
-
     /// Writes every assigned request's bytes until done or the socket would
-    /// block. `request` is the serialized request, identical for every
-    /// exchange, so a batch is one `writev` over the same buffer.
-    pub fn flush<W: Write>(
-        &mut self,
-        io: &mut W,
-        request: &[u8],
-        now: u64,
-    ) -> Result<(), ErrorKind> {
+    /// block.
+    fn write_requests<W: Write>(&mut self, io: &mut W, now: u64) -> Result<(), ErrorKind> {
+        let request = Arc::clone(&self.request);
+        let request = &request[..];
         while self.written < self.queue.len() {
             let pending = (self.queue.len() - self.written).min(MAX_IOV);
             let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
@@ -176,72 +146,9 @@ impl HttpConn {
         }
     }
 
-    /// Reads and decodes until the socket would block, recording each
-    /// response. `now` is called after every read that returned data, so a
-    /// response is timed when its bytes arrived.
-    ///
-    /// With `stop_on_short_read`, a read that returned less than the buffer
-    /// had room for ends the pass without the extra read that would only
-    /// say WouldBlock: the kernel queue was empty at that moment, and any
-    /// later data raises a new edge-triggered event. The caller passes false
-    /// when the event reported the peer's FIN, which must be read to be seen.
-    pub fn read<R: Read, F: FnMut() -> u64>(
-        &mut self,
-        io: &mut R,
-        stop_on_short_read: bool,
-        now: &mut F,
-        rec: &mut Recorder,
-    ) -> Result<ReadOutcome, ErrorKind> {
-        let mut completed = 0u32;
-        loop {
-            if self.rend == self.rbuf.len() {
-                if self.rstart > 0 {
-                    self.compact();
-                } else if self.rbuf.len() < READ_BUF_MAX {
-                    self.rbuf.resize(self.rbuf.len() * 2, 0);
-                } else {
-                    // The decoder's head limit is below the largest buffer,
-                    // so a full buffer with nothing consumable is malformed.
-                    return Err(ErrorKind::Parse);
-                }
-            }
-            match io.read(&mut self.rbuf[self.rend..]) {
-                Ok(0) => return self.on_eof(now(), rec, completed),
-                Ok(n) => {
-                    let room = self.rbuf.len() - self.rend;
-                    self.rend += n;
-                    let t = now();
-                    if !self.decode_buffered(t, rec, &mut completed)? {
-                        return Ok(ReadOutcome::Closed { completed });
-                    }
-                    if n < room {
-                        if stop_on_short_read {
-                            return Ok(ReadOutcome::Open { completed });
-                        }
-                    } else if self.rbuf.len() < READ_BUF_MAX {
-                        // A read that filled the buffer means big responses:
-                        // read them in fewer, larger syscalls.
-                        self.compact();
-                        self.rbuf.resize(self.rbuf.len() * 2, 0);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Ok(ReadOutcome::Open { completed });
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ErrorKind::from_io_error(&e)),
-            }
-        }
-    }
-
     /// Decodes every complete response in the buffer. Returns false when the
     /// server asked to close the connection.
-    fn decode_buffered(
-        &mut self,
-        now: u64,
-        rec: &mut Recorder,
-        completed: &mut u32,
-    ) -> Result<bool, ErrorKind> {
+    fn decode_buffered(&mut self, now: u64, rec: &mut Recorder) -> Result<bool, ErrorKind> {
         while self.rstart < self.rend {
             let status = self
                 .decoder
@@ -255,7 +162,6 @@ impl HttpConn {
                 Status::Complete { consumed, response } => {
                     self.rstart += consumed;
                     self.complete(response.status, now, rec)?;
-                    *completed += 1;
                     if !response.keep_alive {
                         return Ok(false);
                     }
@@ -281,20 +187,13 @@ impl HttpConn {
         Ok(())
     }
 
-    fn on_eof(
-        &mut self,
-        now: u64,
-        rec: &mut Recorder,
-        completed: u32,
-    ) -> Result<ReadOutcome, ErrorKind> {
+    fn on_eof(&mut self, now: u64, rec: &mut Recorder) -> Result<ReadOutcome, ErrorKind> {
         match self.decoder.decode_eof(&mut ()) {
             Ok(Some(response)) => {
                 self.complete(response.status, now, rec)?;
-                Ok(ReadOutcome::Closed {
-                    completed: completed + 1,
-                })
+                Ok(ReadOutcome::Closed)
             }
-            Ok(None) if self.written == 0 => Ok(ReadOutcome::Closed { completed }),
+            Ok(None) if self.written == 0 => Ok(ReadOutcome::Closed),
             Ok(None) | Err(_) => Err(ErrorKind::ClosedEarly),
         }
     }
@@ -305,10 +204,106 @@ impl HttpConn {
         self.rstart = 0;
     }
 
+    fn reset_socket_state(&mut self) {
+        self.written = 0;
+        self.write_off = 0;
+        self.rstart = 0;
+        self.rend = 0;
+        self.decoder.reset();
+        self.decoder.expect(self.head_request);
+    }
+}
+
+fn parse_error(_: DecodeError) -> ErrorKind {
+    ErrorKind::Parse
+}
+
+impl Session for HttpConn {
+    fn on_connected(&mut self, _now: u64) {
+        self.reset_socket_state();
+    }
+
+    /// HTTP requests may wait for a connection, so room is the pipeline's.
+    fn room(&self) -> usize {
+        self.pipeline.saturating_sub(self.queue.len())
+    }
+
+    /// Requests assigned and not yet settled.
+    fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// True when some assigned request still has bytes to write.
+    fn wants_write(&self) -> bool {
+        self.written < self.queue.len()
+    }
+
+    /// Assigns a request intended at `intended` to this slot.
+    fn push(&mut self, intended: u64) {
+        self.queue.push_back(Exchange { intended, sent: 0 });
+    }
+
+    /// Reads and decodes until the socket would block, recording each
+    /// response. `now` is called after every read that returned data, so a
+    /// response is timed when its bytes arrived.
+    ///
+    /// With `stop_on_short_read`, a read that returned less than the buffer
+    /// had room for ends the pass without the extra read that would only
+    /// say WouldBlock: the kernel queue was empty at that moment, and any
+    /// later data raises a new edge-triggered event. The caller passes false
+    /// when the event reported the peer's FIN, which must be read to be seen.
+    fn read<R: Read, F: FnMut() -> u64>(
+        &mut self,
+        io: &mut R,
+        stop_on_short_read: bool,
+        now: &mut F,
+        rec: &mut Recorder,
+    ) -> Result<ReadOutcome, ErrorKind> {
+        loop {
+            if self.rend == self.rbuf.len() {
+                if self.rstart > 0 {
+                    self.compact();
+                } else if self.rbuf.len() < READ_BUF_MAX {
+                    self.rbuf.resize(self.rbuf.len() * 2, 0);
+                } else {
+                    // The decoder's head limit is below the largest buffer,
+                    // so a full buffer with nothing consumable is malformed.
+                    return Err(ErrorKind::Parse);
+                }
+            }
+            match io.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => return self.on_eof(now(), rec),
+                Ok(n) => {
+                    let room = self.rbuf.len() - self.rend;
+                    self.rend += n;
+                    let t = now();
+                    if !self.decode_buffered(t, rec)? {
+                        return Ok(ReadOutcome::Closed);
+                    }
+                    if n < room {
+                        if stop_on_short_read {
+                            return Ok(ReadOutcome::Open);
+                        }
+                    } else if self.rbuf.len() < READ_BUF_MAX {
+                        // A read that filled the buffer means big responses:
+                        // read them in fewer, larger syscalls.
+                        self.compact();
+                        self.rbuf.resize(self.rbuf.len() * 2, 0);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(ReadOutcome::Open);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+    }
+
     /// Fails every written, unanswered request with `kind` and prepares the
     /// slot for a new socket; unwritten requests stay queued. Returns how
     /// many failed.
-    pub fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
+    fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
         let mut lost = self.written;
         // A partly written request is lost with the socket too.
         if self.write_off > 0 {
@@ -322,22 +317,13 @@ impl HttpConn {
 
     /// Prepares the slot for a new socket after a clean close: requests the
     /// server never answered go out again on the new socket.
-    pub fn requeue_unanswered(&mut self) {
+    fn requeue_unanswered(&mut self) {
         self.reset_socket_state();
-    }
-
-    fn reset_socket_state(&mut self) {
-        self.written = 0;
-        self.write_off = 0;
-        self.rstart = 0;
-        self.rend = 0;
-        self.decoder.reset();
-        self.decoder.expect(self.head_request);
     }
 
     /// Fails up to `n` of the assigned requests (oldest first) without a
     /// socket to blame them on, e.g. when connecting for them failed.
-    pub fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64 {
+    fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64 {
         debug_assert_eq!(self.written, 0);
         let n = n.min(self.queue.len());
         self.queue.drain(..n);
@@ -347,23 +333,41 @@ impl HttpConn {
 
     /// At the end of the run: drops requests not yet started and returns
     /// how many there were. A request partly written stays, to be finished.
-    pub fn take_unwritten(&mut self) -> u64 {
+    fn take_unwritten(&mut self) -> u64 {
         let keep = self.written + usize::from(self.write_off > 0);
         let n = self.queue.len() - keep;
         self.queue.truncate(keep);
         n as u64
     }
 
+    fn flush<W: Write>(
+        &mut self,
+        io: &mut W,
+        now: u64,
+        _rec: &mut Recorder,
+    ) -> Result<(), ErrorKind> {
+        self.write_requests(io, now)
+    }
+
     /// The oldest request passed its timeout. HTTP/1.1 cannot cancel one
     /// request on a connection, so the connection is given up and every
-    /// written request on it counts as timed out. Returns how many.
-    pub fn time_out(&mut self, rec: &mut Recorder) -> u64 {
-        self.fail_in_flight(ErrorKind::Timeout, rec)
+    /// written request on it counts as timed out.
+    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
+        match self.oldest_sent() {
+            Some(sent) if now.saturating_sub(sent) >= timeout_ns => {
+                self.fail_in_flight(ErrorKind::Timeout, rec);
+                SweepOutcome::Reconnect
+            }
+            _ => SweepOutcome::Keep,
+        }
     }
-}
 
-fn parse_error(_: DecodeError) -> ErrorKind {
-    ErrorKind::Parse
+    /// HTTP/1.1 has no goodbye beyond closing the socket.
+    fn begin_close(&mut self, _now: u64) {}
+
+    fn settled(&self, _now: u64) -> bool {
+        self.queue.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -409,6 +413,10 @@ mod tests {
         }
     }
 
+    fn conn_with(pipeline: usize) -> HttpConn {
+        HttpConn::new(Limits::default(), false, pipeline, Arc::from(REQ))
+    }
+
     fn mem(input: &[u8], eof: bool, write_cap: usize) -> Mem {
         Mem {
             input: Cursor::new(input.to_vec()),
@@ -420,17 +428,17 @@ mod tests {
 
     #[test]
     fn pipelined_requests_complete_in_order_with_times() {
-        let mut conn = HttpConn::new(Limits::default(), false, 3);
+        let mut conn = conn_with(3);
         let mut rec = Recorder::new();
         for i in 0..3 {
             conn.push(i * 10);
         }
         let mut io = mem(&RESP.repeat(3), false, usize::MAX);
-        conn.flush(&mut io, REQ, 100).unwrap();
+        conn.flush(&mut io, 100, &mut rec).unwrap();
         assert_eq!(io.out, REQ.repeat(3));
         assert_eq!(conn.in_flight(), 3);
         let out = conn.read(&mut io, false, &mut || 1_100, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Open { completed: 3 });
+        assert_eq!(out, ReadOutcome::Open);
         assert_eq!(conn.queued(), 0);
         let m = rec.current();
         assert_eq!(m.counters.completed, 3);
@@ -442,18 +450,18 @@ mod tests {
 
     #[test]
     fn partial_writes_resume_and_stamp_first_byte() {
-        let mut conn = HttpConn::new(Limits::default(), false, 2);
+        let mut conn = conn_with(2);
         let mut rec = Recorder::new();
         conn.push(0);
         conn.push(0);
         let mut io = mem(b"", false, 5);
-        conn.flush(&mut io, REQ, 7).unwrap();
+        conn.write_requests(&mut io, 7).unwrap();
         assert_eq!(conn.in_flight(), 0);
         io.write_cap = REQ.len();
-        conn.flush(&mut io, REQ, 9).unwrap();
+        conn.write_requests(&mut io, 9).unwrap();
         assert_eq!(conn.in_flight(), 1);
         io.write_cap = usize::MAX;
-        conn.flush(&mut io, REQ, 11).unwrap();
+        conn.write_requests(&mut io, 11).unwrap();
         assert_eq!(io.out, REQ.repeat(2));
         assert_eq!(conn.oldest_sent(), Some(7));
         assert_eq!(conn.take_unwritten(), 0);
@@ -462,15 +470,15 @@ mod tests {
 
     #[test]
     fn connection_close_requeues_unanswered() {
-        let mut conn = HttpConn::new(Limits::default(), false, 2);
+        let mut conn = conn_with(2);
         let mut rec = Recorder::new();
         conn.push(0);
         conn.push(0);
         let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
         let mut io = mem(close, false, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Closed { completed: 1 });
+        assert_eq!(out, ReadOutcome::Closed);
         conn.requeue_unanswered();
         assert_eq!(conn.queued(), 1);
         assert!(conn.wants_write());
@@ -479,11 +487,11 @@ mod tests {
 
     #[test]
     fn eof_mid_response_fails_as_closed_early() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
         let mut io = mem(&RESP[..10], true, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         let err = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap_err();
         assert_eq!(err, ErrorKind::ClosedEarly);
         assert_eq!(conn.fail_in_flight(err, &mut rec), 1);
@@ -492,29 +500,29 @@ mod tests {
 
     #[test]
     fn read_until_close_body_completes_on_eof() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
         let mut io = mem(b"HTTP/1.0 200 OK\r\n\r\nhello", true, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Closed { completed: 1 });
+        assert_eq!(out, ReadOutcome::Closed);
         assert_eq!(rec.current().counters.completed, 1);
     }
 
     #[test]
     fn garbage_and_unsolicited_responses_are_parse_errors() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         let mut io = mem(RESP, false, usize::MAX);
         assert_eq!(
             conn.read(&mut io, false, &mut || 1, &mut rec).unwrap_err(),
             ErrorKind::Parse
         );
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         conn.push(0);
         let mut io = mem(b"SSH-2.0-OpenSSH\r\n\r\n", false, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         assert_eq!(
             conn.read(&mut io, false, &mut || 1, &mut rec).unwrap_err(),
             ErrorKind::Parse
@@ -523,7 +531,7 @@ mod tests {
 
     #[test]
     fn large_bodies_grow_the_buffer_and_decode() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
         let body = vec![b'x'; 300_000];
@@ -531,15 +539,15 @@ mod tests {
             format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         resp.extend_from_slice(&body);
         let mut io = mem(&resp, false, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         let out = conn.read(&mut io, true, &mut || 2, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Open { completed: 1 });
+        assert_eq!(out, ReadOutcome::Open);
         assert_eq!(conn.rbuf.len(), READ_BUF_MAX);
     }
 
     #[test]
     fn a_huge_head_is_a_parse_error_not_a_hang() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
         let mut resp = b"HTTP/1.1 200 OK\r\n".to_vec();
@@ -549,7 +557,7 @@ mod tests {
             );
         }
         let mut io = mem(&resp, false, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         assert_eq!(
             conn.read(&mut io, true, &mut || 2, &mut rec).unwrap_err(),
             ErrorKind::Parse
@@ -558,15 +566,15 @@ mod tests {
 
     #[test]
     fn responses_split_across_reads_decode() {
-        let mut conn = HttpConn::new(Limits::default(), false, 1);
+        let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
         let mut io = mem(&RESP[..20], false, usize::MAX);
-        conn.flush(&mut io, REQ, 1).unwrap();
+        conn.write_requests(&mut io, 1).unwrap();
         let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Open { completed: 0 });
+        assert_eq!(out, ReadOutcome::Open);
         io.input = Cursor::new(RESP[20..].to_vec());
         let out = conn.read(&mut io, false, &mut || 3, &mut rec).unwrap();
-        assert_eq!(out, ReadOutcome::Open { completed: 1 });
+        assert_eq!(out, ReadOutcome::Open);
     }
 }

@@ -1,4 +1,97 @@
 //! Connection state machines that drive the codecs. They own no socket and
 //! read no clock: the worker hands them a stream and the current time.
+//!
+//! [`Session`] is the contract between a protocol and the worker: the worker
+//! owns sockets, timers and the load model; a session owns the protocol
+//! state of one connection slot and the requests assigned to it. A slot
+//! outlives its sockets: on reconnect the worker calls `on_connected` again.
 
 pub mod http;
+
+use std::io::{Read, Write};
+
+use crate::metrics::{ErrorKind, Recorder};
+
+/// What a read pass left the connection needing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Still usable.
+    Open,
+    /// The peer ended the connection cleanly (HTTP `Connection: close`, EOF
+    /// with nothing outstanding, SMPP unbind): reconnect. Requests the peer
+    /// never answered are queued again for the next socket.
+    Closed,
+}
+
+/// What a periodic check decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepOutcome {
+    /// Nothing to do, or the session queued bytes to write (keep-alive).
+    Keep,
+    /// The connection is unusable (e.g. a request timed out; the session
+    /// already counted its requests): drop the socket and reconnect.
+    Reconnect,
+}
+
+/// One connection slot's protocol state. All times are run-clock ns.
+pub trait Session {
+    /// A new socket just connected: reset per-socket state and queue any
+    /// handshake (e.g. an SMPP bind).
+    fn on_connected(&mut self, now: u64);
+
+    /// How many more requests the slot accepts now. A slot that is not ready
+    /// (not bound, throttled) says 0; an HTTP slot accepts requests even
+    /// while connecting, they wait for the socket.
+    fn room(&self) -> usize;
+
+    /// Assigns a request intended at `intended`.
+    fn push(&mut self, intended: u64);
+
+    /// Requests assigned and not settled yet.
+    fn queued(&self) -> usize;
+
+    /// True when bytes are waiting to be written.
+    fn wants_write(&self) -> bool;
+
+    /// Writes until done or the socket would block.
+    fn flush<W: Write>(
+        &mut self,
+        io: &mut W,
+        now: u64,
+        rec: &mut Recorder,
+    ) -> Result<(), ErrorKind>;
+
+    /// Reads and handles input until the socket would block (or a short
+    /// read, when `stop_on_short_read`).
+    fn read<R: Read, F: FnMut() -> u64>(
+        &mut self,
+        io: &mut R,
+        stop_on_short_read: bool,
+        now: &mut F,
+        rec: &mut Recorder,
+    ) -> Result<ReadOutcome, ErrorKind>;
+
+    /// The socket failed with `kind`: count the requests lost with it and
+    /// prepare for a new socket; unwritten requests stay queued.
+    fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64;
+
+    /// The peer closed cleanly: requests it never answered go out again.
+    fn requeue_unanswered(&mut self);
+
+    /// Connecting failed: fail up to `n` queued requests with `kind`.
+    fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64;
+
+    /// The run ended: drop requests not yet started, return how many.
+    fn take_unwritten(&mut self) -> u64;
+
+    /// Periodic check (every few ms): request timeouts, keep-alives, pauses.
+    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome;
+
+    /// The load phase is over and the in-flight requests settled: start a
+    /// graceful goodbye (SMPP unbind) if the protocol has one.
+    fn begin_close(&mut self, now: u64);
+
+    /// True when nothing more is expected on this slot (no request in
+    /// flight, goodbye done or given up).
+    fn settled(&self, now: u64) -> bool;
+}

@@ -189,7 +189,8 @@ impl HttpResult {
             .filter(|k| c.errors[**k as usize] > 0)
             .map(|k| (k.name().to_string(), c.errors[*k as usize]))
             .collect();
-        let interval = plan.interval.as_secs_f64();
+        let load = &plan.load;
+        let interval = load.interval.as_secs_f64();
         let timeline = out
             .collected
             .series
@@ -205,7 +206,7 @@ impl HttpResult {
                 connections: s.open_connections,
             })
             .collect();
-        let (model, rate) = match plan.model {
+        let (model, rate) = match load.model {
             LoadModel::Closed => ("closed", None),
             LoadModel::Open { rate } => ("open", Some(rate)),
         };
@@ -246,13 +247,13 @@ impl HttpResult {
                 method: plan.method.clone(),
                 model: model.to_string(),
                 rate,
-                connections: plan.connections,
-                max_connections: plan.max_connections,
-                threads: plan.threads,
+                connections: load.connections,
+                max_connections: load.max_connections,
+                threads: load.threads,
                 pipeline: plan.pipeline,
-                duration_s: plan.duration.as_secs_f64(),
-                timeout_s: plan.timeout.as_secs_f64(),
-                connect_timeout_s: plan.connect_timeout.as_secs_f64(),
+                duration_s: load.duration.as_secs_f64(),
+                timeout_s: load.timeout.as_secs_f64(),
+                connect_timeout_s: load.connect_timeout.as_secs_f64(),
             },
             scheduled: c.scheduled,
             requests: c.completed,
@@ -274,7 +275,7 @@ impl HttpResult {
             connections_peak: out.collected.peak_connections,
             clamped_samples: c.clamped,
             generator: Generator {
-                workers: plan.threads,
+                workers: load.threads,
                 cpu_s: cpu.iter().sum(),
                 cpu_per_worker_s: cpu,
                 max_worker_busy,
@@ -308,20 +309,22 @@ mod tests {
 
     fn plan(model: LoadModel) -> HttpPlan {
         HttpPlan {
+            load: crate::plan::LoadPlan {
+                addr: "127.0.0.1:1".parse().unwrap(),
+                threads: 2,
+                connections: 4,
+                max_connections: 4,
+                model,
+                duration: Duration::from_secs(2),
+                timeout: Duration::from_secs(1),
+                connect_timeout: Duration::from_secs(1),
+                interval: Duration::from_secs(1),
+            },
             url: "http://127.0.0.1:1/".into(),
-            addr: "127.0.0.1:1".parse().unwrap(),
             method: "GET".into(),
             request: Vec::new(),
             head_request: false,
-            threads: 2,
-            connections: 4,
-            max_connections: 4,
             pipeline: 1,
-            model,
-            duration: Duration::from_secs(2),
-            timeout: Duration::from_secs(1),
-            connect_timeout: Duration::from_secs(1),
-            interval: Duration::from_secs(1),
             limits: Default::default(),
         }
     }
