@@ -78,7 +78,13 @@ fn connection_close_every_n_is_survived_with_exact_counts() {
     assert_eq!(t.responses(), r.requests);
     // Each connection carried at most 5 responses.
     assert!(r.connections_opened >= r.requests / 5, "{r:#?}");
-    assert_eq!(t.connections(), r.connections_opened);
+    // The server may accept a connection whose completion hornet had not
+    // yet seen when the run ended: at most one per slot.
+    let accepted = t.connections();
+    assert!(
+        (r.connections_opened..=r.connections_opened + 4).contains(&accepted),
+        "server accepted {accepted}: {r:#?}"
+    );
     t.shutdown();
 }
 

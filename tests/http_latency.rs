@@ -97,7 +97,9 @@ fn open_model_pool_grows_when_every_connection_is_busy() {
     assert_eq!(r.failed + r.timed_out, 0, "{r:#?}");
     assert!(r.connections_opened > 5, "{r:#?}");
     assert!(r.connections_opened <= 40, "{r:#?}");
-    assert_eq!(t.connections(), r.connections_opened);
+    // A connect still in progress when the run ended may have been
+    // accepted by the server without hornet counting it.
+    assert!(t.connections() - r.connections_opened <= 1, "{r:#?}");
     // Once the pool has grown, requests stop queueing.
     assert!(r.latency_us.p50 < 200_000, "{r:#?}");
     t.shutdown();

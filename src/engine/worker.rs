@@ -312,6 +312,25 @@ impl<S: Session> Worker<S> {
         self.set_state(key, next);
     }
 
+    /// The peer refused the session (e.g. an SMPP bind): drop the socket and
+    /// retry after the same doubling backoff as a failed connect.
+    fn rejected(&mut self, key: usize, now: u64) {
+        let slot = &mut self.slots[key];
+        if let Some(mut stream) = slot.stream.take() {
+            let _ = self.poll.registry().deregister(&mut stream);
+        }
+        slot.listed = false;
+        slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
+        let next = if self.phase == Phase::Running {
+            State::Backoff {
+                retry_at: now + slot.backoff_ns,
+            }
+        } else {
+            State::Stopped
+        };
+        self.set_state(key, next);
+    }
+
     /// Changes a slot's state, keeping the connecting and open counts.
     fn set_state(&mut self, key: usize, next: State) {
         let slot = &mut self.slots[key];
@@ -363,7 +382,6 @@ impl<S: Session> Worker<S> {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
             Err(e) => return self.connect_failed(key, ErrorKind::from_connect_error(&e), now),
         }
-        slot.backoff_ns = 0;
         slot.session.on_connected(now);
         self.set_state(key, State::Open);
         self.rec.connected();
@@ -384,9 +402,10 @@ impl<S: Session> Worker<S> {
         match outcome {
             Ok(ReadOutcome::Open) => self.offer(key, now),
             Ok(ReadOutcome::Closed) => {
-                self.slots[key].session.requeue_unanswered();
+                self.slots[key].session.requeue_unanswered(&mut self.rec);
                 self.reconnect(key, now);
             }
+            Ok(ReadOutcome::Rejected) => self.rejected(key, now),
             Err(kind) => {
                 self.slots[key].session.fail_in_flight(kind, &mut self.rec);
                 self.reconnect(key, now);
@@ -398,6 +417,12 @@ impl<S: Session> Worker<S> {
     /// completed, a pause ended): the closed model fills it at once; the
     /// open model offers it to waiting requests.
     fn offer(&mut self, key: usize, now: u64) {
+        let slot = &mut self.slots[key];
+        // The session works (connected, bound): the next failure starts
+        // its backoff afresh.
+        if slot.backoff_ns != 0 && slot.session.room() > 0 {
+            slot.backoff_ns = 0;
+        }
         if self.phase != Phase::Running {
             return;
         }

@@ -4,6 +4,7 @@
 pub mod collector;
 pub mod error_kind;
 pub mod recorder;
+pub mod smpp;
 pub mod snapshot;
 
 pub use error_kind::ErrorKind;

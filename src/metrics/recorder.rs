@@ -9,6 +9,7 @@
 use hdrhistogram::Histogram;
 
 use super::error_kind::ErrorKind;
+use super::smpp::SmppMetrics;
 
 /// Smallest latency the histograms distinguish, in microseconds.
 pub const LOWEST_US: u64 = 1;
@@ -140,6 +141,8 @@ pub struct Metrics {
     /// Open model: how late the generator noticed each send was due,
     /// microseconds. Large values mean the generator was the bottleneck.
     pub schedule_lag: Histogram<u64>,
+    /// SMPP-only measurements; `None` until an SMPP session records one.
+    pub smpp: Option<Box<SmppMetrics>>,
 }
 
 impl Default for Metrics {
@@ -149,6 +152,7 @@ impl Default for Metrics {
             latency: new_histogram(),
             latency_uncorrected: new_histogram(),
             schedule_lag: new_histogram(),
+            smpp: None,
         }
     }
 }
@@ -167,6 +171,9 @@ impl Metrics {
         self.schedule_lag
             .add(&other.schedule_lag)
             .expect("histograms share bounds");
+        if let Some(theirs) = &other.smpp {
+            self.smpp.get_or_insert_with(Box::default).merge(theirs);
+        }
     }
 
     /// Zeroes everything, keeping allocations for reuse.
@@ -175,6 +182,9 @@ impl Metrics {
         self.latency.reset();
         self.latency_uncorrected.reset();
         self.schedule_lag.reset();
+        if let Some(smpp) = &mut self.smpp {
+            smpp.reset();
+        }
     }
 }
 
@@ -266,6 +276,48 @@ impl Recorder {
     #[inline]
     pub fn connected(&mut self) {
         self.current.counters.connects += 1;
+    }
+
+    /// SMPP counters of the current interval (created on first use).
+    #[inline]
+    pub fn smpp(&mut self) -> &mut SmppMetrics {
+        self.current.smpp.get_or_insert_with(Box::default)
+    }
+
+    /// An SMPP response arrived: timed like any completed request, and
+    /// counted by command_status; throttling statuses apart.
+    #[inline]
+    pub fn completed_smpp(
+        &mut self,
+        status: u32,
+        throttled: bool,
+        intended_ns: u64,
+        sent_ns: u64,
+        now_ns: u64,
+    ) {
+        let c = &mut self.current.counters;
+        c.completed += 1;
+        if status == 0 {
+            c.ok += 1;
+        }
+        let (corrected, clamped_a) = to_us(now_ns.saturating_sub(intended_ns));
+        let (uncorrected, clamped_b) = to_us(now_ns.saturating_sub(sent_ns));
+        c.clamped += u64::from(clamped_a) + u64::from(clamped_b);
+        let _ = self.current.latency.record(corrected);
+        let _ = self.current.latency_uncorrected.record(uncorrected);
+        let smpp = self.smpp();
+        smpp.count_status(status, 1);
+        if throttled {
+            smpp.throttled += 1;
+        }
+    }
+
+    /// A delivery receipt for a submit sent at `sent_ns` arrived at `now_ns`.
+    #[inline]
+    pub fn receipt_latency(&mut self, sent_ns: u64, now_ns: u64) {
+        let (us, clamped) = to_us(now_ns.saturating_sub(sent_ns));
+        self.current.counters.clamped += u64::from(clamped);
+        let _ = self.smpp().receipt_latency.record(us);
     }
 
     /// Swaps the current interval out for `fresh` (which must be reset) and

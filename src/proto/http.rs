@@ -252,7 +252,7 @@ impl Session for HttpConn {
     /// say WouldBlock: the kernel queue was empty at that moment, and any
     /// later data raises a new edge-triggered event. The caller passes false
     /// when the event reported the peer's FIN, which must be read to be seen.
-    fn read<R: Read, F: FnMut() -> u64>(
+    fn read<R: Read + Write, F: FnMut() -> u64>(
         &mut self,
         io: &mut R,
         stop_on_short_read: bool,
@@ -317,7 +317,7 @@ impl Session for HttpConn {
 
     /// Prepares the slot for a new socket after a clean close: requests the
     /// server never answered go out again on the new socket.
-    fn requeue_unanswered(&mut self) {
+    fn requeue_unanswered(&mut self, _rec: &mut Recorder) {
         self.reset_socket_state();
     }
 
@@ -479,7 +479,7 @@ mod tests {
         conn.write_requests(&mut io, 1).unwrap();
         let out = conn.read(&mut io, false, &mut || 2, &mut rec).unwrap();
         assert_eq!(out, ReadOutcome::Closed);
-        conn.requeue_unanswered();
+        conn.requeue_unanswered(&mut rec);
         assert_eq!(conn.queued(), 1);
         assert!(conn.wants_write());
         assert_eq!(rec.current().counters.failed, 0);

@@ -21,6 +21,9 @@ pub enum ReadOutcome {
     /// with nothing outstanding, SMPP unbind): reconnect. Requests the peer
     /// never answered are queued again for the next socket.
     Closed,
+    /// The peer refused the session (SMPP bind refused): close, and retry
+    /// only after a backoff. No request was lost.
+    Rejected,
 }
 
 /// What a periodic check decided.
@@ -62,8 +65,9 @@ pub trait Session {
     ) -> Result<(), ErrorKind>;
 
     /// Reads and handles input until the socket would block (or a short
-    /// read, when `stop_on_short_read`).
-    fn read<R: Read, F: FnMut() -> u64>(
+    /// read, when `stop_on_short_read`). The stream is writable too, so
+    /// answers to the peer's requests (SMPP) can go out at once.
+    fn read<R: Read + Write, F: FnMut() -> u64>(
         &mut self,
         io: &mut R,
         stop_on_short_read: bool,
@@ -75,8 +79,9 @@ pub trait Session {
     /// prepare for a new socket; unwritten requests stay queued.
     fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64;
 
-    /// The peer closed cleanly: requests it never answered go out again.
-    fn requeue_unanswered(&mut self);
+    /// The peer closed cleanly: requests it never answered go out again
+    /// where the protocol allows it, else they count as lost.
+    fn requeue_unanswered(&mut self, rec: &mut Recorder);
 
     /// Connecting failed: fail up to `n` queued requests with `kind`.
     fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64;

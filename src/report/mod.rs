@@ -1,6 +1,7 @@
 //! Reports: everything shown or written about a run. A report never sees a
 //! socket; it renders the result document.
 
+pub mod common;
 pub mod live;
 pub mod result;
 pub mod summary;

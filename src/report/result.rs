@@ -6,57 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::common::{errors_map, generator, timeline, Generator, Percentiles, TimelinePoint};
 use crate::engine::RunOutput;
 use crate::load::LoadModel;
-use crate::metrics::ErrorKind;
 use crate::plan::HttpPlan;
-
-/// Open-model sends more than this late (as a share of all sends), or a
-/// schedule-lag p99 above 1 ms, mean the generator was a bottleneck.
-const LATE_SHARE_LIMIT: f64 = 0.01;
-const LAG_P99_LIMIT_US: u64 = 1000;
-/// A worker busier than this share of one core was likely saturated.
-const BUSY_LIMIT: f64 = 0.9;
-
-/// Latency distribution summary, microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// Samples in the distribution.
-    pub count: u64,
-    /// Median.
-    pub p50: u64,
-    /// 90th percentile.
-    pub p90: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// 99.9th percentile.
-    pub p999: u64,
-    /// Largest sample.
-    pub max: u64,
-    /// Arithmetic mean.
-    pub mean: f64,
-}
-
-impl Percentiles {
-    /// Summarises a histogram (all zeros when empty).
-    pub fn of(h: &Histogram<u64>) -> Percentiles {
-        if h.is_empty() {
-            return Percentiles::default();
-        }
-        Percentiles {
-            count: h.len(),
-            p50: h.value_at_quantile(0.5),
-            p90: h.value_at_quantile(0.9),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
-            max: h.max(),
-            mean: h.mean(),
-        }
-    }
-}
 
 /// The run's configuration as it was executed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,49 +38,6 @@ pub struct RunConfig {
     pub timeout_s: f64,
     /// Connect timeout, seconds.
     pub connect_timeout_s: f64,
-}
-
-/// How hard the generator itself worked, and whether it kept up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Generator {
-    /// Worker threads.
-    pub workers: usize,
-    /// CPU seconds used by all workers together.
-    pub cpu_s: f64,
-    /// CPU seconds used by each worker.
-    pub cpu_per_worker_s: Vec<f64>,
-    /// The busiest worker's CPU time over the wall time (1.0 = a full core).
-    pub max_worker_busy: f64,
-    /// Open model: how late sends were noticed, microseconds (zeros for the
-    /// closed model).
-    pub schedule_lag_us: Percentiles,
-    /// Open model: sends more than 1 ms behind their intended time.
-    pub late_sends: u64,
-    /// True when the numbers suggest hornet, not the target, was the limit.
-    pub bottleneck: bool,
-    /// Plain-language reasons for `bottleneck`.
-    pub notes: Vec<String>,
-}
-
-/// One interval of the time series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimelinePoint {
-    /// Seconds from the start to the end of the interval.
-    pub t_s: f64,
-    /// Responses received in the interval.
-    pub requests: u64,
-    /// Failed and timed-out requests in the interval.
-    pub errors: u64,
-    /// Corrected latency median, microseconds.
-    pub p50_us: u64,
-    /// Corrected latency 90th percentile, microseconds.
-    pub p90_us: u64,
-    /// Corrected latency 99th percentile, microseconds.
-    pub p99_us: u64,
-    /// Corrected latency maximum, microseconds.
-    pub max_us: u64,
-    /// Connections open at the interval's end.
-    pub connections: u64,
 }
 
 /// The complete result of an HTTP run. Serialized as the `--json` file.
@@ -184,62 +96,12 @@ impl HttpResult {
             .filter(|(_, n)| **n > 0)
             .map(|(code, n)| (code.to_string(), *n))
             .collect();
-        let errors = ErrorKind::ALL
-            .iter()
-            .filter(|k| c.errors[**k as usize] > 0)
-            .map(|k| (k.name().to_string(), c.errors[*k as usize]))
-            .collect();
+        let errors = errors_map(c);
         let load = &plan.load;
-        let interval = load.interval.as_secs_f64();
-        let timeline = out
-            .collected
-            .series
-            .iter()
-            .map(|s| TimelinePoint {
-                t_s: ((s.index + 1) as f64 * interval).min(elapsed),
-                requests: s.completed,
-                errors: s.errors,
-                p50_us: s.p50_us,
-                p90_us: s.p90_us,
-                p99_us: s.p99_us,
-                max_us: s.max_us,
-                connections: s.open_connections,
-            })
-            .collect();
         let (model, rate) = match load.model {
             LoadModel::Closed => ("closed", None),
             LoadModel::Open { rate } => ("open", Some(rate)),
         };
-        let cpu: Vec<f64> = out
-            .collected
-            .worker_cpu
-            .iter()
-            .map(|d| d.as_secs_f64())
-            .collect();
-        let max_worker_busy = if elapsed > 0.0 {
-            cpu.iter().copied().fold(0.0, f64::max) / elapsed
-        } else {
-            0.0
-        };
-        let lag = Percentiles::of(&m.schedule_lag);
-        let mut notes = Vec::new();
-        if rate.is_some() && c.scheduled > 0 {
-            let late_share = c.late_sends as f64 / c.scheduled as f64;
-            if late_share > LATE_SHARE_LIMIT || lag.p99 > LAG_P99_LIMIT_US {
-                notes.push(format!(
-                    "the generator fell behind its schedule: {} sends ({:.1}%) more than 1 ms late, schedule lag p99 {} us",
-                    c.late_sends,
-                    late_share * 100.0,
-                    lag.p99
-                ));
-            }
-        }
-        if max_worker_busy > BUSY_LIMIT {
-            notes.push(format!(
-                "the busiest worker used {:.0}% of a core: hornet itself may have limited throughput (try more threads)",
-                max_worker_busy * 100.0
-            ));
-        }
         HttpResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             config: RunConfig {
@@ -274,17 +136,8 @@ impl HttpResult {
             connections_opened: c.connects,
             connections_peak: out.collected.peak_connections,
             clamped_samples: c.clamped,
-            generator: Generator {
-                workers: load.threads,
-                cpu_s: cpu.iter().sum(),
-                cpu_per_worker_s: cpu,
-                max_worker_busy,
-                schedule_lag_us: lag,
-                late_sends: c.late_sends,
-                bottleneck: !notes.is_empty(),
-                notes,
-            },
-            timeline,
+            generator: generator(load, out),
+            timeline: timeline(load, out),
         }
     }
 
@@ -304,7 +157,7 @@ impl HttpResult {
 mod tests {
     use super::*;
     use crate::metrics::collector::Collected;
-    use crate::metrics::{Metrics, Recorder};
+    use crate::metrics::{ErrorKind, Metrics, Recorder};
     use std::time::Duration;
 
     fn plan(model: LoadModel) -> HttpPlan {

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::result::{HttpResult, Percentiles};
+use super::common::Percentiles;
+use super::result::HttpResult;
 
 /// Formats microseconds with a unit a person reads at a glance.
 pub fn fmt_us(us: u64) -> String {
