@@ -1,45 +1,18 @@
-//! Command-line flags (clap derive) and their validation into a plan.
-//!
-//! The raw flags are one type, the validated ready-to-run plan another
-//! (ripgrep's split): every check happens here, before any traffic, and each
-//! failure is one line naming the flag and the value.
+//! `hornet http` flags and their validation into an [`HttpPlan`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use hornet_http1::{encode_request, Limits, Request};
-use thiserror::Error;
 
+use super::{
+    check_count, check_duration, default_threads, parse_duration, range_err, ConfigError,
+    MAX_CONNECTIONS, MAX_PIPELINE, MAX_RATE, MAX_THREADS,
+};
 use crate::load::LoadModel;
 use crate::plan::{HttpPlan, LoadPlan};
-use crate::target::{resolve_http_target, HttpTarget, TargetError};
-
-/// Most connections, threads or pipeline depth accepted: beyond these a
-/// value is a typo, not a test.
-const MAX_CONNECTIONS: usize = 1_000_000;
-const MAX_THREADS: usize = 1024;
-const MAX_PIPELINE: usize = 1024;
-const MAX_RATE: f64 = 100_000_000.0;
-const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// hornet: HTTP/1.1 load generator.
-#[derive(Debug, Parser)]
-#[command(name = "hornet", version, about, long_about = None)]
-pub struct Cli {
-    /// What to run.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// hornet's subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Load-test an HTTP/1.1 URL.
-    Http(HttpArgs),
-    /// Start the built-in target on 127.0.0.1 and run a short load against it.
-    Demo(DemoArgs),
-}
+use crate::target::{resolve_http_target, HttpTarget};
 
 /// Flags of `hornet http`.
 #[derive(Debug, Args)]
@@ -87,90 +60,6 @@ pub struct HttpArgs {
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,
-}
-
-/// Flags of `hornet demo`.
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// How long to generate load.
-    #[arg(short = 'd', long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
-    pub duration: Duration,
-    /// Connections.
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 32)]
-    pub connections: usize,
-    /// Write the result as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// No live progress on stderr.
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-}
-
-/// A flag value that cannot be run.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    /// A numeric flag out of its range.
-    #[error("invalid value '{value}' for {flag}: {reason}")]
-    Range {
-        /// The flag, as typed.
-        flag: &'static str,
-        /// The value given.
-        value: String,
-        /// What is allowed.
-        reason: String,
-    },
-    /// The URL is malformed, unsupported or unresolvable.
-    #[error(transparent)]
-    Target(#[from] TargetError),
-    /// A `-H` value is not `Name: value`.
-    #[error("invalid value '{0}' for -H/--header: expected 'Name: value'")]
-    Header(String),
-    /// `--body @FILE` could not be read.
-    #[error("cannot read --body file '{path}': {source}")]
-    BodyFile {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The request could not be encoded (bad method, header name or value).
-    #[error("invalid request: {0}")]
-    Request(String),
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 10s, 500ms, 1m30s)"))
-}
-
-fn range_err(flag: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Range {
-        flag,
-        value: value.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn check_count(flag: &'static str, v: usize, max: usize) -> Result<(), ConfigError> {
-    if v == 0 || v > max {
-        return Err(range_err(flag, v, format!("must be between 1 and {max}")));
-    }
-    Ok(())
-}
-
-fn check_duration(flag: &'static str, v: Duration) -> Result<(), ConfigError> {
-    if v.is_zero() || v > MAX_DURATION {
-        return Err(range_err(
-            flag,
-            humantime::format_duration(v),
-            "must be more than zero and at most 30 days",
-        ));
-    }
-    Ok(())
-}
-
-/// Worker threads to use when `-t` is not given.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl HttpArgs {
@@ -287,6 +176,8 @@ fn parse_header(h: &str) -> Result<(&str, &str), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
     use std::net::SocketAddr;
 
     fn args(extra: &[&str]) -> HttpArgs {
@@ -294,7 +185,7 @@ mod tests {
         v.extend_from_slice(extra);
         match Cli::try_parse_from(v).unwrap().command {
             Command::Http(a) => a,
-            Command::Demo(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

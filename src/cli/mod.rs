@@ -1,0 +1,140 @@
+//! Command-line flags (clap derive) and their validation into plans.
+//!
+//! The raw flags are one type, the validated ready-to-run plan another
+//! (ripgrep's split): every check happens here, before any traffic, and each
+//! failure is one line naming the flag and the value. One file per
+//! subcommand.
+
+pub mod http;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use thiserror::Error;
+
+pub use http::HttpArgs;
+
+use crate::target::TargetError;
+
+/// Most connections, threads or pipeline depth accepted: beyond these a
+/// value is a typo, not a test.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+/// Most worker threads.
+pub const MAX_THREADS: usize = 1024;
+/// Deepest HTTP pipeline.
+pub const MAX_PIPELINE: usize = 1024;
+/// Highest open-model rate, requests per second.
+pub const MAX_RATE: f64 = 100_000_000.0;
+/// Longest run.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// hornet: HTTP/1.1 load generator.
+#[derive(Debug, Parser)]
+#[command(name = "hornet", version, about, long_about = None)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// hornet's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load-test an HTTP/1.1 URL.
+    Http(HttpArgs),
+    /// Start the built-in target on 127.0.0.1 and run a short load against it.
+    Demo(DemoArgs),
+}
+
+/// Flags of `hornet demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How long to generate load.
+    #[arg(short = 'd', long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Connections.
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 32)]
+    pub connections: usize,
+    /// Write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// No live progress on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// A flag value that cannot be run.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// A numeric flag out of its range.
+    #[error("invalid value '{value}' for {flag}: {reason}")]
+    Range {
+        /// The flag, as typed.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+    /// The URL is malformed, unsupported or unresolvable.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A `-H` value is not `Name: value`.
+    #[error("invalid value '{0}' for -H/--header: expected 'Name: value'")]
+    Header(String),
+    /// `--body @FILE` could not be read.
+    #[error("cannot read --body file '{path}': {source}")]
+    BodyFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The request could not be encoded (bad method, header name or value).
+    #[error("invalid request: {0}")]
+    Request(String),
+}
+
+/// Parses a human duration flag (`10s`, `500ms`, `1m30s`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 10s, 500ms, 1m30s)"))
+}
+
+/// A range error for `flag`.
+pub fn range_err(
+    flag: &'static str,
+    value: impl ToString,
+    reason: impl Into<String>,
+) -> ConfigError {
+    ConfigError::Range {
+        flag,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks a count flag is in 1..=max.
+pub fn check_count(flag: &'static str, v: usize, max: usize) -> Result<(), ConfigError> {
+    if v == 0 || v > max {
+        return Err(range_err(flag, v, format!("must be between 1 and {max}")));
+    }
+    Ok(())
+}
+
+/// Checks a duration flag is positive and at most 30 days.
+pub fn check_duration(flag: &'static str, v: Duration) -> Result<(), ConfigError> {
+    if v.is_zero() || v > MAX_DURATION {
+        return Err(range_err(
+            flag,
+            humantime::format_duration(v),
+            "must be more than zero and at most 30 days",
+        ));
+    }
+    Ok(())
+}
+
+/// Worker threads to use when `-t` is not given.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
