@@ -6,20 +6,34 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::cli::{ConfigError, DemoArgs, HttpArgs};
-use crate::engine::{run_http, EngineError};
+use crate::cli::{ConfigError, DemoArgs, HttpArgs, SmppArgs};
+use crate::engine::{run_http, run_smpp, EngineError};
 use crate::plan::HttpPlan;
 use crate::report::live::LiveLine;
-use crate::report::{summary, write_json, HttpResult};
+use crate::report::smpp_result::SmppResult;
+use crate::report::{smpp_summary, summary, write_json, HttpResult};
 
 /// How a command ended, when it ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The run completed and produced results.
     Completed,
     /// The run produced no successful exchange at all (e.g. every
     /// connection refused): the results are printed, but it did not work.
-    NothingWorked,
+    NothingWorked {
+        /// One line saying why (error kinds, bind refusal).
+        reason: String,
+    },
+}
+
+fn counts_line(map: &std::collections::BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "no errors recorded".to_string();
+    }
+    map.iter()
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why a command could not run or finish.
@@ -72,9 +86,53 @@ pub fn execute(
         })?;
     }
     let outcome = if result.nothing_worked() {
-        Outcome::NothingWorked
+        Outcome::NothingWorked {
+            reason: format!(
+                "no request got a response ({})",
+                counts_line(&result.errors)
+            ),
+        }
     } else {
         Outcome::Completed
+    };
+    Ok((result, outcome))
+}
+
+/// `hornet smpp`: validate, run, report.
+pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
+    let quiet = args.quiet;
+    let json = args.json.clone();
+    let plan = args.into_plan()?;
+    let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
+    let out = run_smpp(&plan, |stat| live.update(stat))?;
+    live.finish();
+    let result = SmppResult::new(&plan, &out);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(smpp_summary::render(&result).as_bytes());
+    let _ = stdout.flush();
+    if let Some(path) = &json {
+        write_json(&result, path).map_err(|source| AppError::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let outcome = if !result.nothing_worked() {
+        Outcome::Completed
+    } else if let Some(status) = &result.sessions.last_bind_error {
+        Outcome::NothingWorked {
+            reason: format!("the SMSC refused every bind: {status}"),
+        }
+    } else if result.sessions.bound == 0 {
+        Outcome::NothingWorked {
+            reason: format!("no session could bind ({})", counts_line(&result.errors)),
+        }
+    } else {
+        Outcome::NothingWorked {
+            reason: format!(
+                "no submit_sm got a response ({})",
+                counts_line(&result.errors)
+            ),
+        }
     };
     Ok((result, outcome))
 }

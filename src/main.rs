@@ -13,25 +13,14 @@ use hornet::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Http(args) => app::http(args),
-        Command::Demo(args) => app::demo(args),
+        Command::Http(args) => app::http(args).map(|(_, outcome)| outcome),
+        Command::Smpp(args) => app::smpp(args).map(|(_, outcome)| outcome),
+        Command::Demo(args) => app::demo(args).map(|(_, outcome)| outcome),
     };
     match result {
-        Ok((_, Outcome::Completed)) => ExitCode::SUCCESS,
-        Ok((result, Outcome::NothingWorked)) => {
-            let errors: Vec<String> = result
-                .errors
-                .iter()
-                .map(|(k, n)| format!("{k}: {n}"))
-                .collect();
-            eprintln!(
-                "hornet: error: no request got a response ({})",
-                if errors.is_empty() {
-                    "no errors recorded".to_string()
-                } else {
-                    errors.join(", ")
-                }
-            );
+        Ok(Outcome::Completed) => ExitCode::SUCCESS,
+        Ok(Outcome::NothingWorked { reason }) => {
+            eprintln!("hornet: error: {reason}");
             ExitCode::from(1)
         }
         Err(e) => {

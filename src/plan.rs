@@ -6,11 +6,13 @@
 //! protocol adds its own part ([`HttpPlan`] here).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hornet_http1::Limits;
 
 use crate::load::LoadModel;
+use crate::proto::smpp::{BindKind, SmppConfig};
 
 /// The protocol-independent part of a run.
 #[derive(Debug, Clone)]
@@ -65,6 +67,30 @@ pub struct HttpPlan {
     pub pipeline: usize,
     /// Response decoder limits.
     pub limits: Limits,
+}
+
+/// What every worker needs to run its share of an SMPP test.
+#[derive(Debug, Clone)]
+pub struct SmppPlan {
+    /// Where, how many sessions, how long.
+    pub load: LoadPlan,
+    /// HOST:PORT as given (for reports).
+    pub endpoint: String,
+    /// Text coding name (for reports).
+    pub coding: String,
+    /// What every session shares: credentials, window, message parts.
+    pub session: Arc<SmppConfig>,
+}
+
+impl SmppPlan {
+    /// The bind kind as written on the command line.
+    pub fn bind_name(&self) -> &'static str {
+        match self.session.bind {
+            BindKind::Transceiver => "trx",
+            BindKind::Transmitter => "tx",
+            BindKind::Receiver => "rx",
+        }
+    }
 }
 
 /// Worker `i`'s part of `total` split `n` ways, remainder to the first.

@@ -6,6 +6,7 @@
 //! subcommand.
 
 pub mod http;
+pub mod smpp;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use thiserror::Error;
 
 pub use http::HttpArgs;
+pub use smpp::SmppArgs;
 
 use crate::target::TargetError;
 
@@ -43,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Load-test an HTTP/1.1 URL.
     Http(HttpArgs),
+    /// Load-test an SMPP 3.4/5.0 SMSC with submit_sm.
+    Smpp(SmppArgs),
     /// Start the built-in target on 127.0.0.1 and run a short load against it.
     Demo(DemoArgs),
 }
@@ -83,6 +87,14 @@ pub enum ConfigError {
     /// A `-H` value is not `Name: value`.
     #[error("invalid value '{0}' for -H/--header: expected 'Name: value'")]
     Header(String),
+    /// The SMPP endpoint is not HOST:PORT or does not resolve.
+    #[error("invalid SMSC address '{endpoint}': {reason} (expected HOST:PORT)")]
+    Endpoint {
+        /// The address given.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
     /// `--body @FILE` could not be read.
     #[error("cannot read --body file '{path}': {source}")]
     BodyFile {

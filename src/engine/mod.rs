@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::metrics::collector::{collect, Collected, IntervalStat};
-use crate::plan::{HttpPlan, LoadPlan};
+use crate::plan::{HttpPlan, LoadPlan, SmppPlan};
 use crate::proto::http::HttpConn;
+use crate::proto::smpp::SmppSession;
 use crate::proto::Session;
 use clock::Clock;
 use worker::WorkerSpec;
@@ -65,6 +66,22 @@ pub fn run_http(
     let request: Arc<[u8]> = Arc::from(plan.request.as_slice());
     let (limits, head, pipeline) = (plan.limits, plan.head_request, plan.pipeline);
     let new_session = Arc::new(move || HttpConn::new(limits, head, pipeline, Arc::clone(&request)));
+    run(plan.load.clone(), new_session, on_interval)
+}
+
+/// Runs an SMPP plan to completion: one session (bind) per connection slot.
+pub fn run_smpp(
+    plan: &SmppPlan,
+    on_interval: impl FnMut(&IntervalStat),
+) -> Result<RunOutput, EngineError> {
+    let config = Arc::clone(&plan.session);
+    // Session numbers spread `{seq}` destinations: each session owns the
+    // numbers congruent to its index modulo the most sessions there can be.
+    let next_index = std::sync::atomic::AtomicU64::new(0);
+    let new_session = Arc::new(move || {
+        let index = next_index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        SmppSession::new(Arc::clone(&config), index % config.max_sessions.max(1))
+    });
     run(plan.load.clone(), new_session, on_interval)
 }
 

@@ -7,6 +7,7 @@
 //! outlives its sockets: on reconnect the worker calls `on_connected` again.
 
 pub mod http;
+pub mod smpp;
 
 use std::io::{Read, Write};
 

@@ -4,6 +4,8 @@
 pub mod common;
 pub mod live;
 pub mod result;
+pub mod smpp_result;
+pub mod smpp_summary;
 pub mod summary;
 
 pub use result::HttpResult;
@@ -11,8 +13,8 @@ pub use result::HttpResult;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `result` as pretty JSON to `path`.
-pub fn write_json(result: &HttpResult, path: &Path) -> std::io::Result<()> {
+/// Writes a result document as pretty JSON to `path`.
+pub fn write_json<T: serde::Serialize>(result: &T, path: &Path) -> std::io::Result<()> {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     serde_json::to_writer_pretty(&mut file, result)?;
     file.write_all(b"\n")?;

@@ -29,7 +29,8 @@ pub fn fmt_count(n: u64) -> String {
     out
 }
 
-fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
+/// Appends one aligned row of latency percentiles.
+pub fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
     let _ = writeln!(
         out,
         "  {label:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

@@ -1,0 +1,735 @@
+//! One SMPP client session (an ESME bind): bind, a window of submit_sm
+//! keyed by sequence number, receipts, keep-alive and unbind.
+//!
+//! Responses may come in any order; the window is a map from sequence
+//! number to the submit's times. Throttling answers (ESME_RTHROTTLED,
+//! ESME_RMSGQFUL) pause this bind with a doubling backoff. Requests from the
+//! SMSC (deliver_sm, enquire_link, unbind) are answered at once, ahead of
+//! any queued submits, so writes never starve reads. Like the HTTP slot,
+//! nothing here touches a socket or a clock.
+
+pub mod receipts;
+pub mod segments;
+pub mod template;
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use hornet_smpp::{
+    check_frame, decode, decode_header, encode, receipt, Bind, Body, CommandId, CommandStatus,
+    MessageIdResp, Pdu, SubmitSm, Tlvs,
+};
+
+use super::{ReadOutcome, Session, SweepOutcome};
+use crate::metrics::smpp::RECEIPT_STATES;
+use crate::metrics::{ErrorKind, Recorder};
+use receipts::ReceiptBook;
+use template::{DestTemplate, MAX_ADDR};
+
+/// Largest sequence number; the next one after it is 1 (SMPP 3.4 5.1.4).
+const MAX_SEQ: u32 = 0x7FFF_FFFF;
+const THROTTLE_BACKOFF_MIN_NS: u64 = 10_000_000;
+const THROTTLE_BACKOFF_MAX_NS: u64 = 1_000_000_000;
+/// Stop encoding new submits while this much output is unsent: the socket
+/// is full, and the window's sent times should stay close to the wire.
+const OUT_HIGH_WATER: usize = 256 * 1024;
+const READ_BUF_MIN: usize = 16 * 1024;
+
+/// Which kind of bind a session makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindKind {
+    /// bind_transmitter: submits only.
+    Transmitter,
+    /// bind_receiver: receives deliver_sm only (no submits).
+    Receiver,
+    /// bind_transceiver: both.
+    Transceiver,
+}
+
+/// One pre-encoded message part (a long text is several).
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// esm_class (0x40 when the short_message starts with a UDH).
+    pub esm_class: u8,
+    /// The short_message bytes (UDH included), or empty with `payload`.
+    pub short_message: Vec<u8>,
+    /// TLVs to add as (tag, value): SAR fields or message_payload.
+    pub tlvs: Vec<(u16, Vec<u8>)>,
+}
+
+/// What every session of a run shares.
+#[derive(Debug, Clone)]
+pub struct SmppConfig {
+    /// Bind kind.
+    pub bind: BindKind,
+    /// ESME credentials.
+    pub system_id: Vec<u8>,
+    /// Password.
+    pub password: Vec<u8>,
+    /// system_type.
+    pub system_type: Vec<u8>,
+    /// 0x34 (SMPP 3.4) or 0x50 (5.0).
+    pub interface_version: u8,
+    /// Outstanding submit_sm per session.
+    pub window: usize,
+    /// Source address TON, NPI and digits.
+    pub source_ton: u8,
+    /// Source NPI.
+    pub source_npi: u8,
+    /// Source address.
+    pub source: Vec<u8>,
+    /// Destination TON.
+    pub dest_ton: u8,
+    /// Destination NPI.
+    pub dest_npi: u8,
+    /// Destination template.
+    pub dest: DestTemplate,
+    /// data_coding of every part.
+    pub data_coding: u8,
+    /// The message's parts; message `k` of a session sends part `k % len`.
+    pub segments: Vec<Segment>,
+    /// registered_delivery (1 asks for receipts).
+    pub registered_delivery: u8,
+    /// Idle time before an enquire_link (0 disables).
+    pub enquire_link_ns: u64,
+    /// How long to wait for a bind_resp or unbind_resp.
+    pub handshake_timeout_ns: u64,
+    /// Largest PDU accepted.
+    pub max_pdu: u32,
+    /// Sessions the run may have at most (spreads `{seq}` numbers).
+    pub max_sessions: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No socket, or connected and the bind not yet written.
+    Unbound,
+    BindSent {
+        deadline: u64,
+    },
+    Bound,
+    Unbinding {
+        deadline: u64,
+    },
+    Done,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Outstanding {
+    intended: u64,
+    sent: u64,
+}
+
+/// Sequence numbers are already well spread: hash them by multiplication.
+#[derive(Default)]
+struct SeqHasher(u64);
+
+impl Hasher for SeqHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Window = HashMap<u32, Outstanding, BuildHasherDefault<SeqHasher>>;
+
+/// One bind's state.
+pub struct SmppSession {
+    cfg: Arc<SmppConfig>,
+    phase: Phase,
+    /// Submits assigned and not yet encoded, by intended time.
+    queue: VecDeque<u64>,
+    window: Window,
+    next_seq: u32,
+    /// Bytes waiting to be written; `out[out_pos..]` is unsent.
+    out: Vec<u8>,
+    out_pos: usize,
+    rbuf: Vec<u8>,
+    rstart: usize,
+    rend: usize,
+    book: ReceiptBook,
+    paused_until: Option<u64>,
+    throttle_backoff_ns: u64,
+    last_rx: u64,
+    enquire_sent: Option<u64>,
+    /// Messages this session has submitted (feeds `{seq}` and the parts).
+    messages: u64,
+    session_index: u64,
+    rng: u64,
+    ever_bound: bool,
+}
+
+impl SmppSession {
+    /// Session number `index` of the run.
+    pub fn new(cfg: Arc<SmppConfig>, index: u64) -> SmppSession {
+        let window = cfg.window;
+        SmppSession {
+            cfg,
+            phase: Phase::Unbound,
+            queue: VecDeque::with_capacity(window),
+            window: Window::with_capacity_and_hasher(window, Default::default()),
+            next_seq: 1,
+            out: Vec::with_capacity(64 * 1024),
+            out_pos: 0,
+            rbuf: vec![0; READ_BUF_MIN],
+            rstart: 0,
+            rend: 0,
+            book: ReceiptBook::default(),
+            paused_until: None,
+            throttle_backoff_ns: 0,
+            last_rx: 0,
+            enquire_sent: None,
+            messages: 0,
+            session_index: index,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (index + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+            ever_bound: false,
+        }
+    }
+
+    /// Submits waiting for a receipt.
+    pub fn receipts_pending(&self) -> usize {
+        self.book.len()
+    }
+
+    fn seq(&mut self) -> u32 {
+        loop {
+            let s = self.next_seq;
+            self.next_seq = if s >= MAX_SEQ { 1 } else { s + 1 };
+            if !self.window.contains_key(&s) {
+                return s;
+            }
+        }
+    }
+
+    fn can_submit(&self) -> bool {
+        self.cfg.bind != BindKind::Receiver
+    }
+
+    /// Appends a PDU to the output; encoding our own well-formed PDUs only
+    /// fails on a bug, which is counted as a parse error upstream.
+    fn push_pdu(&mut self, pdu: &Pdu<'_>) -> Result<(), ErrorKind> {
+        encode(pdu, &mut self.out)
+            .map(|_| ())
+            .map_err(|_| ErrorKind::Parse)
+    }
+
+    fn respond(&mut self, seq: u32, body: Body<'_>) -> Result<(), ErrorKind> {
+        self.push_pdu(&Pdu {
+            sequence_number: seq,
+            command_status: CommandStatus::ESME_ROK,
+            body,
+        })
+    }
+
+    fn encode_submits(&mut self, now: u64) -> Result<(), ErrorKind> {
+        let cfg = Arc::clone(&self.cfg);
+        while self.out.len() - self.out_pos < OUT_HIGH_WATER {
+            let Some(intended) = self.queue.pop_front() else {
+                break;
+            };
+            let seq = self.seq();
+            let k = self.messages;
+            self.messages += 1;
+            let part = &cfg.segments[(k % cfg.segments.len() as u64) as usize];
+            let number = (k / cfg.segments.len() as u64) * cfg.max_sessions + self.session_index;
+            let mut dest = [0u8; MAX_ADDR];
+            let dest = cfg.dest.render(number, &mut self.rng, &mut dest);
+            let mut tlv_buf = [hornet_smpp::Tlv { tag: 0, value: &[] }; 4];
+            for (slot, (tag, value)) in tlv_buf.iter_mut().zip(&part.tlvs) {
+                *slot = hornet_smpp::Tlv { tag: *tag, value };
+            }
+            let submit = SubmitSm {
+                source_addr_ton: cfg.source_ton,
+                source_addr_npi: cfg.source_npi,
+                source_addr: &cfg.source,
+                dest_addr_ton: cfg.dest_ton,
+                dest_addr_npi: cfg.dest_npi,
+                destination_addr: dest,
+                esm_class: part.esm_class,
+                registered_delivery: cfg.registered_delivery,
+                data_coding: cfg.data_coding,
+                short_message: &part.short_message,
+                tlvs: Tlvs::List(&tlv_buf[..part.tlvs.len().min(4)]),
+                ..SubmitSm::default()
+            };
+            self.push_pdu(&Pdu {
+                sequence_number: seq,
+                command_status: CommandStatus::ESME_ROK,
+                body: Body::SubmitSm(submit),
+            })?;
+            self.window.insert(
+                seq,
+                Outstanding {
+                    intended,
+                    sent: now,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn write_out<W: Write>(&mut self, io: &mut W) -> Result<(), ErrorKind> {
+        while self.out_pos < self.out.len() {
+            match io.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(ErrorKind::Reset),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        Ok(())
+    }
+
+    /// Handles one whole PDU. Returns Some(outcome) when the connection must
+    /// end.
+    fn handle(
+        &mut self,
+        frame_start: usize,
+        frame_len: usize,
+        now: u64,
+        rec: &mut Recorder,
+    ) -> Result<Option<ReadOutcome>, ErrorKind> {
+        // Copy the frame bounds out of `self` so the decoded PDU can borrow
+        // the read buffer while other fields change.
+        let rbuf = std::mem::take(&mut self.rbuf);
+        let result = self.handle_frame(&rbuf[frame_start..frame_start + frame_len], now, rec);
+        self.rbuf = rbuf;
+        result
+    }
+
+    fn handle_frame(
+        &mut self,
+        frame: &[u8],
+        now: u64,
+        rec: &mut Recorder,
+    ) -> Result<Option<ReadOutcome>, ErrorKind> {
+        self.last_rx = now;
+        let pdu = match decode(frame) {
+            Ok(pdu) => pdu,
+            Err(_) => {
+                let header = decode_header(frame).map_err(|_| ErrorKind::Parse)?;
+                return match CommandId::from_u32(header.command_id) {
+                    // An unknown request: say so and carry on (SMPP 3.4
+                    // 4.3: generic_nack with ESME_RINVCMDID).
+                    None if header.command_id & 0x8000_0000 == 0 => {
+                        self.push_pdu(&Pdu {
+                            sequence_number: header.sequence_number,
+                            command_status: CommandStatus::ESME_RINVCMDID,
+                            body: Body::GenericNack,
+                        })?;
+                        Ok(None)
+                    }
+                    None => {
+                        rec.smpp().unknown_responses += 1;
+                        Ok(None)
+                    }
+                    Some(_) => Err(ErrorKind::Parse),
+                };
+            }
+        };
+        let seq = pdu.sequence_number;
+        let status = pdu.command_status;
+        match pdu.body {
+            Body::BindTransmitterResp(_)
+            | Body::BindReceiverResp(_)
+            | Body::BindTransceiverResp(_) => {
+                if !matches!(self.phase, Phase::BindSent { .. }) {
+                    rec.smpp().unknown_responses += 1;
+                    return Ok(None);
+                }
+                if status.is_ok() {
+                    self.phase = Phase::Bound;
+                    let smpp = rec.smpp();
+                    smpp.bound += 1;
+                    if self.ever_bound {
+                        smpp.reconnects += 1;
+                    }
+                    self.ever_bound = true;
+                    Ok(None)
+                } else {
+                    let smpp = rec.smpp();
+                    smpp.bind_failed += 1;
+                    smpp.last_bind_status = status.0;
+                    self.phase = Phase::Unbound;
+                    Ok(Some(ReadOutcome::Rejected))
+                }
+            }
+            Body::SubmitSmResp(MessageIdResp { message_id, .. }) => {
+                self.on_submit_resp(seq, status, message_id, now, rec);
+                Ok(None)
+            }
+            Body::GenericNack if self.window.contains_key(&seq) => {
+                rec.smpp().generic_nacks += 1;
+                self.on_submit_resp(seq, status, &[], now, rec);
+                Ok(None)
+            }
+            Body::GenericNack => {
+                let smpp = rec.smpp();
+                smpp.generic_nacks += 1;
+                Ok(None)
+            }
+            Body::EnquireLinkResp => {
+                if self.enquire_sent.take().is_none() {
+                    rec.smpp().unknown_responses += 1;
+                }
+                Ok(None)
+            }
+            Body::UnbindResp => {
+                if matches!(self.phase, Phase::Unbinding { .. }) {
+                    self.phase = Phase::Done;
+                    Ok(Some(ReadOutcome::Closed))
+                } else {
+                    rec.smpp().unknown_responses += 1;
+                    Ok(None)
+                }
+            }
+            Body::DeliverSm(sm) => {
+                self.on_deliver(&sm, now, rec);
+                self.respond(
+                    seq,
+                    Body::DeliverSmResp(MessageIdResp {
+                        message_id: &[],
+                        tlvs: Tlvs::List(&[]),
+                    }),
+                )?;
+                Ok(None)
+            }
+            Body::DataSm(_) => {
+                rec.smpp().deliver_sm += 1;
+                self.respond(
+                    seq,
+                    Body::DataSmResp(MessageIdResp {
+                        message_id: &[],
+                        tlvs: Tlvs::List(&[]),
+                    }),
+                )?;
+                Ok(None)
+            }
+            Body::EnquireLink => {
+                self.respond(seq, Body::EnquireLinkResp)?;
+                Ok(None)
+            }
+            Body::Unbind => {
+                // The SMSC ends the bind: answer, then reconnect and rebind
+                // (or stop, if the run is draining).
+                rec.smpp().unbinds_received += 1;
+                self.respond(seq, Body::UnbindResp)?;
+                self.phase = Phase::Unbound;
+                Ok(Some(ReadOutcome::Closed))
+            }
+            Body::Outbind(_) | Body::AlertNotification(_) => Ok(None),
+            body if body.command_id().is_response() => {
+                rec.smpp().unknown_responses += 1;
+                Ok(None)
+            }
+            // A request an ESME does not serve (submit_sm from the SMSC...).
+            _ => {
+                self.push_pdu(&Pdu {
+                    sequence_number: seq,
+                    command_status: CommandStatus::ESME_RINVCMDID,
+                    body: Body::GenericNack,
+                })?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn on_submit_resp(
+        &mut self,
+        seq: u32,
+        status: CommandStatus,
+        message_id: &[u8],
+        now: u64,
+        rec: &mut Recorder,
+    ) {
+        let Some(o) = self.window.remove(&seq) else {
+            rec.smpp().unknown_responses += 1;
+            return;
+        };
+        let throttled =
+            status == CommandStatus::ESME_RTHROTTLED || status == CommandStatus::ESME_RMSGQFUL;
+        rec.completed_smpp(status.0, throttled, o.intended, o.sent, now);
+        if throttled {
+            self.throttle_backoff_ns = (self.throttle_backoff_ns * 2)
+                .clamp(THROTTLE_BACKOFF_MIN_NS, THROTTLE_BACKOFF_MAX_NS);
+            self.paused_until = Some(now + self.throttle_backoff_ns);
+        } else if status.is_ok() {
+            self.throttle_backoff_ns = 0;
+            if self.cfg.registered_delivery & 0x01 != 0 && !message_id.is_empty() {
+                self.book.insert(message_id, o.sent);
+            }
+        }
+    }
+
+    fn on_deliver(&mut self, sm: &SubmitSm<'_>, now: u64, rec: &mut Recorder) {
+        let parsed = receipt::from_deliver_sm(sm);
+        let smpp = rec.smpp();
+        smpp.deliver_sm += 1;
+        let Some(parsed) = parsed else {
+            return;
+        };
+        smpp.receipts += 1;
+        let Ok(r) = parsed else {
+            smpp.receipt_states[RECEIPT_STATES - 1] += 1;
+            return;
+        };
+        let slot = r
+            .stat
+            .map_or(RECEIPT_STATES - 1, |s| (s as usize).min(RECEIPT_STATES - 1));
+        smpp.receipt_states[slot] += 1;
+        if let Some(sent) = self.book.take(r.id) {
+            rec.smpp().receipts_matched += 1;
+            rec.receipt_latency(sent, now);
+        }
+    }
+
+    fn compact(&mut self) {
+        self.rbuf.copy_within(self.rstart..self.rend, 0);
+        self.rend -= self.rstart;
+        self.rstart = 0;
+    }
+
+    fn reset_socket_state(&mut self) {
+        self.out.clear();
+        self.out_pos = 0;
+        self.rstart = 0;
+        self.rend = 0;
+        self.enquire_sent = None;
+        self.paused_until = None;
+        if self.phase != Phase::Done {
+            self.phase = Phase::Unbound;
+        }
+    }
+}
+
+impl Session for SmppSession {
+    fn on_connected(&mut self, now: u64) {
+        self.reset_socket_state();
+        if self.phase == Phase::Done {
+            return;
+        }
+        let cfg = Arc::clone(&self.cfg);
+        let bind = Bind {
+            system_id: &cfg.system_id,
+            password: &cfg.password,
+            system_type: &cfg.system_type,
+            interface_version: cfg.interface_version,
+            ..Bind::default()
+        };
+        let body = match cfg.bind {
+            BindKind::Transmitter => Body::BindTransmitter(bind),
+            BindKind::Receiver => Body::BindReceiver(bind),
+            BindKind::Transceiver => Body::BindTransceiver(bind),
+        };
+        let seq = self.seq();
+        // Our own bind always encodes: lengths were checked before the run.
+        let _ = self.respond(seq, body);
+        self.phase = Phase::BindSent {
+            deadline: now + cfg.handshake_timeout_ns,
+        };
+        self.last_rx = now;
+    }
+
+    fn room(&self) -> usize {
+        if self.phase != Phase::Bound || self.paused_until.is_some() || !self.can_submit() {
+            return 0;
+        }
+        self.cfg
+            .window
+            .saturating_sub(self.window.len() + self.queue.len())
+    }
+
+    fn push(&mut self, intended: u64) {
+        self.queue.push_back(intended);
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.len() + self.window.len()
+    }
+
+    fn wants_write(&self) -> bool {
+        self.out_pos < self.out.len() || (!self.queue.is_empty() && self.phase == Phase::Bound)
+    }
+
+    fn flush<W: Write>(
+        &mut self,
+        io: &mut W,
+        now: u64,
+        _rec: &mut Recorder,
+    ) -> Result<(), ErrorKind> {
+        if self.phase == Phase::Bound {
+            self.encode_submits(now)?;
+        }
+        self.write_out(io)
+    }
+
+    fn read<R: Read + Write, F: FnMut() -> u64>(
+        &mut self,
+        io: &mut R,
+        stop_on_short_read: bool,
+        now: &mut F,
+        rec: &mut Recorder,
+    ) -> Result<ReadOutcome, ErrorKind> {
+        let max = self.cfg.max_pdu;
+        loop {
+            if self.rend == self.rbuf.len() {
+                if self.rstart > 0 {
+                    self.compact();
+                } else {
+                    // check_frame bounds a PDU by max_pdu, so growing to
+                    // hold one is bounded too.
+                    let len = self.rbuf.len() * 2;
+                    self.rbuf.resize(len.min(max as usize + READ_BUF_MIN), 0);
+                    if self.rend == self.rbuf.len() {
+                        return Err(ErrorKind::Parse);
+                    }
+                }
+            }
+            let n = match io.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => {
+                    return if self.phase == Phase::Done {
+                        Ok(ReadOutcome::Closed)
+                    } else {
+                        Err(ErrorKind::ClosedEarly)
+                    }
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_out(io)?;
+                    return Ok(ReadOutcome::Open);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            };
+            let room = self.rbuf.len() - self.rend;
+            self.rend += n;
+            let t = now();
+            loop {
+                let frame = check_frame(&self.rbuf[self.rstart..self.rend], max)
+                    .map_err(|_| ErrorKind::Parse)?;
+                let Some(len) = frame else {
+                    break;
+                };
+                let start = self.rstart;
+                self.rstart += len;
+                if let Some(outcome) = self.handle(start, len, t, rec)? {
+                    // Answer (unbind_resp) before the socket goes.
+                    let _ = self.write_out(io);
+                    return Ok(outcome);
+                }
+            }
+            if self.rstart == self.rend {
+                self.rstart = 0;
+                self.rend = 0;
+            }
+            if n < room && stop_on_short_read {
+                // Responses to the SMSC's requests go out now, not after
+                // the next readiness event.
+                self.write_out(io)?;
+                return Ok(ReadOutcome::Open);
+            }
+        }
+    }
+
+    fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
+        let lost = self.window.len() as u64;
+        self.window.clear();
+        rec.failed(kind, lost);
+        self.reset_socket_state();
+        lost
+    }
+
+    /// Submits the SMSC never answered before it closed are lost like any
+    /// other in-flight request: SMPP has no "not processed" signal.
+    fn requeue_unanswered(&mut self, rec: &mut Recorder) {
+        let lost = self.window.len() as u64;
+        self.window.clear();
+        rec.failed(ErrorKind::ClosedEarly, lost);
+        self.reset_socket_state();
+    }
+
+    fn fail_queued(&mut self, kind: ErrorKind, n: usize, rec: &mut Recorder) -> u64 {
+        let n = n.min(self.queue.len());
+        self.queue.drain(..n);
+        rec.failed(kind, n as u64);
+        n as u64
+    }
+
+    fn take_unwritten(&mut self) -> u64 {
+        let n = self.queue.len() as u64;
+        self.queue.clear();
+        n
+    }
+
+    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
+        match self.phase {
+            Phase::BindSent { deadline } | Phase::Unbinding { deadline } if now >= deadline => {
+                if matches!(self.phase, Phase::BindSent { .. }) {
+                    rec.smpp().bind_failed += 1;
+                    self.phase = Phase::Unbound;
+                } else {
+                    self.phase = Phase::Done;
+                }
+                return SweepOutcome::Reconnect;
+            }
+            _ => {}
+        }
+        if let Some(until) = self.paused_until {
+            if now >= until {
+                self.paused_until = None;
+            }
+        }
+        // SMPP answers each sequence number on its own, so one late submit
+        // times out alone; the bind stays.
+        let before = self.window.len();
+        self.window
+            .retain(|_, o| now.saturating_sub(o.sent) < timeout_ns);
+        rec.failed(ErrorKind::Timeout, (before - self.window.len()) as u64);
+        if let Some(sent) = self.enquire_sent {
+            if now.saturating_sub(sent) >= timeout_ns {
+                // The peer stopped answering keep-alives: the link is dead.
+                self.fail_in_flight(ErrorKind::Timeout, rec);
+                return SweepOutcome::Reconnect;
+            }
+        } else if self.phase == Phase::Bound
+            && self.cfg.enquire_link_ns > 0
+            && now.saturating_sub(self.last_rx) >= self.cfg.enquire_link_ns
+        {
+            let seq = self.seq();
+            if self.respond(seq, Body::EnquireLink).is_ok() {
+                self.enquire_sent = Some(now);
+                rec.smpp().enquire_links += 1;
+            }
+        }
+        SweepOutcome::Keep
+    }
+
+    fn begin_close(&mut self, now: u64) {
+        if self.phase == Phase::Bound {
+            let seq = self.seq();
+            if self.respond(seq, Body::Unbind).is_ok() {
+                self.phase = Phase::Unbinding {
+                    deadline: now + self.cfg.handshake_timeout_ns,
+                };
+                return;
+            }
+        }
+        self.phase = Phase::Done;
+    }
+
+    fn settled(&self, _now: u64) -> bool {
+        self.window.is_empty() && self.queue.is_empty() && self.phase == Phase::Done
+    }
+}

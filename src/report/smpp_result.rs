@@ -1,0 +1,274 @@
+//! The result document of an SMPP run (`hornet smpp --json FILE`): the keys
+//! every run has, plus submit_sm, command_status, receipts and sessions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::common::{errors_map, generator, timeline, Generator, Percentiles, TimelinePoint};
+use crate::engine::RunOutput;
+use crate::load::LoadModel;
+use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
+use crate::plan::SmppPlan;
+
+/// The run's configuration as it was executed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmppRunConfig {
+    /// HOST:PORT as given.
+    pub endpoint: String,
+    /// "trx", "tx" or "rx".
+    pub bind: String,
+    /// ESME system_id (the password is never written).
+    pub system_id: String,
+    /// SMPP version asked for: "3.4" or "5.0".
+    pub interface_version: String,
+    /// "closed" or "open".
+    pub model: String,
+    /// Open model: submit_sm per second in total.
+    pub rate: Option<f64>,
+    /// Sessions (binds) at the start.
+    pub sessions: usize,
+    /// Open model session cap.
+    pub max_sessions: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// Outstanding submit_sm per session.
+    pub window: usize,
+    /// Text coding: gsm7, ucs2 or latin1.
+    pub coding: String,
+    /// submit_sm parts per message.
+    pub segments: usize,
+    /// Delivery receipts requested.
+    pub dlr: bool,
+    /// Load phase length, seconds.
+    pub duration_s: f64,
+    /// submit_sm response timeout, seconds.
+    pub timeout_s: f64,
+}
+
+/// submit_sm outcomes: `scheduled = ok + failed + throttled + timed_out +
+/// not_sent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmitSmStats {
+    /// submit_sm written.
+    pub sent: u64,
+    /// Answered ESME_ROK.
+    pub ok: u64,
+    /// Answered with another error status, or lost with the connection.
+    pub failed: u64,
+    /// Answered ESME_RTHROTTLED or ESME_RMSGQFUL.
+    pub throttled: u64,
+    /// No answer within the timeout.
+    pub timed_out: u64,
+    /// Scheduled but never written when the run ended.
+    pub not_sent: u64,
+    /// submit_sm to submit_sm_resp, from the intended time.
+    pub latency_us: Percentiles,
+}
+
+/// Delivery receipts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptStats {
+    /// Receipts received (deliver_sm with a receipt esm_class).
+    pub received: u64,
+    /// Matched to a submit of this run by message id.
+    pub matched: u64,
+    /// Not matched (unknown id or unparsable).
+    pub unmatched: u64,
+    /// Receipts by `stat:` value.
+    pub stat: BTreeMap<String, u64>,
+    /// submit_sm written to receipt received.
+    pub latency_us: Percentiles,
+}
+
+/// Binds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionStats {
+    /// Successful binds (first binds and rebinds).
+    pub bound: u64,
+    /// Refused or unanswered binds.
+    pub bind_failed: u64,
+    /// The last refusal's status, e.g. "ESME_RINVPASWD (0x0000000e)".
+    pub last_bind_error: Option<String>,
+    /// Rebinds after a bound session was lost.
+    pub reconnects: u64,
+    /// unbind requests from the SMSC.
+    pub unbinds_received: u64,
+    /// enquire_link sent by hornet.
+    pub enquire_links: u64,
+}
+
+/// The complete result of an SMPP run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmppResult {
+    /// hornet version that produced it.
+    pub hornet_version: String,
+    /// Always "smpp".
+    pub protocol: String,
+    /// What was run.
+    pub config: SmppRunConfig,
+    /// submit_sm the load model scheduled.
+    pub scheduled: u64,
+    /// submit_sm responses received (any status).
+    pub requests: u64,
+    /// Responses ESME_ROK.
+    pub ok: u64,
+    /// submit_sm lost to connection errors (not answered).
+    pub failed: u64,
+    /// submit_sm with no response within the timeout.
+    pub timed_out: u64,
+    /// Scheduled but never written.
+    pub not_sent: u64,
+    /// Wall time from start until every submit was settled, seconds.
+    pub duration_s: f64,
+    /// submit_sm answered ESME_ROK per second.
+    pub throughput: f64,
+    /// submit_sm latency from the intended time.
+    pub latency_us: Percentiles,
+    /// submit_sm latency from the write.
+    pub latency_uncorrected_us: Percentiles,
+    /// Lost submits by error kind.
+    pub errors: BTreeMap<String, u64>,
+    /// submit_sm outcomes.
+    pub submit_sm: SubmitSmStats,
+    /// Responses by command_status, "0x00000000": n.
+    pub command_status: BTreeMap<String, u64>,
+    /// Receipts.
+    pub receipts: ReceiptStats,
+    /// Binds.
+    pub sessions: SessionStats,
+    /// generic_nack received.
+    pub generic_nacks: u64,
+    /// Responses to sequence numbers with nothing outstanding.
+    pub unknown_responses: u64,
+    /// deliver_sm received (receipts and mobile-originated).
+    pub deliver_sm: u64,
+    /// TCP connections established.
+    pub connections_opened: u64,
+    /// Latency samples over one hour, recorded as one hour.
+    pub clamped_samples: u64,
+    /// The generator's own health.
+    pub generator: Generator,
+    /// Per-interval series (requests = submit_sm responses).
+    pub timeline: Vec<TimelinePoint>,
+}
+
+impl SmppResult {
+    /// Builds the result from a finished run.
+    pub fn new(plan: &SmppPlan, out: &RunOutput) -> SmppResult {
+        let totals = &out.collected.totals;
+        let c = &totals.counters;
+        let empty = SmppMetrics::default();
+        let s = totals.smpp.as_deref().unwrap_or(&empty);
+        let elapsed = out.elapsed.as_secs_f64();
+        let load = &plan.load;
+        let (model, rate) = match load.model {
+            LoadModel::Closed => ("closed", None),
+            LoadModel::Open { rate } => ("open", Some(rate)),
+        };
+        let error_responses = c.completed - c.ok - s.throttled;
+        let mut command_status: BTreeMap<String, u64> = s
+            .status
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(st, n)| (format!("0x{st:08x}"), *n))
+            .collect();
+        if s.other_status > 0 {
+            command_status.insert("other".into(), s.other_status);
+        }
+        let stat = RECEIPT_STATE_NAMES
+            .iter()
+            .zip(s.receipt_states)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| (name.to_string(), n))
+            .collect();
+        let latency = Percentiles::of(&totals.latency);
+        SmppResult {
+            hornet_version: env!("CARGO_PKG_VERSION").to_string(),
+            protocol: "smpp".into(),
+            config: SmppRunConfig {
+                endpoint: plan.endpoint.clone(),
+                bind: plan.bind_name().into(),
+                system_id: String::from_utf8_lossy(&plan.session.system_id).into_owned(),
+                interface_version: if plan.session.interface_version >= 0x50 {
+                    "5.0".into()
+                } else {
+                    "3.4".into()
+                },
+                model: model.into(),
+                rate,
+                sessions: load.connections,
+                max_sessions: load.max_connections,
+                threads: load.threads,
+                window: plan.session.window,
+                coding: plan.coding.clone(),
+                segments: plan.session.segments.len(),
+                dlr: plan.session.registered_delivery & 1 != 0,
+                duration_s: load.duration.as_secs_f64(),
+                timeout_s: load.timeout.as_secs_f64(),
+            },
+            scheduled: c.scheduled,
+            requests: c.completed,
+            ok: c.ok,
+            failed: c.failed,
+            timed_out: c.timed_out,
+            not_sent: c.not_sent,
+            duration_s: elapsed,
+            throughput: if elapsed > 0.0 {
+                c.ok as f64 / elapsed
+            } else {
+                0.0
+            },
+            latency_us: latency,
+            latency_uncorrected_us: Percentiles::of(&totals.latency_uncorrected),
+            errors: errors_map(c),
+            submit_sm: SubmitSmStats {
+                sent: c.scheduled - c.not_sent,
+                ok: c.ok,
+                failed: c.failed + error_responses,
+                throttled: s.throttled,
+                timed_out: c.timed_out,
+                not_sent: c.not_sent,
+                latency_us: latency,
+            },
+            command_status,
+            receipts: ReceiptStats {
+                received: s.receipts,
+                matched: s.receipts_matched,
+                unmatched: s.receipts - s.receipts_matched,
+                stat,
+                latency_us: Percentiles::of(&s.receipt_latency),
+            },
+            sessions: SessionStats {
+                bound: s.bound,
+                bind_failed: s.bind_failed,
+                last_bind_error: (s.last_bind_status != 0)
+                    .then(|| hornet_smpp::CommandStatus(s.last_bind_status).to_string()),
+                reconnects: s.reconnects,
+                unbinds_received: s.unbinds_received,
+                enquire_links: s.enquire_links,
+            },
+            generic_nacks: s.generic_nacks,
+            unknown_responses: s.unknown_responses,
+            deliver_sm: s.deliver_sm,
+            connections_opened: c.connects,
+            clamped_samples: c.clamped,
+            generator: generator(load, out),
+            timeline: timeline(load, out),
+        }
+    }
+
+    /// `scheduled = ok + failed + throttled + timed_out + not_sent` over the
+    /// submit_sm view (the same requests as the generic equation).
+    pub fn accounting_holds(&self) -> bool {
+        let s = &self.submit_sm;
+        self.scheduled == self.requests + self.failed + self.timed_out + self.not_sent
+            && self.scheduled == s.ok + s.failed + s.throttled + s.timed_out + s.not_sent
+    }
+
+    /// True when the run could not work: no bind succeeded, or submits were
+    /// scheduled and none was answered.
+    pub fn nothing_worked(&self) -> bool {
+        self.sessions.bound == 0 || (self.scheduled > 0 && self.requests == 0)
+    }
+}

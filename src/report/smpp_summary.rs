@@ -1,0 +1,124 @@
+//! The human summary printed on stdout after an SMPP run.
+
+use std::fmt::Write;
+
+use super::smpp_result::SmppResult;
+use super::summary::{fmt_count, fmt_us, latency_row};
+
+fn join_counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "none".to_string();
+    }
+    map.iter()
+        .map(|(k, n)| format!("{k}: {}", fmt_count(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders the summary text.
+pub fn render(r: &SmppResult) -> String {
+    let mut out = String::new();
+    let c = &r.config;
+    let model = match c.rate {
+        Some(rate) => format!("open model at {rate} submit_sm/s"),
+        None => "closed model".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "hornet smpp {} - {} bind as '{}', {model}, {} sessions, window {}, {} threads, {}s",
+        c.endpoint, c.bind, c.system_id, c.sessions, c.window, c.threads, c.duration_s
+    );
+    let _ = writeln!(out);
+    let s = &r.submit_sm;
+    let _ = writeln!(
+        out,
+        "  submit_sm    {} sent, {} ok = {:.1}/s, {} throttled, {} failed, {} timed out, {} not sent",
+        fmt_count(s.sent),
+        fmt_count(s.ok),
+        r.throughput,
+        fmt_count(s.throttled),
+        fmt_count(s.failed),
+        fmt_count(s.timed_out),
+        fmt_count(s.not_sent)
+    );
+    let _ = writeln!(
+        out,
+        "  latency      {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "p50", "p90", "p99", "p99.9", "max", "mean"
+    );
+    latency_row(&mut out, "corrected", &r.latency_us);
+    latency_row(&mut out, "uncorrected", &r.latency_uncorrected_us);
+    if r.receipts.received > 0 || c.dlr {
+        latency_row(&mut out, "receipt", &r.receipts.latency_us);
+    }
+    let _ = writeln!(out, "  status       {}", join_counts(&r.command_status));
+    let rc = &r.receipts;
+    if rc.received > 0 || c.dlr {
+        let _ = writeln!(
+            out,
+            "  receipts     {} received, {} matched, {} unmatched ({})",
+            fmt_count(rc.received),
+            fmt_count(rc.matched),
+            fmt_count(rc.unmatched),
+            join_counts(&rc.stat)
+        );
+    }
+    let ss = &r.sessions;
+    let mut sessions = format!(
+        "  sessions     {} bound, {} bind failed, {} reconnects, {} unbinds from the SMSC, {} enquire_link sent",
+        fmt_count(ss.bound),
+        fmt_count(ss.bind_failed),
+        fmt_count(ss.reconnects),
+        fmt_count(ss.unbinds_received),
+        fmt_count(ss.enquire_links)
+    );
+    if let Some(e) = &ss.last_bind_error {
+        let _ = write!(sessions, " (bind refused: {e})");
+    }
+    let _ = writeln!(out, "{sessions}");
+    if r.generic_nacks > 0 || r.unknown_responses > 0 {
+        let _ = writeln!(
+            out,
+            "  protocol     {} generic_nack, {} responses to unknown sequence numbers",
+            fmt_count(r.generic_nacks),
+            fmt_count(r.unknown_responses)
+        );
+    }
+    let _ = writeln!(out, "  errors       {}", join_counts(&r.errors));
+    let _ = writeln!(
+        out,
+        "  accounting   scheduled {} = ok {} + failed {} + throttled {} + timed_out {} + not_sent {} ({})",
+        fmt_count(r.scheduled),
+        fmt_count(s.ok),
+        fmt_count(s.failed),
+        fmt_count(s.throttled),
+        fmt_count(s.timed_out),
+        fmt_count(s.not_sent),
+        if r.accounting_holds() {
+            "holds"
+        } else {
+            "DOES NOT HOLD: this is a bug in hornet"
+        }
+    );
+    let g = &r.generator;
+    let mut gen = format!(
+        "  generator    {} workers, {:.2} CPU-s, busiest worker {:.0}% of a core",
+        g.workers,
+        g.cpu_s,
+        g.max_worker_busy * 100.0
+    );
+    if c.rate.is_some() {
+        let _ = write!(
+            gen,
+            ", schedule lag p99 {} max {}, {} late sends",
+            fmt_us(g.schedule_lag_us.p99),
+            fmt_us(g.schedule_lag_us.max),
+            fmt_count(g.late_sends)
+        );
+    }
+    let _ = writeln!(out, "{gen}");
+    for note in &g.notes {
+        let _ = writeln!(out, "  warning      {note}");
+    }
+    out
+}
