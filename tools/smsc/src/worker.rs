@@ -1,0 +1,328 @@
+//! One server thread: a `mio::Poll` with its listener, its sessions, its
+//! timers and its queue of delayed responses and receipts. Kept thin: it
+//! moves bytes between sockets and [`Session`]s, fires timers and routes
+//! receipts to a bind that can take them.
+
+use std::io::ErrorKind;
+use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mio::event::Event;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use crate::counters::Counter;
+use crate::session::{JobKind, ReceiptJob, Session};
+use crate::settings::Rt;
+use crate::timers::Timers;
+
+/// Token of the thread's listening socket; connection tokens are slab keys.
+pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
+/// Token of the thread's `mio::Waker`, used only for shutdown.
+pub(crate) const WAKER: Token = Token(usize::MAX);
+
+/// A connection's socket and protocol state.
+struct Entry {
+    stream: TcpStream,
+    session: Session,
+    /// Already in the worker's list of sessions to flush.
+    dirty: bool,
+}
+
+/// The receiver-capable binds of one system_id, for receipts submitted on
+/// a transmitter bind.
+#[derive(Debug)]
+struct Receivers {
+    system_id: Vec<u8>,
+    keys: Vec<usize>,
+    /// Round-robin position.
+    next: usize,
+}
+
+/// One server thread's state; [`Worker::run`] is the thread body.
+pub(crate) struct Worker<'a> {
+    poll: Poll,
+    listener: TcpListener,
+    conns: Slab<Entry>,
+    timers: Timers,
+    rt: Rt<'a>,
+    receivers: Vec<Receivers>,
+    /// Sessions given output by timers, flushed once per loop.
+    dirty: Vec<usize>,
+    stop: &'a AtomicBool,
+    /// This thread's index, for messages.
+    index: usize,
+    next_generation: u64,
+}
+
+impl<'a> Worker<'a> {
+    /// A worker over a `poll` in which `listener` is registered as [`LISTENER`].
+    pub(crate) fn new(
+        poll: Poll,
+        listener: TcpListener,
+        rt: Rt<'a>,
+        stop: &'a AtomicBool,
+        index: usize,
+    ) -> Worker<'a> {
+        Worker {
+            poll,
+            listener,
+            conns: Slab::new(),
+            timers: Timers::default(),
+            rt,
+            receivers: Vec::new(),
+            dirty: Vec::new(),
+            stop,
+            index,
+            next_generation: 0,
+        }
+    }
+
+    /// Serves until `stop` is set and the waker fires.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let next = match (self.timers.next_deadline(), self.rt.jobs.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = next.map(|deadline| deadline.saturating_duration_since(self.rt.now));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                // A failing epoll cannot recover; spinning on it would burn a core.
+                eprintln!("hornet-smsc: poll failed, thread {} stops: {e}", self.index);
+                return;
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            self.rt.tick();
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    LISTENER => self.accept(),
+                    Token(key) => self.on_event(key, event),
+                }
+            }
+            self.rt.tick();
+            self.fire_timers();
+            self.fire_jobs();
+            while let Some(key) = self.dirty.pop() {
+                if let Some(entry) = self.conns.get_mut(key) {
+                    entry.dirty = false;
+                    self.drive(key, false, false);
+                }
+            }
+        }
+    }
+
+    /// Accepts until the backlog is empty (the listener is edge-triggered).
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, _)) => {
+                    // Responses are complete when written; don't let Nagle hold them.
+                    let _ = stream.set_nodelay(true);
+                    let slot = self.conns.vacant_entry();
+                    let key = slot.key();
+                    if key >= LISTENER.0 {
+                        continue;
+                    }
+                    // Registered once for both directions; edge-triggered
+                    // events then need no re-registration as state changes.
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut stream, Token(key), interest)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.next_generation += 1;
+                    slot.insert(Entry {
+                        stream,
+                        session: Session::new(key, self.next_generation),
+                        dirty: false,
+                    });
+                    self.rt.counters.inc(Counter::Connections);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::ConnectionAborted
+                    ) => {}
+                // Out of descriptors or memory: the connection stays in the
+                // backlog and is retried on the next listener event.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn on_event(&mut self, key: usize, event: &Event) {
+        // Stale tokens (a connection closed earlier in this batch) are ignored.
+        if !self.conns.contains(key) {
+            return;
+        }
+        let read_closed = event.is_read_closed() || event.is_error();
+        let readable = event.is_readable() || read_closed;
+        self.drive(key, readable, !read_closed);
+    }
+
+    fn fire_timers(&mut self) {
+        while let Some((key, generation)) = self.timers.pop_due(self.rt.now) {
+            let Some(entry) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if entry.session.generation() != generation {
+                continue;
+            }
+            entry.session.on_timer(&mut self.rt);
+            self.drive(key, false, false);
+        }
+    }
+
+    /// Writes due delayed responses and routes due receipts.
+    fn fire_jobs(&mut self) {
+        while let Some(job) = self.rt.jobs.pop_due(self.rt.now) {
+            let origin = self
+                .conns
+                .get_mut(job.key)
+                .filter(|e| e.session.generation() == job.generation);
+            match job.kind {
+                JobKind::Resp(r) => match origin {
+                    Some(entry) => {
+                        entry.session.emit_resp(r, &mut self.rt);
+                        mark_dirty(&mut self.dirty, job.key, entry);
+                    }
+                    None => {
+                        // The connection is gone; its receipt still goes out
+                        // to a sibling bind, if there is one.
+                        if let Some(receipt) = r.receipt {
+                            let at = self.rt.now + self.rt.settings.receipt_delay;
+                            self.rt.jobs.push(
+                                at,
+                                crate::session::Job {
+                                    kind: JobKind::Receipt(receipt),
+                                    ..job
+                                },
+                            );
+                        }
+                    }
+                },
+                JobKind::Receipt(receipt) => {
+                    let target = match origin {
+                        Some(entry) if entry.session.can_receive() => Some(job.key),
+                        Some(entry) => {
+                            entry.session.note_receipt_state(receipt.state);
+                            None
+                        }
+                        None => None,
+                    };
+                    self.deliver_receipt(target, &receipt);
+                }
+            }
+        }
+    }
+
+    /// Sends a receipt on `target`, or failing that on another receiver
+    /// bind of its system_id; counts it undeliverable if there is none.
+    fn deliver_receipt(&mut self, target: Option<usize>, receipt: &ReceiptJob) {
+        let key = target.or_else(|| {
+            let group = self
+                .receivers
+                .iter_mut()
+                .find(|g| g.system_id == receipt.system_id.as_bytes())?;
+            let n = group.keys.len();
+            (0..n).find_map(|i| {
+                let key = group.keys[(group.next + i) % n];
+                let ok = self.conns.get(key).is_some_and(|e| e.session.can_receive());
+                ok.then(|| {
+                    group.next = (group.next + i + 1) % n;
+                    key
+                })
+            })
+        });
+        match key.and_then(|k| self.conns.get_mut(k).map(|e| (k, e))) {
+            Some((key, entry)) => {
+                entry.session.emit_receipt(receipt, &mut self.rt);
+                mark_dirty(&mut self.dirty, key, entry);
+            }
+            None => self.rt.counters.inc(Counter::ReceiptsUndeliverable),
+        }
+    }
+
+    /// Reads (if `read`), writes, and settles the session's close and timer
+    /// state.
+    fn drive(&mut self, key: usize, mut read: bool, mut short_read_drains: bool) {
+        let Some(entry) = self.conns.get_mut(key) else {
+            return;
+        };
+        loop {
+            if read {
+                entry
+                    .session
+                    .read_from(&mut entry.stream, &mut self.rt, short_read_drains);
+            }
+            entry.session.write_to(&mut entry.stream);
+            // Backpressure lifted: the socket may hold unread requests that
+            // no new edge will announce, so read again now.
+            if entry.session.resume_reading() {
+                read = true;
+                short_read_drains = false;
+                continue;
+            }
+            break;
+        }
+        if entry.session.take_newly_bound() {
+            let system_id = entry.session.system_id();
+            match self.receivers.iter_mut().find(|g| g.system_id == system_id) {
+                Some(group) => group.keys.push(key),
+                None => self.receivers.push(Receivers {
+                    system_id: system_id.to_vec(),
+                    keys: vec![key],
+                    next: 0,
+                }),
+            }
+        }
+        if entry.session.half_close_due(self.rt.now) {
+            // FIN after the last response; the peer's FIN (or the linger
+            // timer) then ends the connection without a data-losing RST.
+            let _ = entry.stream.shutdown(Shutdown::Write);
+        }
+        if entry.session.is_dead() {
+            self.remove(key);
+            return;
+        }
+        if let Some(deadline) = entry.session.timer_to_arm() {
+            self.timers.push(deadline, key, entry.session.generation());
+        }
+    }
+
+    /// Drops a connection (closing its socket, which also removes it from
+    /// epoll) and forgets it as a receipt receiver.
+    fn remove(&mut self, key: usize) {
+        let entry = self.conns.remove(key);
+        if entry.session.is_receiver() {
+            let system_id = entry.session.system_id();
+            if let Some(i) = self.receivers.iter().position(|g| g.system_id == system_id) {
+                let group = &mut self.receivers[i];
+                group.keys.retain(|&k| k != key);
+                if group.keys.is_empty() {
+                    self.receivers.swap_remove(i);
+                }
+            }
+        }
+    }
+}
+
+fn mark_dirty(dirty: &mut Vec<usize>, key: usize, entry: &mut Entry) {
+    if !entry.dirty {
+        entry.dirty = true;
+        dirty.push(key);
+    }
+}
