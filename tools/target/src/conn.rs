@@ -1,0 +1,609 @@
+//! Per-connection HTTP/1.1 state machine.
+//!
+//! Sans-IO in spirit: it reads from any `Read`, writes to any `Write` and
+//! takes the time as an argument, so unit tests drive it with in-memory
+//! buffers. The worker owns the socket and the timer heap and only asks the
+//! connection what it wants next.
+//!
+//! Flow: bytes are read into `inb` until `WouldBlock`; each whole request
+//! (head plus skipped body) queues a canned response, either straight into
+//! `out` or, with a delay, into `pending` until its deadline. All queued
+//! responses go out in as few `write` calls as the socket accepts, so
+//! pipelined requests are answered with one syscall.
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::request::{self, Head};
+use crate::response::{Canned, Persist, Reply};
+
+/// Initial read buffer; plenty for typical request heads.
+const INITIAL_IN: usize = 4 * 1024;
+/// Largest request head accepted; a partial head filling this is a 400.
+const MAX_HEAD: usize = 64 * 1024;
+/// Initial write buffer.
+const INITIAL_OUT: usize = 4 * 1024;
+/// Stop reading while this many response bytes wait for the peer, so a
+/// client that pipelines without reading cannot grow memory without bound.
+const OUT_HIGH_WATER: usize = 1024 * 1024;
+/// Likewise for delayed responses waiting on their deadlines.
+const PENDING_HIGH_WATER: usize = 64 * 1024;
+/// How long a closing connection waits for the peer's FIN after ours.
+/// Closing with unread input would make the kernel send RST, which can
+/// destroy the final response before the client reads it.
+pub(crate) const LINGER: Duration = Duration::from_secs(1);
+
+/// Server-wide, read-only settings every connection consults.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// Serialized responses.
+    pub(crate) canned: Canned,
+    /// Response delay; `None` answers at once.
+    pub(crate) delay: Option<Duration>,
+    /// Close after every n-th response; never `Some(0)`.
+    pub(crate) close_every: Option<u64>,
+}
+
+/// A response waiting for its deadline.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    due: Instant,
+    reply: Reply,
+}
+
+/// One client connection's protocol state.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    /// Distinguishes this connection from later ones in the same slab slot.
+    generation: u64,
+    /// Read buffer; `inb[start..filled]` is unparsed input.
+    inb: Vec<u8>,
+    start: usize,
+    filled: usize,
+    /// Request body bytes still to skip.
+    body_left: u64,
+    /// Reply to the request whose body is being skipped.
+    awaiting: Option<Reply>,
+    /// Write buffer; `out[out_pos..]` is unsent.
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Responses in `out` that are not yet fully written.
+    unflushed: u64,
+    /// Delayed responses, in request order (and so in deadline order).
+    pending: VecDeque<Pending>,
+    /// Responses queued on this connection, for `close_every`.
+    queued: u64,
+    /// False once a closing response is queued or the peer sent EOF: later
+    /// input is read and discarded.
+    parsing: bool,
+    /// Close once everything queued has been written.
+    close_after_flush: bool,
+    /// The peer sent FIN.
+    peer_eof: bool,
+    /// Set once our FIN is sent: force-close at this instant.
+    linger_until: Option<Instant>,
+    /// Reading stopped because too much output is queued.
+    read_paused: bool,
+    /// The earliest deadline already in the timer heap for this connection.
+    armed: Option<Instant>,
+    /// The socket is unusable (error, reset, or finished); drop it.
+    dead: bool,
+}
+
+impl Conn {
+    /// A fresh connection; `generation` must be unique within its thread.
+    pub(crate) fn new(generation: u64) -> Conn {
+        Conn {
+            generation,
+            inb: vec![0; INITIAL_IN],
+            start: 0,
+            filled: 0,
+            body_left: 0,
+            awaiting: None,
+            out: Vec::with_capacity(INITIAL_OUT),
+            out_pos: 0,
+            unflushed: 0,
+            pending: VecDeque::new(),
+            queued: 0,
+            parsing: true,
+            close_after_flush: false,
+            peer_eof: false,
+            linger_until: None,
+            read_paused: false,
+            armed: None,
+            dead: false,
+        }
+    }
+
+    /// See [`Conn::new`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether the worker should drop the socket now.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// Reads until `WouldBlock` (or EOF, error, or backpressure), queueing a
+    /// response for each complete request. Returns how many requests
+    /// completed.
+    ///
+    /// `short_read_drains`: with edge-triggered readiness, a read shorter
+    /// than the buffer means the socket was drained at that moment and any
+    /// later data raises a new event, so the extra `read` that would only
+    /// return `WouldBlock` can be skipped. The caller passes false when the
+    /// event already reported the peer's FIN (which must still be read) or
+    /// when reading without a fresh event.
+    pub(crate) fn read_from<R: Read>(
+        &mut self,
+        src: &mut R,
+        now: Instant,
+        settings: &Settings,
+        short_read_drains: bool,
+    ) -> u64 {
+        let mut requests = self.process(now, settings);
+        while !self.dead && !self.peer_eof {
+            if self.backlogged() {
+                self.read_paused = true;
+                break;
+            }
+            if !self.parsing {
+                // Discarding: reuse the whole buffer as scratch.
+                self.start = 0;
+                self.filled = 0;
+            } else if !self.make_room() {
+                self.refuse(Reply::BadRequest, now, settings);
+                continue;
+            }
+            let space = self.inb.len() - self.filled;
+            match src.read(&mut self.inb[self.filled..]) {
+                Ok(0) => self.on_eof(),
+                Ok(n) => {
+                    self.filled += n;
+                    requests += self.process(now, settings);
+                    if short_read_drains && n < space {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Resets and other socket errors just end the connection.
+                Err(_) => self.dead = true,
+            }
+        }
+        requests
+    }
+
+    /// Writes queued output until done or `WouldBlock`. Returns how many
+    /// responses were completed by this call.
+    pub(crate) fn write_to<W: Write>(&mut self, dst: &mut W) -> u64 {
+        while self.out_pos < self.out.len() {
+            match dst.write(&self.out[self.out_pos..]) {
+                Ok(0) => {
+                    self.dead = true;
+                    return 0;
+                }
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return 0,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.dead = true;
+                    return 0;
+                }
+            }
+        }
+        // Responses count as written only once the buffer drains; partial
+        // writes keep them pending so the count stays exact.
+        self.out.clear();
+        self.out_pos = 0;
+        std::mem::take(&mut self.unflushed)
+    }
+
+    /// Handles a timer: moves due delayed responses to the write buffer and
+    /// ends a linger that ran out.
+    pub(crate) fn on_timer(&mut self, now: Instant, settings: &Settings) {
+        self.armed = None;
+        while let Some(p) = self.pending.front().copied() {
+            if p.due > now {
+                break;
+            }
+            self.pending.pop_front();
+            self.emit(p.reply, settings);
+        }
+        if self.linger_until.is_some_and(|t| t <= now) {
+            self.dead = true;
+        }
+    }
+
+    /// True once when reading was paused by backpressure and may resume.
+    pub(crate) fn resume_reading(&mut self) -> bool {
+        if self.read_paused && !self.backlogged() {
+            self.read_paused = false;
+            return true;
+        }
+        false
+    }
+
+    /// After output is flushed on a closing connection: true once when the
+    /// worker should send FIN (`shutdown(Write)`) and start lingering; marks
+    /// the connection dead instead if the peer already closed its side.
+    pub(crate) fn half_close_due(&mut self, now: Instant) -> bool {
+        let flushed = self.pending.is_empty() && self.out_pos == self.out.len();
+        if self.dead || !self.close_after_flush || !flushed {
+            return false;
+        }
+        if self.peer_eof {
+            // Both sides are done (the peer closed first, or answered our
+            // FIN during the linger): nothing is left to protect.
+            self.dead = true;
+            return false;
+        }
+        if self.linger_until.is_some() {
+            return false;
+        }
+        self.linger_until = Some(now + LINGER);
+        true
+    }
+
+    /// A deadline the worker must add to the timer heap, if one is needed
+    /// and not already covered by an earlier armed timer.
+    pub(crate) fn timer_to_arm(&mut self) -> Option<Instant> {
+        let want = match (self.pending.front().map(|p| p.due), self.linger_until) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        if self.armed.is_some_and(|armed| armed <= want) {
+            return None;
+        }
+        self.armed = Some(want);
+        Some(want)
+    }
+
+    /// Parses what is buffered; returns how many requests completed.
+    fn process(&mut self, now: Instant, settings: &Settings) -> u64 {
+        let mut done = 0;
+        while self.parsing && !self.backlogged() {
+            if self.body_left > 0 {
+                let avail = (self.filled - self.start) as u64;
+                let skip = avail.min(self.body_left);
+                self.start += skip as usize;
+                self.body_left -= skip;
+                if self.body_left > 0 {
+                    break;
+                }
+            }
+            if let Some(reply) = self.awaiting.take() {
+                done += 1;
+                self.queue(reply, now, settings);
+                continue;
+            }
+            if self.start == self.filled {
+                break;
+            }
+            match request::parse(&self.inb[self.start..self.filled]) {
+                Head::Partial => break,
+                Head::Complete { len, body, reply } => {
+                    self.start += len;
+                    self.body_left = body;
+                    self.awaiting = Some(reply);
+                }
+                Head::Refused(reply) => self.refuse(reply, now, settings),
+            }
+        }
+        if self.start == self.filled {
+            self.start = 0;
+            self.filled = 0;
+        }
+        done
+    }
+
+    /// Makes space to read into: compacts, then grows up to `MAX_HEAD`.
+    /// False if a partial head already fills `MAX_HEAD`.
+    fn make_room(&mut self) -> bool {
+        if self.filled < self.inb.len() {
+            return true;
+        }
+        if self.start > 0 {
+            self.inb.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+            return true;
+        }
+        if self.inb.len() >= MAX_HEAD {
+            return false;
+        }
+        let len = (self.inb.len() * 2).min(MAX_HEAD);
+        self.inb.resize(len, 0);
+        true
+    }
+
+    /// Answers a refused request; the connection closes after it.
+    fn refuse(&mut self, reply: Reply, now: Instant, settings: &Settings) {
+        self.queue(reply, now, settings);
+    }
+
+    /// Queues the response to one request, applying `close_every` and delay.
+    fn queue(&mut self, reply: Reply, now: Instant, settings: &Settings) {
+        self.queued += 1;
+        let reply = match reply {
+            Reply::Ok { head, .. }
+                if settings.close_every.is_some_and(|n| self.queued % n == 0) =>
+            {
+                Reply::Ok {
+                    head,
+                    persist: Persist::Close,
+                }
+            }
+            other => other,
+        };
+        if reply.closes() {
+            // Nothing after a closing response is answered.
+            self.parsing = false;
+            self.close_after_flush = true;
+            self.start = 0;
+            self.filled = 0;
+            self.body_left = 0;
+            self.awaiting = None;
+        }
+        match settings.delay {
+            None => self.emit(reply, settings),
+            Some(delay) => self.pending.push_back(Pending {
+                due: now + delay,
+                reply,
+            }),
+        }
+    }
+
+    /// Appends a response to the write buffer.
+    fn emit(&mut self, reply: Reply, settings: &Settings) {
+        self.out.extend_from_slice(settings.canned.bytes(reply));
+        self.unflushed += 1;
+    }
+
+    fn on_eof(&mut self) {
+        // Answer what was received in full, then close; a half-received
+        // request can never complete.
+        self.peer_eof = true;
+        self.parsing = false;
+        self.close_after_flush = true;
+        self.awaiting = None;
+        self.body_left = 0;
+    }
+
+    fn backlogged(&self) -> bool {
+        self.out.len() - self.out_pos > OUT_HIGH_WATER || self.pending.len() > PENDING_HIGH_WATER
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// A fake socket: reads come from a script of chunks, then `WouldBlock`
+    /// (or EOF); writes accept at most `write_limit` bytes per call.
+    struct Script {
+        chunks: VecDeque<Vec<u8>>,
+        eof: bool,
+        written: Vec<u8>,
+        write_limit: usize,
+    }
+
+    impl Script {
+        fn new(chunks: &[&[u8]]) -> Script {
+            Script {
+                chunks: chunks.iter().map(|c| c.to_vec()).collect(),
+                eof: false,
+                written: Vec::new(),
+                write_limit: usize::MAX,
+            }
+        }
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(mut chunk) = self.chunks.pop_front() else {
+                return if self.eof {
+                    Ok(0)
+                } else {
+                    Err(ErrorKind::WouldBlock.into())
+                };
+            };
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            if n < chunk.len() {
+                self.chunks.push_front(chunk.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.write_limit == 0 {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.write_limit);
+            self.written.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn settings(delay: Option<Duration>, close_every: Option<u64>) -> Settings {
+        Settings {
+            canned: Canned::new(200, 2),
+            delay,
+            close_every,
+        }
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nServer: hornet-target\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nHe";
+    const OK_CLOSE: &str = "HTTP/1.1 200 OK\r\nServer: hornet-target\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nHe";
+
+    #[test]
+    fn pipelined_requests_split_anywhere_are_answered_in_order() {
+        let s = settings(None, None);
+        let input = b"GET / HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nbodyHEAD / HTTP/1.1\r\n\r\n";
+        let head = "HTTP/1.1 200 OK\r\nServer: hornet-target\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n";
+        for split in 1..input.len() {
+            let mut sock = Script::new(&[&input[..split], &input[split..]]);
+            let mut conn = Conn::new(1);
+            let n = conn.read_from(&mut sock, Instant::now(), &s, false);
+            assert_eq!(n, 3, "split at {split}");
+            assert_eq!(conn.write_to(&mut sock), 3);
+            assert_eq!(
+                String::from_utf8(sock.written).unwrap(),
+                format!("{OK}{OK}{head}")
+            );
+        }
+    }
+
+    #[test]
+    fn body_spanning_reads_counts_once() {
+        let s = settings(None, None);
+        let mut sock = Script::new(&[b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234"]);
+        let mut conn = Conn::new(1);
+        assert_eq!(conn.read_from(&mut sock, Instant::now(), &s, false), 0);
+        sock.chunks.push_back(b"56789".to_vec());
+        assert_eq!(conn.read_from(&mut sock, Instant::now(), &s, false), 1);
+        assert_eq!(conn.write_to(&mut sock), 1);
+    }
+
+    #[test]
+    fn partial_writes_count_responses_when_drained() {
+        let s = settings(None, None);
+        let mut sock = Script::new(&[b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"]);
+        sock.write_limit = 50;
+        let mut conn = Conn::new(1);
+        assert_eq!(conn.read_from(&mut sock, Instant::now(), &s, false), 2);
+        sock.write_limit = 0;
+        assert_eq!(conn.write_to(&mut sock), 0);
+        sock.write_limit = 7;
+        assert_eq!(conn.write_to(&mut sock), 2);
+        assert_eq!(
+            String::from_utf8(sock.written).unwrap(),
+            format!("{OK}{OK}")
+        );
+    }
+
+    #[test]
+    fn malformed_and_chunked_requests_close() {
+        let s = settings(None, None);
+        for (input, status) in [
+            (&b"GET / HTTP/1.1\r\n\r\nBAD\x01 / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"[..], "400 Bad Request"),
+            (&b"GET / HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"[..], "501 Not Implemented"),
+        ] {
+            let mut sock = Script::new(&[input]);
+            let mut conn = Conn::new(1);
+            let now = Instant::now();
+            assert_eq!(conn.read_from(&mut sock, now, &s, false), 1);
+            assert_eq!(conn.write_to(&mut sock), 2);
+            let text = String::from_utf8(sock.written.clone()).unwrap();
+            assert!(text.starts_with(OK));
+            assert!(text[OK.len()..].starts_with(&format!("HTTP/1.1 {status}\r\n")));
+            assert!(text.ends_with("Connection: close\r\n\r\n"));
+            assert!(conn.half_close_due(now));
+            assert!(!conn.half_close_due(now));
+            assert_eq!(conn.timer_to_arm(), Some(now + LINGER));
+            conn.on_timer(now + LINGER, &s);
+            assert!(conn.is_dead());
+        }
+    }
+
+    #[test]
+    fn linger_ends_at_peer_eof() {
+        let s = settings(None, None);
+        let mut sock = Script::new(&[b"GET / HTTP/1.1\r\nConnection: close\r\n\r\nextra"]);
+        let mut conn = Conn::new(1);
+        let now = Instant::now();
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 1);
+        assert_eq!(conn.write_to(&mut sock), 1);
+        assert!(conn.half_close_due(now));
+        sock.chunks.push_back(b"ignored".to_vec());
+        sock.eof = true;
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 0);
+        assert!(!conn.half_close_due(now));
+        assert!(conn.is_dead());
+    }
+
+    #[test]
+    fn oversized_head_is_refused() {
+        let s = settings(None, None);
+        let big = vec![b'a'; MAX_HEAD + 10];
+        let mut sock = Script::new(&[b"GET /", &big]);
+        let mut conn = Conn::new(1);
+        assert_eq!(conn.read_from(&mut sock, Instant::now(), &s, false), 0);
+        conn.write_to(&mut sock);
+        assert!(sock.written.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    }
+
+    #[test]
+    fn close_every_and_eof() {
+        let s = settings(None, Some(2));
+        let mut sock =
+            Script::new(&[b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"]);
+        sock.eof = true;
+        let mut conn = Conn::new(1);
+        let now = Instant::now();
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 2);
+        assert_eq!(conn.write_to(&mut sock), 2);
+        assert_eq!(
+            String::from_utf8(sock.written.clone()).unwrap(),
+            format!("{OK}{OK_CLOSE}")
+        );
+        assert!(!conn.half_close_due(now), "peer already closed: no linger");
+        assert!(conn.is_dead());
+    }
+
+    #[test]
+    fn delayed_responses_wait_for_their_deadline() {
+        let delay = Duration::from_millis(50);
+        let s = settings(Some(delay), None);
+        let t0 = Instant::now();
+        let mut sock = Script::new(&[b"GET / HTTP/1.1\r\n\r\n"]);
+        let mut conn = Conn::new(1);
+        assert_eq!(conn.read_from(&mut sock, t0, &s, false), 1);
+        assert_eq!(conn.write_to(&mut sock), 0);
+        assert_eq!(conn.timer_to_arm(), Some(t0 + delay));
+        let t1 = t0 + Duration::from_millis(10);
+        sock.chunks.push_back(b"GET / HTTP/1.1\r\n\r\n".to_vec());
+        assert_eq!(conn.read_from(&mut sock, t1, &s, false), 1);
+        assert_eq!(conn.timer_to_arm(), None, "earlier timer already armed");
+        conn.on_timer(t0 + delay, &s);
+        assert_eq!(conn.write_to(&mut sock), 1);
+        assert_eq!(conn.timer_to_arm(), Some(t1 + delay));
+        conn.on_timer(t1 + delay, &s);
+        assert_eq!(conn.write_to(&mut sock), 1);
+        assert_eq!(conn.timer_to_arm(), None);
+    }
+
+    #[test]
+    fn backpressure_pauses_and_resumes_reading() {
+        let s = Settings {
+            canned: Canned::new(200, 300 * 1024),
+            delay: None,
+            close_every: None,
+        };
+        let reqs = b"GET / HTTP/1.1\r\n\r\n".repeat(10);
+        let mut sock = Script::new(&[&reqs]);
+        sock.write_limit = 0;
+        let mut conn = Conn::new(1);
+        let now = Instant::now();
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 4);
+        assert!(!conn.resume_reading());
+        sock.write_limit = usize::MAX;
+        assert_eq!(conn.write_to(&mut sock), 4);
+        assert!(conn.resume_reading());
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 4);
+        assert_eq!(conn.write_to(&mut sock), 4);
+        assert!(conn.resume_reading());
+        assert_eq!(conn.read_from(&mut sock, now, &s, false), 2);
+        assert_eq!(conn.write_to(&mut sock), 2);
+        assert!(!conn.resume_reading());
+    }
+}

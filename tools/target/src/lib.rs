@@ -1,0 +1,33 @@
+//! `hornet-target`: a small, fast HTTP/1.1 server for hornet to shoot at.
+//!
+//! Hornet's demo, integration tests and benchmarks need a target that is
+//! cheaper than the load generator itself, answers byte-for-byte predictably,
+//! and can misbehave on request: slow responses ([`TargetConfig::delay`]),
+//! connection churn ([`TargetConfig::close_every`]) and a one-off server
+//! pause ([`TargetConfig::stall`]).
+//!
+//! Each server thread owns a `mio::Poll`, its own listening socket (sharing
+//! the port through `SO_REUSEPORT` on Linux), a slab of connections and a
+//! timer heap; threads share nothing on the hot path but their own
+//! cache-padded counters.
+//!
+//! ```no_run
+//! let handle = hornet_target::start("127.0.0.1:0".parse().unwrap(), Default::default())?;
+//! println!("serving on {}", handle.local_addr());
+//! handle.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod config;
+mod conn;
+mod counters;
+mod listener;
+mod request;
+mod response;
+mod server;
+mod stall;
+mod timers;
+mod worker;
+
+pub use config::{Stall, TargetConfig};
+pub use server::{start, TargetHandle};

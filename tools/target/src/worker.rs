@@ -1,0 +1,226 @@
+//! One server thread: a `mio::Poll` with its listener, its connections and
+//! its timers. Kept thin: it moves bytes between sockets and [`Conn`]s and
+//! arms the timers the connections ask for.
+
+use std::io::ErrorKind;
+use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use mio::event::Event;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use crate::conn::{Conn, Settings};
+use crate::counters::ThreadCounters;
+use crate::stall::StallGate;
+use crate::timers::Timers;
+
+/// Token of the thread's listening socket; connection tokens are slab keys.
+pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
+/// Token of the thread's `mio::Waker`, used only for shutdown.
+pub(crate) const WAKER: Token = Token(usize::MAX);
+
+/// State shared by all threads of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// What to answer.
+    pub(crate) settings: Settings,
+    /// One block per thread, indexed by thread number.
+    pub(crate) counters: Box<[ThreadCounters]>,
+    /// The configured one-off pause, if any.
+    pub(crate) stall: Option<StallGate>,
+    /// Set by the handle before waking the threads to stop them.
+    pub(crate) stop: AtomicBool,
+}
+
+/// A connection's socket and protocol state.
+struct Entry {
+    stream: TcpStream,
+    conn: Conn,
+}
+
+/// One server thread's state; [`Worker::run`] is the thread body.
+pub(crate) struct Worker {
+    poll: Poll,
+    listener: TcpListener,
+    conns: Slab<Entry>,
+    timers: Timers,
+    shared: Arc<Shared>,
+    /// This thread's index into `shared.counters`.
+    index: usize,
+    next_generation: u64,
+}
+
+impl Worker {
+    /// A worker over a `poll` in which `listener` is registered as [`LISTENER`].
+    pub(crate) fn new(
+        poll: Poll,
+        listener: TcpListener,
+        shared: Arc<Shared>,
+        index: usize,
+    ) -> Worker {
+        Worker {
+            poll,
+            listener,
+            conns: Slab::new(),
+            timers: Timers::default(),
+            shared,
+            index,
+            next_generation: 0,
+        }
+    }
+
+    /// Serves until `shared.stop` is set and the waker fires.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self
+                .timers
+                .next_deadline()
+                .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                // A failing epoll cannot recover; spinning on it would burn a core.
+                eprintln!(
+                    "hornet-target: poll failed, thread {} stops: {e}",
+                    self.index
+                );
+                return;
+            }
+            if self.shared.stop.load(Ordering::Acquire) {
+                return;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {}
+                    LISTENER => self.accept(),
+                    Token(key) => self.on_event(key, event),
+                }
+            }
+            self.fire_timers();
+        }
+    }
+
+    /// Accepts until the backlog is empty (the listener is edge-triggered).
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, _)) => {
+                    // Responses are complete when written; don't let Nagle hold them.
+                    let _ = stream.set_nodelay(true);
+                    let slot = self.conns.vacant_entry();
+                    let key = slot.key();
+                    if key >= LISTENER.0 {
+                        continue;
+                    }
+                    // Registered once for both directions; edge-triggered
+                    // events then need no re-registration as state changes.
+                    let interest = Interest::READABLE | Interest::WRITABLE;
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut stream, Token(key), interest)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.next_generation += 1;
+                    slot.insert(Entry {
+                        stream,
+                        conn: Conn::new(self.next_generation),
+                    });
+                    self.shared.counters[self.index].add_connection();
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::ConnectionAborted
+                    ) => {}
+                // Out of descriptors or memory: the connection stays in the
+                // backlog and is retried on the next listener event.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn on_event(&mut self, key: usize, event: &Event) {
+        // Stale tokens (a connection closed earlier in this batch) are ignored.
+        if !self.conns.contains(key) {
+            return;
+        }
+        let read_closed = event.is_read_closed() || event.is_error();
+        let readable = event.is_readable() || read_closed;
+        self.drive(key, readable, !read_closed, Instant::now());
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some((key, generation)) = self.timers.pop_due(now) {
+            let Some(entry) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if entry.conn.generation() != generation {
+                continue;
+            }
+            entry.conn.on_timer(now, &self.shared.settings);
+            self.drive(key, false, false, now);
+        }
+    }
+
+    /// Reads (if `read`), writes, and settles the connection's close and
+    /// timer state.
+    fn drive(&mut self, key: usize, mut read: bool, mut short_read_drains: bool, now: Instant) {
+        let shared = &*self.shared;
+        let counters = &shared.counters[self.index];
+        let Some(entry) = self.conns.get_mut(key) else {
+            return;
+        };
+        loop {
+            if read {
+                let n = entry.conn.read_from(
+                    &mut entry.stream,
+                    now,
+                    &shared.settings,
+                    short_read_drains,
+                );
+                if n > 0 {
+                    counters.add_requests(n);
+                    if let Some(stall) = &shared.stall {
+                        stall.observe(n);
+                    }
+                }
+            }
+            let written = entry.conn.write_to(&mut entry.stream);
+            if written > 0 {
+                counters.add_responses(written);
+            }
+            // Backpressure lifted: the socket may hold unread requests that
+            // no new edge will announce, so read again now.
+            if entry.conn.resume_reading() {
+                read = true;
+                short_read_drains = false;
+                continue;
+            }
+            break;
+        }
+        if entry.conn.half_close_due(now) {
+            // FIN after the last response; the peer's FIN (or the linger
+            // timer) then ends the connection without a data-losing RST.
+            let _ = entry.stream.shutdown(Shutdown::Write);
+        }
+        if entry.conn.is_dead() {
+            // Dropping the stream closes it, which also removes it from epoll.
+            self.conns.remove(key);
+            return;
+        }
+        if let Some(deadline) = entry.conn.timer_to_arm() {
+            self.timers.push(deadline, key, entry.conn.generation());
+        }
+    }
+}
