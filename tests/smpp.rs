@@ -175,6 +175,12 @@ fn receipts_are_matched_with_their_latency() {
     assert_eq!(r.receipts.received, c.receipts_sent);
     assert_eq!(c.receipts_acked, c.receipts_sent);
     assert_eq!(r.receipts.matched, r.receipts.received, "{r:#?}");
+    // Every receipt the SMSC promised is either matched or still pending.
+    assert_eq!(
+        r.receipts.matched + r.receipts.pending,
+        r.submit_sm.ok,
+        "{r:#?}"
+    );
     assert_eq!(r.receipts.stat.get("DELIVRD"), Some(&r.receipts.received));
     let p50 = r.receipts.latency_us.p50;
     assert!(

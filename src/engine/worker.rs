@@ -633,6 +633,7 @@ impl<S: Session> Worker<S> {
             if let Some(mut stream) = slot.stream.take() {
                 let _ = self.poll.registry().deregister(&mut stream);
             }
+            slot.session.finish(&mut self.rec);
         }
         let metrics = self.rec.swap(Metrics::default());
         let _ = self.snapshots.send(Snapshot {

@@ -49,6 +49,8 @@ pub struct SmppMetrics {
     pub receipts: u64,
     /// Receipts matched to a submit of this run.
     pub receipts_matched: u64,
+    /// Submits whose receipt had not arrived when the run ended.
+    pub receipts_pending: u64,
     /// Receipts by state (see [`RECEIPT_STATE_NAMES`]).
     pub receipt_states: [u64; RECEIPT_STATES],
     /// enquire_link sent by hornet.
@@ -73,6 +75,7 @@ impl Default for SmppMetrics {
             deliver_sm: 0,
             receipts: 0,
             receipts_matched: 0,
+            receipts_pending: 0,
             receipt_states: [0; RECEIPT_STATES],
             enquire_links: 0,
             receipt_latency: new_histogram(),
@@ -113,6 +116,7 @@ impl SmppMetrics {
         self.deliver_sm += other.deliver_sm;
         self.receipts += other.receipts;
         self.receipts_matched += other.receipts_matched;
+        self.receipts_pending += other.receipts_pending;
         for (a, b) in self.receipt_states.iter_mut().zip(other.receipt_states) {
             *a += b;
         }
@@ -137,6 +141,7 @@ impl SmppMetrics {
         self.deliver_sm = 0;
         self.receipts = 0;
         self.receipts_matched = 0;
+        self.receipts_pending = 0;
         self.receipt_states = [0; RECEIPT_STATES];
         self.enquire_links = 0;
         self.receipt_latency.reset();

@@ -100,4 +100,8 @@ pub trait Session {
     /// True when nothing more is expected on this slot (no request in
     /// flight, goodbye done or given up).
     fn settled(&self, now: u64) -> bool;
+
+    /// The run is over: record anything still outstanding that is not a
+    /// request (e.g. SMPP receipts never received).
+    fn finish(&mut self, _rec: &mut Recorder) {}
 }

@@ -75,6 +75,9 @@ pub struct ReceiptStats {
     pub matched: u64,
     /// Not matched (unknown id or unparsable).
     pub unmatched: u64,
+    /// Submits answered ESME_ROK whose receipt had not arrived when the run
+    /// ended (hornet does not wait for receipts after the load).
+    pub pending: u64,
     /// Receipts by `stat:` value.
     pub stat: BTreeMap<String, u64>,
     /// submit_sm written to receipt received.
@@ -236,6 +239,7 @@ impl SmppResult {
                 received: s.receipts,
                 matched: s.receipts_matched,
                 unmatched: s.receipts - s.receipts_matched,
+                pending: s.receipts_pending,
                 stat,
                 latency_us: Percentiles::of(&s.receipt_latency),
             },

@@ -56,10 +56,11 @@ pub fn render(r: &SmppResult) -> String {
     if rc.received > 0 || c.dlr {
         let _ = writeln!(
             out,
-            "  receipts     {} received, {} matched, {} unmatched ({})",
+            "  receipts     {} received, {} matched, {} unmatched, {} still pending at the end ({})",
             fmt_count(rc.received),
             fmt_count(rc.matched),
             fmt_count(rc.unmatched),
+            fmt_count(rc.pending),
             join_counts(&rc.stat)
         );
     }

@@ -195,11 +195,6 @@ impl SmppSession {
         }
     }
 
-    /// Submits waiting for a receipt.
-    pub fn receipts_pending(&self) -> usize {
-        self.book.len()
-    }
-
     fn seq(&mut self) -> u32 {
         loop {
             let s = self.next_seq;
@@ -731,5 +726,12 @@ impl Session for SmppSession {
 
     fn settled(&self, _now: u64) -> bool {
         self.window.is_empty() && self.queue.is_empty() && self.phase == Phase::Done
+    }
+
+    fn finish(&mut self, rec: &mut Recorder) {
+        let pending = self.book.len() as u64;
+        if pending > 0 {
+            rec.smpp().receipts_pending += pending;
+        }
     }
 }
