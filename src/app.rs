@@ -3,6 +3,9 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
+
+use clap::Parser;
 
 use thiserror::Error;
 
@@ -45,8 +48,8 @@ pub enum AppError {
     /// The engine could not run.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// The demo target could not start.
-    #[error("could not start the demo target: {0}")]
+    /// The demo's built-in target or SMSC could not start.
+    #[error("could not start the demo's built-in server: {0}")]
     DemoTarget(std::io::Error),
     /// Writing the JSON result failed.
     #[error("cannot write --json file '{path}': {source}")]
@@ -137,9 +140,21 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     Ok((result, outcome))
 }
 
-/// `hornet demo`: serve the built-in target on an ephemeral loopback port
-/// and load it briefly.
-pub fn demo(args: DemoArgs) -> Result<(HttpResult, Outcome), AppError> {
+/// `hornet demo`: serve the built-in HTTP target and SMSC on ephemeral
+/// loopback ports and load each briefly. Completed only if both worked.
+pub fn demo(args: DemoArgs) -> Result<Outcome, AppError> {
+    let http_outcome = demo_http(&args)?;
+    println!();
+    let smpp_outcome = demo_smpp(&args)?;
+    Ok(match (http_outcome, smpp_outcome) {
+        (Outcome::Completed, Outcome::Completed) => Outcome::Completed,
+        (Outcome::NothingWorked { reason }, _) | (_, Outcome::NothingWorked { reason }) => {
+            Outcome::NothingWorked { reason }
+        }
+    })
+}
+
+fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
     let target = hornet_target::start(
         "127.0.0.1:0".parse().expect("literal address"),
         hornet_target::TargetConfig::default(),
@@ -151,7 +166,7 @@ pub fn demo(args: DemoArgs) -> Result<(HttpResult, Outcome), AppError> {
         args.connections,
         humantime::format_duration(args.duration)
     );
-    let http = HttpArgs {
+    let http_args = HttpArgs {
         url,
         connections: args.connections,
         threads: None,
@@ -162,12 +177,12 @@ pub fn demo(args: DemoArgs) -> Result<(HttpResult, Outcome), AppError> {
         method: "GET".into(),
         headers: Vec::new(),
         body: None,
-        timeout: std::time::Duration::from_secs(5),
-        connect_timeout: std::time::Duration::from_secs(2),
-        json: args.json,
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        json: args.json.clone(),
         quiet: args.quiet,
     };
-    let result = http_result_from(http);
+    let result = http(http_args);
     let served = target.responses();
     target.shutdown();
     let (result, outcome) = result?;
@@ -176,9 +191,54 @@ pub fn demo(args: DemoArgs) -> Result<(HttpResult, Outcome), AppError> {
         summary::fmt_count(served),
         summary::fmt_count(result.requests)
     );
-    Ok((result, outcome))
+    Ok(outcome)
 }
 
-fn http_result_from(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
-    http(args)
+fn demo_smpp(args: &DemoArgs) -> Result<Outcome, AppError> {
+    let smsc = hornet_smsc::start(
+        "127.0.0.1:0".parse().expect("literal address"),
+        hornet_smsc::SmscConfig {
+            receipt_delay: Duration::from_millis(20),
+            ..hornet_smsc::SmscConfig::default()
+        },
+    )
+    .map_err(AppError::DemoTarget)?;
+    let endpoint = smsc.local_addr().to_string();
+    println!(
+        "hornet demo: built-in SMSC on {endpoint}, 4 transceiver binds, window 64, receipts on, for {}",
+        humantime::format_duration(args.duration)
+    );
+    let cli = crate::cli::Cli::try_parse_from([
+        "hornet",
+        "smpp",
+        endpoint.as_str(),
+        "--system-id",
+        "demo",
+        "--password",
+        "demo",
+        "--sessions",
+        "4",
+        "--window",
+        "64",
+        "--dlr",
+    ])
+    .expect("the demo's own flags parse");
+    let crate::cli::Command::Smpp(mut smpp_args) = cli.command else {
+        unreachable!("parsed an smpp command");
+    };
+    smpp_args.duration = args.duration;
+    smpp_args.quiet = args.quiet;
+    smpp_args.json = args.smpp_json.clone();
+    let result = smpp(smpp_args);
+    let counters = smsc.counters();
+    smsc.shutdown();
+    let (result, outcome) = result?;
+    println!(
+        "  SMSC         answered {} submit_sm OK, sent {} receipts (hornet counted {} OK, {} receipts)",
+        summary::fmt_count(counters.submit_ok),
+        summary::fmt_count(counters.receipts_sent),
+        summary::fmt_count(result.submit_sm.ok),
+        summary::fmt_count(result.receipts.received)
+    );
+    Ok(outcome)
 }

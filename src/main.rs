@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Http(args) => app::http(args).map(|(_, outcome)| outcome),
         Command::Smpp(args) => app::smpp(args).map(|(_, outcome)| outcome),
-        Command::Demo(args) => app::demo(args).map(|(_, outcome)| outcome),
+        Command::Demo(args) => app::demo(args),
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,

@@ -47,7 +47,8 @@ pub enum Command {
     Http(HttpArgs),
     /// Load-test an SMPP 3.4/5.0 SMSC with submit_sm.
     Smpp(SmppArgs),
-    /// Start the built-in target on 127.0.0.1 and run a short load against it.
+    /// Start the built-in HTTP target and SMSC on 127.0.0.1 and run a short
+    /// load against each.
     Demo(DemoArgs),
 }
 
@@ -60,9 +61,12 @@ pub struct DemoArgs {
     /// Connections.
     #[arg(short = 'c', long, value_name = "N", default_value_t = 32)]
     pub connections: usize,
-    /// Write the result as JSON to FILE.
+    /// Write the HTTP run's result as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the SMPP run's result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub smpp_json: Option<PathBuf>,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -148,6 +148,10 @@ pub struct SmppArgs {
     /// Ask for delivery receipts and match them to submits.
     #[arg(long)]
     pub dlr: bool,
+    /// With --dlr: after the load, each bind stays up this long (at most)
+    /// for receipts still due, so they arrive on their own bind.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub dlr_wait: Duration,
     /// Send enquire_link after this long without traffic from the SMSC
     /// (0s disables).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
@@ -271,6 +275,11 @@ impl SmppArgs {
             registered_delivery: u8::from(self.dlr),
             enquire_link_ns: self.enquire_link.as_nanos() as u64,
             handshake_timeout_ns: self.timeout.as_nanos() as u64,
+            dlr_wait_ns: if self.dlr {
+                self.dlr_wait.as_nanos() as u64
+            } else {
+                0
+            },
             max_pdu: hornet_smpp::DEFAULT_MAX_PDU,
             max_sessions: max_sessions as u64,
         };

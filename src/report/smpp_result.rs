@@ -75,8 +75,8 @@ pub struct ReceiptStats {
     pub matched: u64,
     /// Not matched (unknown id or unparsable).
     pub unmatched: u64,
-    /// Submits answered ESME_ROK whose receipt had not arrived when the run
-    /// ended (hornet does not wait for receipts after the load).
+    /// Submits answered ESME_ROK whose receipt had not arrived by the end
+    /// of `--dlr-wait`.
     pub pending: u64,
     /// Receipts by `stat:` value.
     pub stat: BTreeMap<String, u64>,

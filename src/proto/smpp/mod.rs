@@ -96,6 +96,8 @@ pub struct SmppConfig {
     pub enquire_link_ns: u64,
     /// How long to wait for a bind_resp or unbind_resp.
     pub handshake_timeout_ns: u64,
+    /// After the load, how long a bind stays up for receipts still due.
+    pub dlr_wait_ns: u64,
     /// Largest PDU accepted.
     pub max_pdu: u32,
     /// Sessions the run may have at most (spreads `{seq}` numbers).
@@ -110,6 +112,11 @@ enum Phase {
         deadline: u64,
     },
     Bound,
+    /// The load is over; still bound so receipts for this bind's submits
+    /// arrive here rather than being rerouted or lost.
+    Lingering {
+        until: u64,
+    },
     Unbinding {
         deadline: u64,
     },
@@ -490,6 +497,20 @@ impl SmppSession {
         }
     }
 
+    /// Says goodbye: unbind, then wait (bounded) for unbind_resp.
+    fn unbind(&mut self, now: u64) {
+        if matches!(self.phase, Phase::Bound | Phase::Lingering { .. }) {
+            let seq = self.seq();
+            if self.respond(seq, Body::Unbind).is_ok() {
+                self.phase = Phase::Unbinding {
+                    deadline: now + self.cfg.handshake_timeout_ns,
+                };
+                return;
+            }
+        }
+        self.phase = Phase::Done;
+    }
+
     fn compact(&mut self) {
         self.rbuf.copy_within(self.rstart..self.rend, 0);
         self.rend -= self.rstart;
@@ -681,6 +702,11 @@ impl Session for SmppSession {
             }
             _ => {}
         }
+        if let Phase::Lingering { until } = self.phase {
+            if self.book.is_empty() || now >= until {
+                self.unbind(now);
+            }
+        }
         if let Some(until) = self.paused_until {
             if now >= until {
                 self.paused_until = None;
@@ -712,16 +738,13 @@ impl Session for SmppSession {
     }
 
     fn begin_close(&mut self, now: u64) {
-        if self.phase == Phase::Bound {
-            let seq = self.seq();
-            if self.respond(seq, Body::Unbind).is_ok() {
-                self.phase = Phase::Unbinding {
-                    deadline: now + self.cfg.handshake_timeout_ns,
-                };
-                return;
-            }
+        if self.phase == Phase::Bound && !self.book.is_empty() && self.cfg.dlr_wait_ns > 0 {
+            self.phase = Phase::Lingering {
+                until: now + self.cfg.dlr_wait_ns,
+            };
+            return;
         }
-        self.phase = Phase::Done;
+        self.unbind(now);
     }
 
     fn settled(&self, _now: u64) -> bool {
