@@ -127,7 +127,10 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
         }
     } else if result.sessions.bound == 0 {
         Outcome::NothingWorked {
-            reason: format!("no session could bind ({})", counts_line(&result.errors)),
+            reason: format!(
+                "no session could bind (connection errors: {})",
+                counts_line(&result.connect_errors)
+            ),
         }
     } else {
         Outcome::NothingWorked {

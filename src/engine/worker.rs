@@ -287,6 +287,7 @@ impl<S: Session> Worker<S> {
     }
 
     fn connect_failed(&mut self, key: usize, kind: ErrorKind, now: u64) {
+        self.rec.connect_failed(kind);
         let slot = &mut self.slots[key];
         if let Some(mut stream) = slot.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);

@@ -56,6 +56,9 @@ pub struct Counters {
     pub clamped: u64,
     /// TCP connections established.
     pub connects: u64,
+    /// Failed connection attempts by kind: events, whether or not a request
+    /// was waiting on them (an SMPP bind has no request to fail).
+    pub connect_errors: [u64; ErrorKind::COUNT],
 }
 
 impl Default for Counters {
@@ -72,6 +75,7 @@ impl Default for Counters {
             late_sends: 0,
             clamped: 0,
             connects: 0,
+            connect_errors: [0; ErrorKind::COUNT],
         }
     }
 }
@@ -94,6 +98,13 @@ impl Counters {
         self.late_sends += other.late_sends;
         self.clamped += other.clamped;
         self.connects += other.connects;
+        for (a, b) in self
+            .connect_errors
+            .iter_mut()
+            .zip(other.connect_errors.iter())
+        {
+            *a += b;
+        }
     }
 
     /// Zeroes every counter, keeping the allocation.
@@ -119,6 +130,7 @@ impl Counters {
             late_sends: 0,
             clamped: 0,
             connects: 0,
+            connect_errors: [0; ErrorKind::COUNT],
         }
     }
 
@@ -270,6 +282,12 @@ impl Recorder {
         let (us, clamped) = to_us(lag_ns);
         self.current.counters.clamped += u64::from(clamped);
         let _ = self.current.schedule_lag.record(us);
+    }
+
+    /// A connection attempt failed with `kind`.
+    #[inline]
+    pub fn connect_failed(&mut self, kind: ErrorKind) {
+        self.current.counters.connect_errors[kind as usize] += 1;
     }
 
     /// A TCP connection was established.

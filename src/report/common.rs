@@ -108,6 +108,15 @@ pub fn errors_map(c: &Counters) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Failed connection attempts by kind, kinds with zero left out.
+pub fn connect_errors_map(c: &Counters) -> BTreeMap<String, u64> {
+    ErrorKind::ALL
+        .iter()
+        .filter(|k| c.connect_errors[**k as usize] > 0)
+        .map(|k| (k.name().to_string(), c.connect_errors[*k as usize]))
+        .collect()
+}
+
 /// The per-interval series.
 pub fn timeline(load: &LoadPlan, out: &RunOutput) -> Vec<TimelinePoint> {
     let elapsed = out.elapsed.as_secs_f64();

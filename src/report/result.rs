@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{errors_map, generator, timeline, Generator, Percentiles, TimelinePoint};
+use super::common::{
+    connect_errors_map, errors_map, generator, timeline, Generator, Percentiles, TimelinePoint,
+};
 use crate::engine::RunOutput;
 use crate::load::LoadModel;
 use crate::plan::HttpPlan;
@@ -77,6 +79,8 @@ pub struct HttpResult {
     pub connections_peak: u64,
     /// Latency samples beyond one hour, recorded as one hour.
     pub clamped_samples: u64,
+    /// Failed connection attempts by error kind (events, not requests).
+    pub connect_errors: BTreeMap<String, u64>,
     /// The generator's own health.
     pub generator: Generator,
     /// Per-interval series.
@@ -136,6 +140,7 @@ impl HttpResult {
             connections_opened: c.connects,
             connections_peak: out.collected.peak_connections,
             clamped_samples: c.clamped,
+            connect_errors: connect_errors_map(c),
             generator: generator(load, out),
             timeline: timeline(load, out),
         }

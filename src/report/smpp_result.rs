@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{errors_map, generator, timeline, Generator, Percentiles, TimelinePoint};
+use super::common::{
+    connect_errors_map, errors_map, generator, timeline, Generator, Percentiles, TimelinePoint,
+};
 use crate::engine::RunOutput;
 use crate::load::LoadModel;
 use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
@@ -150,6 +152,8 @@ pub struct SmppResult {
     pub connections_opened: u64,
     /// Latency samples over one hour, recorded as one hour.
     pub clamped_samples: u64,
+    /// Failed connection attempts by error kind (events, not requests).
+    pub connect_errors: BTreeMap<String, u64>,
     /// The generator's own health.
     pub generator: Generator,
     /// Per-interval series (requests = submit_sm responses).
@@ -257,6 +261,7 @@ impl SmppResult {
             deliver_sm: s.deliver_sm,
             connections_opened: c.connects,
             clamped_samples: c.clamped,
+            connect_errors: connect_errors_map(c),
             generator: generator(load, out),
             timeline: timeline(load, out),
         }
