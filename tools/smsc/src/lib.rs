@@ -40,7 +40,6 @@
 mod config;
 mod counters;
 mod ids;
-mod listener;
 mod server;
 mod session;
 mod settings;

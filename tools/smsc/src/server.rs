@@ -11,9 +11,9 @@ use mio::{Interest, Poll, Waker};
 
 use crate::config::SmscConfig;
 use crate::counters::{self, SmscCounters, ThreadCounters};
-use crate::listener;
 use crate::settings::{Rt, Settings};
 use crate::worker::{Worker, LISTENER, WAKER};
+use hornet_serverkit::listener;
 
 /// State shared by all threads of one server.
 #[derive(Debug)]

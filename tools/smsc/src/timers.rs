@@ -1,42 +1,13 @@
-//! Per-thread timers: connection wake-ups and delayed jobs.
+//! Per-thread delayed jobs (responses after their latency, receipts after
+//! their delay). Connection wake-ups use `hornet_serverkit::Timers`.
 //!
-//! Entries name a connection by slab key and generation; a connection that
-//! closed (and whose slot may have been reused) simply ignores its stale
-//! entries when they fire, so nothing is ever removed from the middle.
+//! Jobs carry what they need to find their connection again (slab key and
+//! generation); a job whose connection closed is dropped when it fires, so
+//! nothing is ever removed from the middle.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
-
-/// Min-heap of connection wake-ups `(deadline, slab key, generation)`:
-/// enquire_link and MO ticks, unbind and linger timeouts.
-#[derive(Debug, Default)]
-pub(crate) struct Timers {
-    heap: BinaryHeap<Reverse<(Instant, usize, u64)>>,
-}
-
-impl Timers {
-    /// Schedules a wake-up for connection `key`/`generation` at `deadline`.
-    pub(crate) fn push(&mut self, deadline: Instant, key: usize, generation: u64) {
-        self.heap.push(Reverse((deadline, key, generation)));
-    }
-
-    /// The earliest deadline, which bounds the next poll timeout.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.peek().map(|Reverse((deadline, _, _))| *deadline)
-    }
-
-    /// Removes and returns one entry that is due at `now`, if any.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(usize, u64)> {
-        match self.heap.peek() {
-            Some(Reverse((deadline, _, _))) if *deadline <= now => self
-                .heap
-                .pop()
-                .map(|Reverse((_, key, generation))| (key, generation)),
-            _ => None,
-        }
-    }
-}
 
 /// A heap entry ordered by deadline, then by insertion order.
 #[derive(Debug)]
@@ -148,23 +119,6 @@ impl<T> DelayQueue<T> {
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[test]
-    fn pops_in_deadline_order_and_only_when_due() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut timers = Timers::default();
-        timers.push(t0 + ms(30), 3, 1);
-        timers.push(t0 + ms(10), 1, 1);
-        timers.push(t0 + ms(20), 2, 7);
-        assert_eq!(timers.next_deadline(), Some(t0 + ms(10)));
-        assert_eq!(timers.pop_due(t0), None);
-        assert_eq!(timers.pop_due(t0 + ms(25)), Some((1, 1)));
-        assert_eq!(timers.pop_due(t0 + ms(25)), Some((2, 7)));
-        assert_eq!(timers.pop_due(t0 + ms(25)), None);
-        assert_eq!(timers.pop_due(t0 + ms(30)), Some((3, 1)));
-        assert_eq!(timers.next_deadline(), None);
-    }
 
     #[test]
     fn delay_queue_orders_mixed_deadlines() {

@@ -15,7 +15,7 @@ use slab::Slab;
 use crate::counters::Counter;
 use crate::session::{JobKind, ReceiptJob, Session};
 use crate::settings::Rt;
-use crate::timers::Timers;
+use hornet_serverkit::Timers;
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);

@@ -21,12 +21,10 @@
 mod config;
 mod conn;
 mod counters;
-mod listener;
 mod request;
 mod response;
 mod server;
 mod stall;
-mod timers;
 mod worker;
 
 pub use config::{Stall, TargetConfig};

@@ -12,10 +12,10 @@ use mio::{Interest, Poll, Waker};
 use crate::config::TargetConfig;
 use crate::conn::Settings;
 use crate::counters::{self, ThreadCounters};
-use crate::listener;
 use crate::response::Canned;
 use crate::stall::StallGate;
 use crate::worker::{Shared, Worker, LISTENER, WAKER};
+use hornet_serverkit::listener;
 
 /// A running target server. Dropping it stops the server, like
 /// [`TargetHandle::shutdown`].

@@ -16,7 +16,7 @@ use slab::Slab;
 use crate::conn::{Conn, Settings};
 use crate::counters::ThreadCounters;
 use crate::stall::StallGate;
-use crate::timers::Timers;
+use hornet_serverkit::Timers;
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);

@@ -17,7 +17,7 @@ const BACKLOG: libc::c_int = 4096;
 
 /// Binds `count` non-blocking listeners on `addr`; all share the port of the
 /// first (which resolves port 0).
-pub(crate) fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener>> {
+pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener>> {
     #[cfg(target_os = "linux")]
     {
         // Only share the port when there is something to share it with:

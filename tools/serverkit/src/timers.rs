@@ -10,23 +10,23 @@ use std::time::Instant;
 
 /// Min-heap of `(deadline, slab key, connection generation)`.
 #[derive(Debug, Default)]
-pub(crate) struct Timers {
+pub struct Timers {
     heap: BinaryHeap<Reverse<(Instant, usize, u64)>>,
 }
 
 impl Timers {
     /// Schedules a wake-up for connection `key`/`generation` at `deadline`.
-    pub(crate) fn push(&mut self, deadline: Instant, key: usize, generation: u64) {
+    pub fn push(&mut self, deadline: Instant, key: usize, generation: u64) {
         self.heap.push(Reverse((deadline, key, generation)));
     }
 
     /// The earliest deadline, which bounds the next poll timeout.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&self) -> Option<Instant> {
         self.heap.peek().map(|Reverse((deadline, _, _))| *deadline)
     }
 
     /// Removes and returns one entry that is due at `now`, if any.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(usize, u64)> {
+    pub fn pop_due(&mut self, now: Instant) -> Option<(usize, u64)> {
         match self.heap.peek() {
             Some(Reverse((deadline, _, _))) if *deadline <= now => self
                 .heap

@@ -1,0 +1,8 @@
+//! Pieces hornet's test servers share: `hornet-target` (HTTP) and
+//! `hornet-smsc` (SMPP) are both thread-per-core mio servers, and both need
+//! one listening socket per thread and a per-thread timer heap.
+
+pub mod listener;
+pub mod timers;
+
+pub use timers::Timers;
