@@ -7,10 +7,9 @@ use clap::Args;
 use hornet_http1::{encode_request, Limits, Request};
 
 use super::{
-    check_count, check_duration, default_threads, parse_duration, range_err, ConfigError,
-    MAX_CONNECTIONS, MAX_PIPELINE, MAX_RATE, MAX_THREADS,
+    check_count, check_duration, default_threads, load_model, parse_duration, pool_cap,
+    ConfigError, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
 };
-use crate::load::LoadModel;
 use crate::plan::{HttpPlan, LoadPlan};
 use crate::target::{resolve_http_target, HttpTarget};
 
@@ -78,40 +77,14 @@ impl HttpArgs {
         check_duration("-d/--duration", self.duration)?;
         check_duration("--timeout", self.timeout)?;
         check_duration("--connect-timeout", self.connect_timeout)?;
-        let model = match self.rate {
-            None => LoadModel::Closed,
-            Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => {
-                LoadModel::Open { rate }
-            }
-            Some(rate) => {
-                return Err(range_err(
-                    "-R/--rate",
-                    rate,
-                    format!("must be more than 0 and at most {MAX_RATE}"),
-                ))
-            }
-        };
-        let max_connections = match self.max_connections {
-            None => self.connections,
-            Some(m) if self.rate.is_none() => {
-                return Err(range_err(
-                    "--max-connections",
-                    m,
-                    "only applies to the open model (-R/--rate)",
-                ))
-            }
-            Some(m) if m < self.connections || m > MAX_CONNECTIONS => {
-                return Err(range_err(
-                    "--max-connections",
-                    m,
-                    format!(
-                        "must be between -c ({}) and {MAX_CONNECTIONS}",
-                        self.connections
-                    ),
-                ))
-            }
-            Some(m) => m,
-        };
+        let model = load_model(self.rate)?;
+        let max_connections = pool_cap(
+            "--max-connections",
+            "-c",
+            self.connections,
+            self.max_connections,
+            self.rate.is_some(),
+        )?;
         let headers = self
             .headers
             .iter()
@@ -177,6 +150,7 @@ fn parse_header(h: &str) -> Result<(&str, &str), ConfigError> {
 mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::load::LoadModel;
     use clap::Parser;
     use std::net::SocketAddr;
 

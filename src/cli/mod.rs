@@ -17,6 +17,7 @@ use thiserror::Error;
 pub use http::HttpArgs;
 pub use smpp::SmppArgs;
 
+use crate::load::LoadModel;
 use crate::target::TargetError;
 
 /// Most connections, threads or pipeline depth accepted: beyond these a
@@ -148,6 +149,47 @@ pub fn check_duration(flag: &'static str, v: Duration) -> Result<(), ConfigError
         ));
     }
     Ok(())
+}
+
+/// The load model from `-R/--rate`: closed without it, open with a rate in
+/// (0, MAX_RATE].
+pub fn load_model(rate: Option<f64>) -> Result<LoadModel, ConfigError> {
+    match rate {
+        None => Ok(LoadModel::Closed),
+        Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => {
+            Ok(LoadModel::Open { rate })
+        }
+        Some(rate) => Err(range_err(
+            "-R/--rate",
+            rate,
+            format!("must be more than 0 and at most {MAX_RATE}"),
+        )),
+    }
+}
+
+/// The open model's pool cap (`flag`, e.g. --max-connections): defaults to
+/// the initial count, must not be below it, and needs `-R`.
+pub fn pool_cap(
+    flag: &'static str,
+    initial_flag: &str,
+    initial: usize,
+    cap: Option<usize>,
+    open: bool,
+) -> Result<usize, ConfigError> {
+    match cap {
+        None => Ok(initial),
+        Some(m) if !open => Err(range_err(
+            flag,
+            m,
+            "only applies to the open model (-R/--rate)",
+        )),
+        Some(m) if m < initial || m > MAX_CONNECTIONS => Err(range_err(
+            flag,
+            m,
+            format!("must be between {initial_flag} ({initial}) and {MAX_CONNECTIONS}"),
+        )),
+        Some(m) => Ok(m),
+    }
 }
 
 /// Worker threads to use when `-t` is not given.

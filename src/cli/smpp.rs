@@ -10,10 +10,9 @@ use hornet_smpp::split::SplitMethod;
 use hornet_smpp::text::Coding;
 
 use super::{
-    check_count, check_duration, default_threads, parse_duration, range_err, ConfigError,
-    MAX_CONNECTIONS, MAX_RATE, MAX_THREADS,
+    check_count, check_duration, default_threads, load_model, parse_duration, pool_cap, range_err,
+    ConfigError, MAX_CONNECTIONS, MAX_THREADS,
 };
-use crate::load::LoadModel;
 use crate::plan::{LoadPlan, SmppPlan};
 use crate::proto::smpp::segments::build_segments;
 use crate::proto::smpp::template::DestTemplate;
@@ -203,40 +202,14 @@ impl SmppArgs {
         check_duration("-d/--duration", self.duration)?;
         check_duration("--timeout", self.timeout)?;
         check_duration("--connect-timeout", self.connect_timeout)?;
-        let model = match self.rate {
-            None => LoadModel::Closed,
-            Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => {
-                LoadModel::Open { rate }
-            }
-            Some(rate) => {
-                return Err(range_err(
-                    "-R/--rate",
-                    rate,
-                    format!("must be more than 0 and at most {MAX_RATE}"),
-                ))
-            }
-        };
-        let max_sessions = match self.max_sessions {
-            None => self.sessions,
-            Some(m) if self.rate.is_none() => {
-                return Err(range_err(
-                    "--max-sessions",
-                    m,
-                    "only applies to the open model (-R/--rate)",
-                ))
-            }
-            Some(m) if m < self.sessions || m > MAX_CONNECTIONS => {
-                return Err(range_err(
-                    "--max-sessions",
-                    m,
-                    format!(
-                        "must be between --sessions ({}) and {MAX_CONNECTIONS}",
-                        self.sessions
-                    ),
-                ))
-            }
-            Some(m) => m,
-        };
+        let model = load_model(self.rate)?;
+        let max_sessions = pool_cap(
+            "--max-sessions",
+            "--sessions",
+            self.sessions,
+            self.max_sessions,
+            self.rate.is_some(),
+        )?;
         let system_id = check_cstring("--system-id", &self.system_id, 15)?;
         let password = check_cstring("--password", &self.password, 8)?;
         let system_type = check_cstring("--system-type", &self.system_type, 12)?;

@@ -184,11 +184,15 @@ impl<S: Session> Worker<S> {
                 self.sweep(now);
                 self.next_sweep = now + self.sweep_ns;
             }
-            if self.phase == Phase::Running && now >= self.end_ns {
-                self.begin_drain();
-            }
             if self.phase == Phase::Running {
+                // Schedule before checking the end: requests intended
+                // before the end that fell due while the loop was late
+                // still belong to the run (and count as not sent if the
+                // drain starts right after).
                 self.schedule_open(now);
+                if now >= self.end_ns {
+                    self.begin_drain();
+                }
             } else if self.drained(now) {
                 break;
             }
@@ -302,15 +306,7 @@ impl<S: Session> Worker<S> {
                 self.rec.failed(kind, 1);
             }
         }
-        slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
-        let next = if self.phase == Phase::Running {
-            State::Backoff {
-                retry_at: now + slot.backoff_ns,
-            }
-        } else {
-            State::Stopped
-        };
-        self.set_state(key, next);
+        self.back_off(key, now);
     }
 
     /// The peer refused the session (e.g. an SMPP bind): drop the socket and
@@ -321,6 +317,13 @@ impl<S: Session> Worker<S> {
             let _ = self.poll.registry().deregister(&mut stream);
         }
         slot.listed = false;
+        self.back_off(key, now);
+    }
+
+    /// Waits a doubling delay (10 ms .. 1 s) before the slot reconnects, or
+    /// stops it if the run is draining.
+    fn back_off(&mut self, key: usize, now: u64) {
+        let slot = &mut self.slots[key];
         slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
         let next = if self.phase == Phase::Running {
             State::Backoff {

@@ -99,6 +99,14 @@ pub struct TimelinePoint {
     pub connections: u64,
 }
 
+/// The model's name for reports ("closed" / "open") and its rate.
+pub fn model_of(load: &LoadPlan) -> (&'static str, Option<f64>) {
+    match load.model {
+        LoadModel::Closed => ("closed", None),
+        LoadModel::Open { rate } => ("open", Some(rate)),
+    }
+}
+
 /// Failed and timed-out requests by error kind, kinds with zero left out.
 pub fn errors_map(c: &Counters) -> BTreeMap<String, u64> {
     ErrorKind::ALL

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, timeline, Generator, Percentiles, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
+    TimelinePoint,
 };
 use crate::engine::RunOutput;
-use crate::load::LoadModel;
 use crate::plan::HttpPlan;
 
 /// The run's configuration as it was executed.
@@ -102,10 +102,7 @@ impl HttpResult {
             .collect();
         let errors = errors_map(c);
         let load = &plan.load;
-        let (model, rate) = match load.model {
-            LoadModel::Closed => ("closed", None),
-            LoadModel::Open { rate } => ("open", Some(rate)),
-        };
+        let (model, rate) = model_of(load);
         HttpResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             config: RunConfig {
@@ -161,6 +158,7 @@ impl HttpResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::LoadModel;
     use crate::metrics::collector::Collected;
     use crate::metrics::{ErrorKind, Metrics, Recorder};
     use std::time::Duration;

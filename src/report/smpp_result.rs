@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, timeline, Generator, Percentiles, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
+    TimelinePoint,
 };
 use crate::engine::RunOutput;
-use crate::load::LoadModel;
 use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
 use crate::plan::SmppPlan;
 
@@ -169,10 +169,7 @@ impl SmppResult {
         let s = totals.smpp.as_deref().unwrap_or(&empty);
         let elapsed = out.elapsed.as_secs_f64();
         let load = &plan.load;
-        let (model, rate) = match load.model {
-            LoadModel::Closed => ("closed", None),
-            LoadModel::Open { rate } => ("open", Some(rate)),
-        };
+        let (model, rate) = model_of(load);
         let error_responses = c.completed - c.ok - s.throttled;
         let mut command_status: BTreeMap<String, u64> = s
             .status

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::smpp_result::SmppResult;
-use super::summary::{fmt_count, fmt_us, latency_row};
+use super::summary::{fmt_count, generator_lines, latency_row};
 
 fn join_counts(map: &std::collections::BTreeMap<String, u64>) -> String {
     if map.is_empty() {
@@ -101,25 +101,6 @@ pub fn render(r: &SmppResult) -> String {
             "DOES NOT HOLD: this is a bug in hornet"
         }
     );
-    let g = &r.generator;
-    let mut gen = format!(
-        "  generator    {} workers, {:.2} CPU-s, busiest worker {:.0}% of a core",
-        g.workers,
-        g.cpu_s,
-        g.max_worker_busy * 100.0
-    );
-    if c.rate.is_some() {
-        let _ = write!(
-            gen,
-            ", schedule lag p99 {} max {}, {} late sends",
-            fmt_us(g.schedule_lag_us.p99),
-            fmt_us(g.schedule_lag_us.max),
-            fmt_count(g.late_sends)
-        );
-    }
-    let _ = writeln!(out, "{gen}");
-    for note in &g.notes {
-        let _ = writeln!(out, "  warning      {note}");
-    }
+    generator_lines(&mut out, &r.generator, c.rate.is_some());
     out
 }

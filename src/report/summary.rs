@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::common::Percentiles;
+use super::common::{Generator, Percentiles};
 use super::result::HttpResult;
 
 /// Formats microseconds with a unit a person reads at a glance.
@@ -41,6 +41,30 @@ pub fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
         fmt_us(p.max),
         fmt_us(p.mean.round() as u64),
     );
+}
+
+/// Appends the generator's health: CPU, schedule lag (open model) and any
+/// warning that hornet itself was the bottleneck.
+pub fn generator_lines(out: &mut String, g: &Generator, open_model: bool) {
+    let mut gen = format!(
+        "  generator    {} workers, {:.2} CPU-s, busiest worker {:.0}% of a core",
+        g.workers,
+        g.cpu_s,
+        g.max_worker_busy * 100.0
+    );
+    if open_model {
+        let _ = write!(
+            gen,
+            ", schedule lag p99 {} max {}, {} late sends",
+            fmt_us(g.schedule_lag_us.p99),
+            fmt_us(g.schedule_lag_us.max),
+            fmt_count(g.late_sends)
+        );
+    }
+    let _ = writeln!(out, "{gen}");
+    for note in &g.notes {
+        let _ = writeln!(out, "  warning      {note}");
+    }
 }
 
 /// Renders the summary text.
@@ -120,26 +144,7 @@ pub fn render(r: &HttpResult) -> String {
         fmt_count(r.connections_opened),
         fmt_count(r.connections_peak)
     );
-    let g = &r.generator;
-    let mut gen = format!(
-        "  generator    {} workers, {:.2} CPU-s, busiest worker {:.0}% of a core",
-        g.workers,
-        g.cpu_s,
-        g.max_worker_busy * 100.0
-    );
-    if c.rate.is_some() {
-        let _ = write!(
-            gen,
-            ", schedule lag p99 {} max {}, {} late sends",
-            fmt_us(g.schedule_lag_us.p99),
-            fmt_us(g.schedule_lag_us.max),
-            fmt_count(g.late_sends)
-        );
-    }
-    let _ = writeln!(out, "{gen}");
-    for note in &g.notes {
-        let _ = writeln!(out, "  warning      {note}");
-    }
+    generator_lines(&mut out, &r.generator, c.rate.is_some());
     if r.clamped_samples > 0 {
         let _ = writeln!(
             out,
