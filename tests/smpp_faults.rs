@@ -237,3 +237,23 @@ fn bad_smpp_flags_exit_2() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_malformed_deliver_sm_is_refused_and_the_bind_stays() {
+    let (addr, seen) = fault_smsc(|s| {
+        // deliver_sm (0x00000005) whose body is 4 bytes of nothing useful.
+        let pdu = [
+            0, 0, 0, 20, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 42, 0xff, 0xff, 0xff, 0xff,
+        ];
+        s.write_all(&pdu).unwrap();
+    });
+    let r = run(&addr, &["-R", "20", "-d", "300ms"]);
+    assert!(r.accounting_holds(), "{r:#?}");
+    assert!(r.ok > 0, "{r:#?}");
+    assert_eq!(r.connections_opened, 1, "the bind survived: {r:#?}");
+    let seen = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(
+        seen.contains(&(0x8000_0000, CommandStatus::ESME_RINVMSGLEN.0)),
+        "{seen:x?}"
+    );
+}

@@ -337,6 +337,30 @@ impl SmppSession {
                         rec.smpp().unknown_responses += 1;
                         Ok(None)
                     }
+                    // A known request whose body does not decode: refuse
+                    // that one PDU (ESME_RINVMSGLEN) and keep the bind.
+                    Some(id) if !id.is_response() => {
+                        self.push_pdu(&Pdu {
+                            sequence_number: header.sequence_number,
+                            command_status: CommandStatus::ESME_RINVMSGLEN,
+                            body: Body::GenericNack,
+                        })?;
+                        Ok(None)
+                    }
+                    // A malformed submit_sm_resp still answers its submit:
+                    // settle it with the status from the header.
+                    Some(CommandId::SubmitSmResp) => {
+                        self.on_submit_resp(
+                            header.sequence_number,
+                            header.command_status,
+                            &[],
+                            now,
+                            rec,
+                        );
+                        Ok(None)
+                    }
+                    // Any other malformed response: the stream may be out of
+                    // step; start over on a new connection.
                     Some(_) => Err(ErrorKind::Parse),
                 };
             }
