@@ -64,6 +64,14 @@ pub fn render(r: &SmppResult) -> String {
             join_counts(&rc.stat)
         );
     }
+    if r.deliver_sm > rc.received {
+        let _ = writeln!(
+            out,
+            "  deliver_sm   {} received from the SMSC, {} of them mobile-originated",
+            fmt_count(r.deliver_sm),
+            fmt_count(r.deliver_sm - rc.received)
+        );
+    }
     let ss = &r.sessions;
     let mut sessions = format!(
         "  sessions     {} bound, {} bind failed, {} reconnects, {} unbinds from the SMSC, {} enquire_link sent",
