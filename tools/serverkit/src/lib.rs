@@ -3,6 +3,8 @@
 //! one listening socket per thread and a per-thread timer heap.
 
 pub mod listener;
+pub mod threads;
 pub mod timers;
 
+pub use threads::ServerThreads;
 pub use timers::Timers;

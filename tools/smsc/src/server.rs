@@ -3,9 +3,9 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 
 use mio::{Interest, Poll, Waker};
 
@@ -13,7 +13,7 @@ use crate::config::SmscConfig;
 use crate::counters::{self, SmscCounters, ThreadCounters};
 use crate::settings::{Rt, Settings};
 use crate::worker::{Worker, LISTENER, WAKER};
-use hornet_serverkit::listener;
+use hornet_serverkit::{listener, ServerThreads};
 
 /// State shared by all threads of one server.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ struct Shared {
 pub struct SmscHandle {
     local_addr: SocketAddr,
     shared: Arc<Shared>,
-    threads: Vec<(Waker, JoinHandle<()>)>,
+    threads: ServerThreads,
 }
 
 /// Message ids start here rather than at 1. Real SMSCs hand out long ids,
@@ -60,7 +60,7 @@ pub fn start(addr: SocketAddr, config: SmscConfig) -> io::Result<SmscHandle> {
     let mut handle = SmscHandle {
         local_addr,
         shared,
-        threads: Vec::with_capacity(config.threads),
+        threads: ServerThreads::with_capacity(config.threads),
     };
     let seed = fastrand::u64(..);
     for (index, std_listener) in listeners.into_iter().enumerate() {
@@ -81,7 +81,7 @@ pub fn start(addr: SocketAddr, config: SmscConfig) -> io::Result<SmscHandle> {
                 );
                 Worker::new(poll, listener, rt, &shared.stop, index).run();
             })?;
-        handle.threads.push((waker, thread));
+        handle.threads.push(waker, thread);
     }
     Ok(handle)
 }
@@ -104,16 +104,7 @@ impl SmscHandle {
     }
 
     fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        for (waker, _) in &self.threads {
-            // A failed wake leaves the thread running; nothing better to do
-            // than still try the others.
-            let _ = waker.wake();
-        }
-        for (_, thread) in self.threads.drain(..) {
-            // A panicked server thread has nothing left to clean up.
-            let _ = thread.join();
-        }
+        self.threads.stop(&self.shared.stop);
     }
 }
 

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 
 use mio::{Interest, Poll, Waker};
 
@@ -15,14 +15,14 @@ use crate::counters::{self, ThreadCounters};
 use crate::response::Canned;
 use crate::stall::StallGate;
 use crate::worker::{Shared, Worker, LISTENER, WAKER};
-use hornet_serverkit::listener;
+use hornet_serverkit::{listener, ServerThreads};
 
 /// A running target server. Dropping it stops the server, like
 /// [`TargetHandle::shutdown`].
 pub struct TargetHandle {
     local_addr: SocketAddr,
     shared: Arc<Shared>,
-    threads: Vec<(Waker, JoinHandle<()>)>,
+    threads: ServerThreads,
 }
 
 /// Binds `addr` (e.g. `127.0.0.1:0`) and starts `config.threads` server
@@ -48,7 +48,7 @@ pub fn start(addr: SocketAddr, config: TargetConfig) -> io::Result<TargetHandle>
     let mut handle = TargetHandle {
         local_addr,
         shared,
-        threads: Vec::with_capacity(config.threads),
+        threads: ServerThreads::with_capacity(config.threads),
     };
     for (index, std_listener) in listeners.into_iter().enumerate() {
         let poll = Poll::new()?;
@@ -60,7 +60,7 @@ pub fn start(addr: SocketAddr, config: TargetConfig) -> io::Result<TargetHandle>
         let thread = thread::Builder::new()
             .name(format!("hornet-target-{index}"))
             .spawn(move || worker.run())?;
-        handle.threads.push((waker, thread));
+        handle.threads.push(waker, thread);
     }
     Ok(handle)
 }
@@ -96,16 +96,7 @@ impl TargetHandle {
     }
 
     fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        for (waker, _) in &self.threads {
-            // A failed wake leaves the thread running; nothing better to do
-            // than still try the others.
-            let _ = waker.wake();
-        }
-        for (_, thread) in self.threads.drain(..) {
-            // A panicked server thread has nothing left to clean up.
-            let _ = thread.join();
-        }
+        self.threads.stop(&self.shared.stop);
     }
 }
 
