@@ -256,3 +256,51 @@ fn error_statuses_are_counted_as_failed_by_status() {
     assert_eq!(r.command_status.get("0x00000045"), Some(&r.requests));
     s.shutdown();
 }
+
+#[test]
+fn json_output_validates_against_the_smpp_schema() {
+    let s = smsc(SmscConfig {
+        receipt_delay: Duration::from_millis(5),
+        ..SmscConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("smpp.json");
+    let endpoint = s.local_addr().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "smpp",
+            &endpoint,
+            "--system-id",
+            "esme",
+            "--password",
+            "pw",
+            "--sessions",
+            "2",
+            "-t",
+            "1",
+            "-d",
+            "1200ms",
+            "--dlr",
+            "-q",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/smpp-result.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    let back: SmppResult = serde_json::from_value(doc).unwrap();
+    assert!(back.accounting_holds());
+    assert!(back.receipts.received > 0);
+    s.shutdown();
+}
