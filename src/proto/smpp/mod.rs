@@ -776,7 +776,7 @@ impl Session for SmppSession {
     }
 
     fn finish(&mut self, rec: &mut Recorder) {
-        let pending = self.book.len() as u64;
+        let pending = self.book.len() as u64 + self.book.given_up();
         if pending > 0 {
             rec.smpp().receipts_pending += pending;
         }

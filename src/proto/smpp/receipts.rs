@@ -7,7 +7,7 @@
 //! submits' decimal and hex values, then by its hex value against their
 //! decimal values.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use hornet_smpp::receipt::message_id_key;
 
@@ -18,12 +18,21 @@ struct Entry {
     hex: Option<u64>,
 }
 
+/// Most receipts awaited per session. An SMSC that never sends receipts
+/// must not grow the book without bound at millions of submits a second:
+/// past this, the oldest awaited receipt is given up (and counted).
+pub const MAX_AWAITED: usize = 256 * 1024;
+
 /// Submits waiting for their receipt.
 #[derive(Debug, Default)]
 pub struct ReceiptBook {
     by_raw: HashMap<u64, Entry>,
     by_dec: HashMap<u64, u64>,
     by_hex: HashMap<u64, u64>,
+    /// Raw keys in insertion order, for giving up the oldest; keys already
+    /// matched are skipped when they reach the front.
+    order: VecDeque<u64>,
+    given_up: u64,
 }
 
 /// FNV-1a: a stable 64-bit key for a message id's raw bytes.
@@ -39,8 +48,23 @@ fn raw_key(id: &[u8]) -> u64 {
 impl ReceiptBook {
     /// Remembers that the submit answered with `id` was sent at `sent`.
     pub fn insert(&mut self, id: &[u8], sent: u64) {
+        while self.by_raw.len() >= MAX_AWAITED {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if self.remove(oldest).is_some() {
+                self.given_up += 1;
+            }
+        }
+        // Matched keys linger in `order` until they reach the front; keep
+        // the queue from outgrowing the book when receipts do arrive.
+        if self.order.len() >= 2 * MAX_AWAITED {
+            let by_raw = &self.by_raw;
+            self.order.retain(|k| by_raw.contains_key(k));
+        }
         let raw = raw_key(id);
         let (dec, hex) = message_id_key(id);
+        self.order.push_back(raw);
         self.by_raw.insert(raw, Entry { sent, dec, hex });
         if let Some(d) = dec {
             self.by_dec.insert(d, raw);
@@ -62,7 +86,11 @@ impl ReceiptBook {
                 .or_else(|| hex.and_then(|h| self.by_dec.get(&h)))
                 .copied()
         }?;
-        let entry = self.by_raw.remove(&found)?;
+        self.remove(found)
+    }
+
+    fn remove(&mut self, raw: u64) -> Option<u64> {
+        let entry = self.by_raw.remove(&raw)?;
         if let Some(d) = entry.dec {
             self.by_dec.remove(&d);
         }
@@ -70,6 +98,11 @@ impl ReceiptBook {
             self.by_hex.remove(&h);
         }
         Some(entry.sent)
+    }
+
+    /// Receipts given up because too many were awaited at once.
+    pub fn given_up(&self) -> u64 {
+        self.given_up
     }
 
     /// Submits still waiting for a receipt.
@@ -99,6 +132,18 @@ mod tests {
         assert_eq!(book.take(b"abc-1"), Some(30));
         assert_eq!(book.take(b"abc-1"), None);
         assert!(book.is_empty());
+    }
+
+    #[test]
+    fn the_book_is_bounded_and_counts_what_it_gives_up() {
+        let mut book = ReceiptBook::default();
+        for i in 0..(MAX_AWAITED as u64 + 10) {
+            book.insert(format!("id-{i}").as_bytes(), i);
+        }
+        assert_eq!(book.len(), MAX_AWAITED);
+        assert_eq!(book.given_up(), 10);
+        assert_eq!(book.take(b"id-0"), None);
+        assert_eq!(book.take(b"id-10"), Some(10));
     }
 
     #[test]
