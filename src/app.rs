@@ -175,6 +175,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         threads: None,
         duration: args.duration,
         rate: None,
+        stages: None,
         max_connections: None,
         pipeline: 1,
         method: "GET".into(),

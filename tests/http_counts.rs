@@ -153,3 +153,22 @@ fn non_2xx_statuses_are_completed_but_not_ok() {
     assert_eq!(r.status.get("503"), Some(&r.requests));
     t.shutdown();
 }
+
+#[test]
+fn stages_schedule_the_integral_of_the_shape() {
+    let t = target(TargetConfig::default());
+    let url = format!("http://{}/", t.local_addr());
+    // Ramp 0 -> 2000/s over 0.5 s (500 requests), hold 0.5 s (1000).
+    let r = run(
+        &url,
+        &["--stages", "500ms:2000,500ms:2000", "-c", "8", "-t", "2"],
+    );
+    assert_accounting(&r);
+    assert_eq!(r.scheduled, 1500, "{r:#?}");
+    assert_eq!(r.requests + r.not_sent, 1500, "{r:#?}");
+    assert!(r.requests >= 1490, "{r:#?}");
+    assert_eq!(r.config.rate, Some(2000.0));
+    assert_eq!(r.config.stages.as_ref().map(Vec::len), Some(2));
+    assert_eq!(t.responses(), r.requests);
+    t.shutdown();
+}

@@ -85,6 +85,28 @@ fn open_model_sends_the_scheduled_count() {
 }
 
 #[test]
+fn stages_shape_the_submit_rate() {
+    let s = smsc(SmscConfig::default());
+    let r = run(
+        &s,
+        &[
+            "--sessions",
+            "2",
+            "-t",
+            "1",
+            "--stages",
+            "500ms:1000,500ms:0",
+        ],
+    );
+    assert_accounting(&r);
+    // Up to 1000/s over 0.5 s and back down: 250 + 250 submits.
+    assert_eq!(r.scheduled, 500, "{r:#?}");
+    assert_eq!(r.ok + r.not_sent, 500, "{r:#?}");
+    assert_eq!(s.counters().submit_ok, r.ok);
+    s.shutdown();
+}
+
+#[test]
 fn out_of_order_responses_are_matched_by_sequence_number() {
     let s = smsc(SmscConfig {
         latency: Latency::Uniform {

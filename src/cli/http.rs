@@ -31,6 +31,12 @@ pub struct HttpArgs {
     /// sends as soon as its previous response arrives (closed model).
     #[arg(short = 'R', long, value_name = "RATE")]
     pub rate: Option<f64>,
+    /// Open model with a shape instead of a constant rate:
+    /// `DURATION:TARGET,...`, each stage ramping linearly from the previous
+    /// target (0 at the start) to its own, in requests/s; the stages'
+    /// sum is the run length. E.g. `30s:1000,1s:15000,60s:15000,10s:0`.
+    #[arg(long, value_name = "STAGES", conflicts_with_all = ["rate", "duration"])]
+    pub stages: Option<String>,
     /// Open model: connections the pool may grow to when every connection is
     /// busy and requests wait (default: -c).
     #[arg(long, value_name = "N")]
@@ -74,16 +80,15 @@ impl HttpArgs {
         let threads = self.threads.unwrap_or_else(default_threads);
         check_count("-t/--threads", threads, MAX_THREADS)?;
         check_count("--pipeline", self.pipeline, MAX_PIPELINE)?;
-        check_duration("-d/--duration", self.duration)?;
         check_duration("--timeout", self.timeout)?;
         check_duration("--connect-timeout", self.connect_timeout)?;
-        let model = load_model(self.rate)?;
+        let (model, duration) = load_model(self.rate, self.stages.as_deref(), self.duration)?;
         let max_connections = pool_cap(
             "--max-connections",
             "-c",
             self.connections,
             self.max_connections,
-            self.rate.is_some(),
+            self.rate.is_some() || self.stages.is_some(),
         )?;
         let headers = self
             .headers
@@ -120,7 +125,7 @@ impl HttpArgs {
                 connections: self.connections,
                 max_connections,
                 model,
-                duration: self.duration,
+                duration,
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 interval: Duration::from_secs(1),
@@ -188,6 +193,32 @@ mod tests {
     }
 
     #[test]
+    fn stages_set_an_open_shape_and_the_run_length() {
+        let plan = args(&["--stages", "1s:100,2s:100,500ms:0"])
+            .plan_for(local())
+            .unwrap();
+        assert_eq!(plan.load.duration, Duration::from_millis(3500));
+        match &plan.load.model {
+            LoadModel::Open { shape } => assert!(!shape.is_constant()),
+            other => panic!("{other:?}"),
+        }
+        for clash in [
+            vec!["hornet", "http", "http://x/", "--stages", "1s:5", "-R", "5"],
+            vec![
+                "hornet",
+                "http",
+                "http://x/",
+                "--stages",
+                "1s:5",
+                "-d",
+                "5s",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(clash).is_err());
+        }
+    }
+
+    #[test]
     fn threads_never_exceed_connections() {
         let plan = args(&["-c", "2", "-t", "8"]).plan_for(local()).unwrap();
         assert_eq!(plan.load.threads, 2);
@@ -198,7 +229,13 @@ mod tests {
         let plan = args(&["-R", "500", "-m", "POST", "--body", "hi", "-H", "X-A: b"])
             .plan_for(local())
             .unwrap();
-        assert_eq!(plan.load.model, LoadModel::Open { rate: 500.0 });
+        match &plan.load.model {
+            LoadModel::Open { shape } => {
+                assert!(shape.is_constant());
+                assert_eq!(shape.peak(), 500.0);
+            }
+            other => panic!("{other:?}"),
+        }
         let text = String::from_utf8(plan.request).unwrap();
         assert!(text.starts_with("POST /x?y=1 HTTP/1.1\r\n"));
         assert!(text.contains("X-A: b\r\n"));
@@ -228,6 +265,8 @@ mod tests {
         assert!(err(&["-R", "NaN"]).contains("-R/--rate"));
         assert!(err(&["-d", "0s"]).contains("-d/--duration"));
         assert!(err(&["-d", "400days"]).contains("-d/--duration"));
+        assert!(err(&["--stages", "10s:0"]).contains("--stages"));
+        assert!(err(&["--stages", "10s:1e12"]).contains("--stages"));
         assert!(err(&["--max-connections", "20"]).contains("open model"));
         assert!(err(&["-R", "10", "--max-connections", "2"]).contains("--max-connections"));
         assert!(err(&["-H", "NoColon"]).contains("-H/--header"));

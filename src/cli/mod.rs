@@ -17,7 +17,9 @@ use thiserror::Error;
 pub use http::HttpArgs;
 pub use smpp::SmppArgs;
 
-use crate::load::LoadModel;
+use std::sync::Arc;
+
+use crate::load::{LoadModel, Shape};
 use crate::target::TargetError;
 
 /// Most connections, threads or pipeline depth accepted: beyond these a
@@ -151,14 +153,42 @@ pub fn check_duration(flag: &'static str, v: Duration) -> Result<(), ConfigError
     Ok(())
 }
 
-/// The load model from `-R/--rate`: closed without it, open with a rate in
-/// (0, MAX_RATE].
-pub fn load_model(rate: Option<f64>) -> Result<LoadModel, ConfigError> {
-    match rate {
-        None => Ok(LoadModel::Closed),
-        Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => {
-            Ok(LoadModel::Open { rate })
+/// The load model and run length from `-R/--rate`, `--stages` and
+/// `-d/--duration`: closed without either, a constant open rate with `-R`
+/// (for `-d`), or stages (whose sum is the run length). clap already
+/// rejects `--stages` together with `-R` or `-d`.
+pub fn load_model(
+    rate: Option<f64>,
+    stages: Option<&str>,
+    duration: Duration,
+) -> Result<(LoadModel, Duration), ConfigError> {
+    if let Some(text) = stages {
+        let shape = Shape::parse(text).map_err(|e| range_err("--stages", text, e.to_string()))?;
+        if shape.peak() > MAX_RATE {
+            return Err(range_err(
+                "--stages",
+                text,
+                format!("targets must be at most {MAX_RATE}"),
+            ));
         }
+        let length = shape.duration();
+        check_duration("--stages", length)?;
+        return Ok((
+            LoadModel::Open {
+                shape: Arc::new(shape),
+            },
+            length,
+        ));
+    }
+    check_duration("-d/--duration", duration)?;
+    match rate {
+        None => Ok((LoadModel::Closed, duration)),
+        Some(rate) if rate.is_finite() && rate > 0.0 && rate <= MAX_RATE => Ok((
+            LoadModel::Open {
+                shape: Arc::new(Shape::constant(rate, duration)),
+            },
+            duration,
+        )),
         Some(rate) => Err(range_err(
             "-R/--rate",
             rate,

@@ -124,6 +124,12 @@ pub struct SmppArgs {
     /// keeps its window full (closed model).
     #[arg(short = 'R', long, value_name = "RATE")]
     pub rate: Option<f64>,
+    /// Open model with a shape instead of a constant rate:
+    /// `DURATION:TARGET,...`, each stage ramping linearly from the previous
+    /// target (0 at the start) to its own, in submit_sm/s; the stages'
+    /// sum is the run length. E.g. `30s:1000,1s:15000,60s:15000,10s:0`.
+    #[arg(long, value_name = "STAGES", conflicts_with_all = ["rate", "duration"])]
+    pub stages: Option<String>,
     /// How long to generate load.
     #[arg(short = 'd', long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -199,16 +205,15 @@ impl SmppArgs {
         check_count("--window", self.window, MAX_WINDOW)?;
         let threads = self.threads.unwrap_or_else(default_threads);
         check_count("-t/--threads", threads, MAX_THREADS)?;
-        check_duration("-d/--duration", self.duration)?;
         check_duration("--timeout", self.timeout)?;
         check_duration("--connect-timeout", self.connect_timeout)?;
-        let model = load_model(self.rate)?;
+        let (model, duration) = load_model(self.rate, self.stages.as_deref(), self.duration)?;
         let max_sessions = pool_cap(
             "--max-sessions",
             "--sessions",
             self.sessions,
             self.max_sessions,
-            self.rate.is_some(),
+            self.rate.is_some() || self.stages.is_some(),
         )?;
         let system_id = check_cstring("--system-id", &self.system_id, 15)?;
         let password = check_cstring("--password", &self.password, 8)?;
@@ -263,7 +268,7 @@ impl SmppArgs {
                 connections: self.sessions,
                 max_connections: max_sessions,
                 model,
-                duration: self.duration,
+                duration,
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 interval: Duration::from_secs(1),

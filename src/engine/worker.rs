@@ -134,9 +134,9 @@ impl<S: Session> Worker<S> {
         // 1/20th of the shortest timeout keeps them within 5% of the limit.
         let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 50_000_000);
         let end_ns = load.duration.as_nanos() as u64;
-        let open = match load.model {
-            LoadModel::Open { rate } => Some(OpenState {
-                schedule: OpenSchedule::new(spec.index, spec.workers, rate, end_ns),
+        let open = match &load.model {
+            LoadModel::Open { shape } => Some(OpenState {
+                schedule: OpenSchedule::new(spec.index, spec.workers, Arc::clone(shape)),
                 scheduled: 0,
                 assigned: 0,
                 idle: Vec::with_capacity(max_slots),

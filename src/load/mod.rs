@@ -7,17 +7,22 @@
 //!   server cannot slow the load down and hide its own latency.
 
 pub mod open;
+pub mod shape;
 
 pub use open::OpenSchedule;
+pub use shape::Shape;
+
+use std::sync::Arc;
 
 /// How requests are generated.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LoadModel {
     /// Each connection keeps its pipeline full for the whole run.
     Closed,
-    /// Requests arrive at `rate` per second in total, over all workers.
+    /// Requests arrive on a schedule: a constant rate (`-R`) or stages
+    /// (`--stages`), in total over all workers.
     Open {
-        /// Total requests per second.
-        rate: f64,
+        /// Target rate over time, requests per second.
+        shape: Arc<Shape>,
     },
 }

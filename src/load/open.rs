@@ -1,66 +1,81 @@
-//! The open-model schedule: intended start times at a constant total rate,
+//! The open-model schedule: intended start times from a load shape,
 //! interleaved across workers.
 //!
-//! Request `i` of the whole run is intended at `i / rate` seconds. Worker `w`
-//! of `n` owns the requests with `i % n == w`, so the workers' shares add up
-//! to exactly the total rate with no remainder lost, and nothing needs to be
-//! stored per pending request: the `k`-th request of a worker is a formula.
+//! Request `i` of the whole run is intended when the shape's integral
+//! reaches `i` (for a constant rate, at `i / rate` seconds). Worker `w` of
+//! `n` owns the requests with `i % n == w`, so the workers' shares add up to
+//! exactly the shape with no remainder lost, and nothing needs to be stored
+//! per pending request: the `k`-th request of a worker is a formula.
 
-/// One worker's share of a constant-rate schedule.
-#[derive(Debug, Clone, Copy)]
+use std::sync::Arc;
+
+use super::shape::Shape;
+
+/// One worker's share of the run's schedule.
+#[derive(Debug, Clone)]
 pub struct OpenSchedule {
     worker: u64,
     workers: u64,
-    /// Nanoseconds between consecutive requests of the whole run.
-    period_ns: f64,
-    /// Local requests whose intended time is before the end of the run.
+    shape: Arc<Shape>,
+    /// Requests in the whole run.
+    global_total: u64,
+    /// This worker's requests in the whole run.
     total: u64,
 }
 
 impl OpenSchedule {
-    /// Worker `worker` of `workers` sharing `rate` requests/s for
-    /// `duration_ns`.
-    pub fn new(worker: usize, workers: usize, rate: f64, duration_ns: u64) -> OpenSchedule {
-        assert!(workers > 0 && worker < workers && rate > 0.0);
+    /// Worker `worker` of `workers` sharing `shape`.
+    pub fn new(worker: usize, workers: usize, shape: Arc<Shape>) -> OpenSchedule {
+        assert!(workers > 0 && worker < workers);
+        let global_total = shape.due_by(f64::INFINITY).ceil() as u64;
         let mut s = OpenSchedule {
             worker: worker as u64,
             workers: workers as u64,
-            period_ns: 1e9 / rate,
+            shape,
+            global_total,
             total: 0,
         };
-        s.total = s.count_before(duration_ns);
+        s.total = s.local_below(global_total);
+        // Float rounding may make the last global index fall just past the
+        // shape's end: trust `time_of`, the exact inverse, over the integral.
+        while s.total > 0 && s.shape.time_of(s.global(s.total - 1)).is_none() {
+            s.total -= 1;
+        }
         s
     }
 
-    /// Intended time of this worker's `k`-th request (ns on the run clock).
-    #[inline]
-    pub fn intended(&self, k: u64) -> u64 {
-        ((self.worker + k * self.workers) as f64 * self.period_ns) as u64
+    fn global(&self, k: u64) -> u64 {
+        self.worker + k * self.workers
     }
 
-    /// Local requests intended strictly before `t`.
-    fn count_before(&self, t: u64) -> u64 {
-        // Estimate with floating point, then correct by stepping, so the
-        // count agrees exactly with `intended`.
-        let global = (t as f64 / self.period_ns).floor() as u64;
-        let mut k = if global >= self.worker {
-            (global - self.worker) / self.workers
+    /// This worker's indices below global index `g`.
+    fn local_below(&self, g: u64) -> u64 {
+        if g > self.worker {
+            (g - self.worker - 1) / self.workers + 1
         } else {
             0
-        };
-        while k > 0 && self.intended(k - 1) >= t {
-            k -= 1;
         }
-        while self.intended(k) < t {
-            k += 1;
-        }
-        k
+    }
+
+    /// Intended time of this worker's `k`-th request (ns on the run clock);
+    /// `u64::MAX` past the end of the schedule.
+    #[inline]
+    pub fn intended(&self, k: u64) -> u64 {
+        self.shape.time_of(self.global(k)).unwrap_or(u64::MAX)
     }
 
     /// Local requests intended at or before `now`, capped at the total.
-    #[inline]
     pub fn due(&self, now: u64) -> u64 {
-        self.count_before(now.saturating_add(1)).min(self.total)
+        let estimate = (self.shape.due_by(now as f64).floor() as u64 + 1).min(self.global_total);
+        let mut k = self.local_below(estimate).min(self.total);
+        // Correct the float estimate against the exact intended times.
+        while k > 0 && self.intended(k - 1) > now {
+            k -= 1;
+        }
+        while k < self.total && self.intended(k) <= now {
+            k += 1;
+        }
+        k
     }
 
     /// Local requests in the whole run.
@@ -72,42 +87,57 @@ impl OpenSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    fn constant(rate: f64, secs: u64) -> Arc<Shape> {
+        Arc::new(Shape::constant(rate, Duration::from_secs(secs)))
+    }
 
     #[test]
     fn workers_share_the_rate_without_remainder() {
-        let duration = 1_000_000_000;
         let total: u64 = (0..3)
-            .map(|w| OpenSchedule::new(w, 3, 1000.0, duration).total())
+            .map(|w| OpenSchedule::new(w, 3, constant(1000.0, 1)).total())
             .sum();
         assert_eq!(total, 1000);
         let total: u64 = (0..7)
-            .map(|w| OpenSchedule::new(w, 7, 333.0, duration).total())
+            .map(|w| OpenSchedule::new(w, 7, constant(333.0, 1)).total())
             .sum();
         assert_eq!(total, 333);
+        let ramp = Arc::new(Shape::parse("1s:1000,1s:1000").unwrap());
+        let total: u64 = (0..3)
+            .map(|w| OpenSchedule::new(w, 3, Arc::clone(&ramp)).total())
+            .sum();
+        assert_eq!(total, 1500);
     }
 
     #[test]
     fn intended_times_interleave() {
-        let a = OpenSchedule::new(0, 2, 1000.0, 1_000_000_000);
-        let b = OpenSchedule::new(1, 2, 1000.0, 1_000_000_000);
+        let a = OpenSchedule::new(0, 2, constant(1000.0, 1));
+        let b = OpenSchedule::new(1, 2, constant(1000.0, 1));
         assert_eq!(a.intended(0), 0);
         assert_eq!(b.intended(0), 1_000_000);
         assert_eq!(a.intended(1), 2_000_000);
         assert_eq!(b.intended(1), 3_000_000);
+        assert_eq!(a.intended(500), u64::MAX);
     }
 
     #[test]
     fn due_counts_match_intended() {
-        let s = OpenSchedule::new(1, 3, 20_000.0, 2_000_000_000);
-        for now in (0..2_100_000_000u64).step_by(7_777_777) {
-            let d = s.due(now);
-            if d < s.total() {
-                assert!(s.intended(d) > now);
+        for shape in [
+            constant(20_000.0, 2),
+            Arc::new(Shape::parse("700ms:9000,600ms:9000,700ms:0").unwrap()),
+        ] {
+            let s = OpenSchedule::new(1, 3, shape);
+            for now in (0..2_100_000_000u64).step_by(7_777_777) {
+                let d = s.due(now);
+                if d < s.total() {
+                    assert!(s.intended(d) > now);
+                }
+                if d > 0 {
+                    assert!(s.intended(d - 1) <= now);
+                }
             }
-            if d > 0 {
-                assert!(s.intended(d - 1) <= now);
-            }
+            assert_eq!(s.due(u64::MAX / 4), s.total());
         }
-        assert_eq!(s.due(u64::MAX / 4), s.total());
     }
 }

@@ -99,11 +99,33 @@ pub struct TimelinePoint {
     pub connections: u64,
 }
 
-/// The model's name for reports ("closed" / "open") and its rate.
-pub fn model_of(load: &LoadPlan) -> (&'static str, Option<f64>) {
-    match load.model {
-        LoadModel::Closed => ("closed", None),
-        LoadModel::Open { rate } => ("open", Some(rate)),
+/// One stage of an open-model shape, as reported.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// Stage length, seconds.
+    pub duration_s: f64,
+    /// Target at the end of the stage, per second.
+    pub target: f64,
+}
+
+/// The model's name for reports ("closed" / "open"), its peak rate, and its
+/// stages when it has more than a constant rate.
+pub fn model_of(load: &LoadPlan) -> (&'static str, Option<f64>, Option<Vec<StageReport>>) {
+    match &load.model {
+        LoadModel::Closed => ("closed", None, None),
+        LoadModel::Open { shape } => {
+            let report = (!shape.is_constant()).then(|| {
+                shape
+                    .stages()
+                    .iter()
+                    .map(|s| StageReport {
+                        duration_s: s.duration.as_secs_f64(),
+                        target: s.target,
+                    })
+                    .collect()
+            });
+            ("open", Some(shape.peak()), report)
+        }
     }
 }
 

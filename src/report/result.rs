@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{
     connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
-    TimelinePoint,
+    StageReport, TimelinePoint,
 };
 use crate::engine::RunOutput;
 use crate::plan::HttpPlan;
@@ -24,8 +24,11 @@ pub struct RunConfig {
     pub method: String,
     /// "closed" or "open".
     pub model: String,
-    /// Open model: target total requests per second.
+    /// Open model: target total requests per second (the peak with stages).
     pub rate: Option<f64>,
+    /// Open model with `--stages`: the stages; null for a constant rate or
+    /// the closed model.
+    pub stages: Option<Vec<StageReport>>,
     /// Connections opened at the start.
     pub connections: usize,
     /// Open model pool cap.
@@ -102,7 +105,7 @@ impl HttpResult {
             .collect();
         let errors = errors_map(c);
         let load = &plan.load;
-        let (model, rate) = model_of(load);
+        let (model, rate, stages) = model_of(load);
         HttpResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             config: RunConfig {
@@ -110,6 +113,7 @@ impl HttpResult {
                 method: plan.method.clone(),
                 model: model.to_string(),
                 rate,
+                stages,
                 connections: load.connections,
                 max_connections: load.max_connections,
                 threads: load.threads,
@@ -208,7 +212,12 @@ mod tests {
             rec.completed(200, 0, 0, 1_000_000);
         }
         let r = HttpResult::new(
-            &plan(LoadModel::Open { rate: 50.0 }),
+            &plan(LoadModel::Open {
+                shape: std::sync::Arc::new(crate::load::Shape::constant(
+                    50.0,
+                    Duration::from_secs(2),
+                )),
+            }),
             &output(rec, [100, 100]),
         );
         assert!(r.accounting_holds());

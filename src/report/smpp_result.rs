@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{
     connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
-    TimelinePoint,
+    StageReport, TimelinePoint,
 };
 use crate::engine::RunOutput;
 use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
@@ -26,8 +26,10 @@ pub struct SmppRunConfig {
     pub interface_version: String,
     /// "closed" or "open".
     pub model: String,
-    /// Open model: submit_sm per second in total.
+    /// Open model: submit_sm per second in total (the peak with stages).
     pub rate: Option<f64>,
+    /// Open model with `--stages`: the stages; null otherwise.
+    pub stages: Option<Vec<StageReport>>,
     /// Sessions (binds) at the start.
     pub sessions: usize,
     /// Open model session cap.
@@ -169,7 +171,7 @@ impl SmppResult {
         let s = totals.smpp.as_deref().unwrap_or(&empty);
         let elapsed = out.elapsed.as_secs_f64();
         let load = &plan.load;
-        let (model, rate) = model_of(load);
+        let (model, rate, stages) = model_of(load);
         let error_responses = c.completed - c.ok - s.throttled;
         let mut command_status: BTreeMap<String, u64> = s
             .status
@@ -201,6 +203,7 @@ impl SmppResult {
                 },
                 model: model.into(),
                 rate,
+                stages,
                 sessions: load.connections,
                 max_sessions: load.max_connections,
                 threads: load.threads,
