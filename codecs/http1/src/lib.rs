@@ -25,6 +25,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 #[cfg(test)]
 mod alloc_count;
 mod chunked;
