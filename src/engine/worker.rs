@@ -109,6 +109,9 @@ struct Worker<S> {
     /// so the hot path never scans the slab.
     connecting: usize,
     open_count: usize,
+    /// Slots waiting out a backoff: while any is, the target is failing and
+    /// the open-model pool does not grow.
+    backing_off: usize,
     open: Option<OpenState>,
 }
 
@@ -167,6 +170,7 @@ impl<S: Session> Worker<S> {
             max_slots,
             connecting: 0,
             open_count: 0,
+            backing_off: 0,
             open,
         };
         let now = worker.clock.now();
@@ -341,12 +345,14 @@ impl<S: Session> Worker<S> {
         match slot.state {
             State::Connecting { .. } => self.connecting -= 1,
             State::Open => self.open_count -= 1,
-            State::Backoff { .. } | State::Stopped => {}
+            State::Backoff { .. } => self.backing_off -= 1,
+            State::Stopped => {}
         }
         match next {
             State::Connecting { .. } => self.connecting += 1,
             State::Open => self.open_count += 1,
-            State::Backoff { .. } | State::Stopped => {}
+            State::Backoff { .. } => self.backing_off += 1,
+            State::Stopped => {}
         }
         slot.state = next;
     }
@@ -527,8 +533,9 @@ impl<S: Session> Worker<S> {
             }
         }
         // Every connection is busy and requests wait: grow the pool, one
-        // connection attempt at a time, up to the cap.
-        if self.connecting == 0 && self.slots.len() < self.max_slots {
+        // connection attempt at a time, up to the cap; not while connects
+        // are failing (that is a dead target, not a busy pool).
+        if self.connecting == 0 && self.backing_off == 0 && self.slots.len() < self.max_slots {
             self.add_slot(now);
         }
     }
