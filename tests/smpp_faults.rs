@@ -257,3 +257,34 @@ fn a_malformed_deliver_sm_is_refused_and_the_bind_stays() {
         "{seen:x?}"
     );
 }
+
+#[test]
+fn an_smsc_that_closes_instead_of_binding_is_retried_with_backoff() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = std::sync::Arc::clone(&accepted);
+    let server = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            match listener.accept() {
+                Ok((s, _)) => {
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    drop(s);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    });
+    let r = run(&addr, &["-d", "500ms"]);
+    assert!(r.accounting_holds(), "{r:#?}");
+    assert_eq!(r.sessions.bound, 0);
+    assert!(r.sessions.bind_failed >= 1, "{r:#?}");
+    // 10 ms doubling backoff: a handful of attempts in half a second, not
+    // a reconnect storm.
+    assert!(r.connections_opened <= 10, "{r:#?}");
+    assert!(r.nothing_worked());
+    server.join().unwrap();
+    assert!(accepted.load(std::sync::atomic::Ordering::Relaxed) <= 10);
+}

@@ -66,6 +66,9 @@ struct Slot<S> {
     listed: bool,
     /// The graceful goodbye has been started (drain phase).
     closing: bool,
+    /// The current socket's session has accepted work (HTTP: connected;
+    /// SMPP: bound and not throttled at least once).
+    ready: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +115,9 @@ struct Worker<S> {
     /// Slots waiting out a backoff: while any is, the target is failing and
     /// the open-model pool does not grow.
     backing_off: usize,
+    /// Open slots whose session has not yet accepted work (an SMPP bind
+    /// waiting for bind_resp): the pool does not grow past them.
+    unready: usize,
     open: Option<OpenState>,
 }
 
@@ -171,6 +177,7 @@ impl<S: Session> Worker<S> {
             connecting: 0,
             open_count: 0,
             backing_off: 0,
+            unready: 0,
             open,
         };
         let now = worker.clock.now();
@@ -251,6 +258,7 @@ impl<S: Session> Worker<S> {
             backoff_ns: 0,
             listed: false,
             closing: false,
+            ready: false,
         };
         let key = self.slots.insert(slot);
         self.connect(key, now);
@@ -320,7 +328,8 @@ impl<S: Session> Worker<S> {
         if let Some(mut stream) = slot.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);
         }
-        slot.listed = false;
+        // `listed` stays: the key may still be on the idle list, which
+        // skips slots that are not open when it pops them.
         self.back_off(key, now);
     }
 
@@ -344,13 +353,22 @@ impl<S: Session> Worker<S> {
         let slot = &mut self.slots[key];
         match slot.state {
             State::Connecting { .. } => self.connecting -= 1,
-            State::Open => self.open_count -= 1,
+            State::Open => {
+                self.open_count -= 1;
+                self.unready -= usize::from(!slot.ready);
+            }
             State::Backoff { .. } => self.backing_off -= 1,
             State::Stopped => {}
         }
         match next {
-            State::Connecting { .. } => self.connecting += 1,
-            State::Open => self.open_count += 1,
+            State::Connecting { .. } => {
+                self.connecting += 1;
+                slot.ready = false;
+            }
+            State::Open => {
+                self.open_count += 1;
+                self.unready += usize::from(!slot.ready);
+            }
             State::Backoff { .. } => self.backing_off += 1,
             State::Stopped => {}
         }
@@ -429,9 +447,11 @@ impl<S: Session> Worker<S> {
     fn offer(&mut self, key: usize, now: u64) {
         let slot = &mut self.slots[key];
         // The session works (connected, bound): the next failure starts
-        // its backoff afresh.
-        if slot.backoff_ns != 0 && slot.session.room() > 0 {
+        // its backoff afresh, and the pool may grow past it.
+        if !slot.ready && slot.state == State::Open && slot.session.ready() {
+            slot.ready = true;
             slot.backoff_ns = 0;
+            self.unready -= 1;
         }
         if self.phase != Phase::Running {
             return;
@@ -471,9 +491,17 @@ impl<S: Session> Worker<S> {
         if let Some(mut stream) = slot.stream.take() {
             let _ = self.poll.registry().deregister(&mut stream);
         }
-        slot.listed = false;
+        // `listed` stays: the key may still be on the idle list, which
+        // skips slots that are not open when it pops them.
         if self.phase == Phase::Running {
-            self.connect(key, now);
+            if slot.ready {
+                self.connect(key, now);
+            } else {
+                // The socket died before its session ever worked (e.g. the
+                // SMSC closes instead of answering the bind): back off
+                // rather than reconnect in a tight loop.
+                self.back_off(key, now);
+            }
         } else {
             let n = slot.session.take_unwritten();
             self.rec.not_sent(n);
@@ -535,7 +563,11 @@ impl<S: Session> Worker<S> {
         // Every connection is busy and requests wait: grow the pool, one
         // connection attempt at a time, up to the cap; not while connects
         // are failing (that is a dead target, not a busy pool).
-        if self.connecting == 0 && self.backing_off == 0 && self.slots.len() < self.max_slots {
+        if self.connecting == 0
+            && self.backing_off == 0
+            && self.unready == 0
+            && self.slots.len() < self.max_slots
+        {
             self.add_slot(now);
         }
     }
@@ -555,6 +587,7 @@ impl<S: Session> Worker<S> {
                         self.flush(key);
                     }
                     SweepOutcome::Reconnect => self.reconnect(key, now),
+                    SweepOutcome::Backoff => self.rejected(key, now),
                 },
                 State::Backoff { retry_at } if now >= retry_at => {
                     if self.phase == Phase::Running {

@@ -35,6 +35,9 @@ pub enum SweepOutcome {
     /// The connection is unusable (e.g. a request timed out; the session
     /// already counted its requests): drop the socket and reconnect.
     Reconnect,
+    /// The session never got going (e.g. a bind went unanswered): drop the
+    /// socket and reconnect only after a backoff.
+    Backoff,
 }
 
 /// One connection slot's protocol state. All times are run-clock ns.
@@ -42,6 +45,13 @@ pub trait Session {
     /// A new socket just connected: reset per-socket state and queue any
     /// handshake (e.g. an SMPP bind).
     fn on_connected(&mut self, now: u64);
+
+    /// True once the connection is usable for requests (HTTP: connected;
+    /// SMPP: bound). Until then the worker neither resets the slot's
+    /// backoff nor grows the pool past it.
+    fn ready(&self) -> bool {
+        true
+    }
 
     /// How many more requests the slot accepts now. A slot that is not ready
     /// (not bound, throttled) says 0; an HTTP slot accepts requests even

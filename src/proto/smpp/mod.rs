@@ -167,7 +167,8 @@ pub struct SmppSession {
     paused_until: Option<u64>,
     throttle_backoff_ns: u64,
     last_rx: u64,
-    enquire_sent: Option<u64>,
+    /// An enquire_link in flight: (sequence number, when sent).
+    enquire_sent: Option<(u32, u64)>,
     /// Messages this session has submitted (feeds `{seq}` and the parts).
     messages: u64,
     session_index: u64,
@@ -402,13 +403,18 @@ impl SmppSession {
                 Ok(None)
             }
             Body::GenericNack => {
-                let smpp = rec.smpp();
-                smpp.generic_nacks += 1;
+                rec.smpp().generic_nacks += 1;
+                // An SMSC without enquire_link support nacks it: that is
+                // still an answer, the link is alive.
+                if self.enquire_sent.is_some_and(|(s, _)| s == seq) {
+                    self.enquire_sent = None;
+                }
                 Ok(None)
             }
             Body::EnquireLinkResp => {
-                if self.enquire_sent.take().is_none() {
-                    rec.smpp().unknown_responses += 1;
+                match self.enquire_sent {
+                    Some((s, _)) if s == seq => self.enquire_sent = None,
+                    _ => rec.smpp().unknown_responses += 1,
                 }
                 Ok(None)
             }
@@ -582,6 +588,10 @@ impl Session for SmppSession {
         self.last_rx = now;
     }
 
+    fn ready(&self) -> bool {
+        matches!(self.phase, Phase::Bound | Phase::Lingering { .. })
+    }
+
     fn room(&self) -> usize {
         if self.phase != Phase::Bound || self.paused_until.is_some() || !self.can_submit() {
             return 0;
@@ -639,11 +649,18 @@ impl Session for SmppSession {
             }
             let n = match io.read(&mut self.rbuf[self.rend..]) {
                 Ok(0) => {
-                    return if self.phase == Phase::Done {
-                        Ok(ReadOutcome::Closed)
-                    } else {
-                        Err(ErrorKind::ClosedEarly)
-                    }
+                    return match self.phase {
+                        Phase::Done => Ok(ReadOutcome::Closed),
+                        // Closed instead of answering the bind (an SMSC at
+                        // its bind limit does this): a refusal, retried
+                        // after a backoff, not a tight reconnect loop.
+                        Phase::BindSent { .. } => {
+                            rec.smpp().bind_failed += 1;
+                            self.phase = Phase::Unbound;
+                            Ok(ReadOutcome::Rejected)
+                        }
+                        _ => Err(ErrorKind::ClosedEarly),
+                    };
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -684,6 +701,10 @@ impl Session for SmppSession {
     }
 
     fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
+        if matches!(self.phase, Phase::BindSent { .. }) {
+            // The connection died with the bind unanswered.
+            rec.smpp().bind_failed += 1;
+        }
         let lost = self.window.len() as u64;
         self.window.clear();
         rec.failed(kind, lost);
@@ -715,13 +736,13 @@ impl Session for SmppSession {
 
     fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
         match self.phase {
-            Phase::BindSent { deadline } | Phase::Unbinding { deadline } if now >= deadline => {
-                if matches!(self.phase, Phase::BindSent { .. }) {
-                    rec.smpp().bind_failed += 1;
-                    self.phase = Phase::Unbound;
-                } else {
-                    self.phase = Phase::Done;
-                }
+            Phase::BindSent { deadline } if now >= deadline => {
+                rec.smpp().bind_failed += 1;
+                self.phase = Phase::Unbound;
+                return SweepOutcome::Backoff;
+            }
+            Phase::Unbinding { deadline } if now >= deadline => {
+                self.phase = Phase::Done;
                 return SweepOutcome::Reconnect;
             }
             _ => {}
@@ -742,7 +763,7 @@ impl Session for SmppSession {
         self.window
             .retain(|_, o| now.saturating_sub(o.sent) < timeout_ns);
         rec.failed(ErrorKind::Timeout, (before - self.window.len()) as u64);
-        if let Some(sent) = self.enquire_sent {
+        if let Some((_, sent)) = self.enquire_sent {
             if now.saturating_sub(sent) >= timeout_ns {
                 // The peer stopped answering keep-alives: the link is dead.
                 self.fail_in_flight(ErrorKind::Timeout, rec);
@@ -754,7 +775,7 @@ impl Session for SmppSession {
         {
             let seq = self.seq();
             if self.respond(seq, Body::EnquireLink).is_ok() {
-                self.enquire_sent = Some(now);
+                self.enquire_sent = Some((seq, now));
                 rec.smpp().enquire_links += 1;
             }
         }

@@ -64,8 +64,12 @@ impl ReceiptBook {
         }
         let raw = raw_key(id);
         let (dec, hex) = message_id_key(id);
-        self.order.push_back(raw);
-        self.by_raw.insert(raw, Entry { sent, dec, hex });
+        // An SMSC that answers every submit with the same id replaces the
+        // entry; queue the key only once, or `order` would grow without the
+        // book doing so.
+        if self.by_raw.insert(raw, Entry { sent, dec, hex }).is_none() {
+            self.order.push_back(raw);
+        }
         if let Some(d) = dec {
             self.by_dec.insert(d, raw);
         }
@@ -91,11 +95,17 @@ impl ReceiptBook {
 
     fn remove(&mut self, raw: u64) -> Option<u64> {
         let entry = self.by_raw.remove(&raw)?;
+        // Only drop numeric keys that still point at this entry: another id
+        // may have the same value in the other base.
         if let Some(d) = entry.dec {
-            self.by_dec.remove(&d);
+            if self.by_dec.get(&d) == Some(&raw) {
+                self.by_dec.remove(&d);
+            }
         }
         if let Some(h) = entry.hex {
-            self.by_hex.remove(&h);
+            if self.by_hex.get(&h) == Some(&raw) {
+                self.by_hex.remove(&h);
+            }
         }
         Some(entry.sent)
     }
@@ -144,6 +154,17 @@ mod tests {
         assert_eq!(book.given_up(), 10);
         assert_eq!(book.take(b"id-0"), None);
         assert_eq!(book.take(b"id-10"), Some(10));
+    }
+
+    #[test]
+    fn a_constant_message_id_does_not_grow_the_queue() {
+        let mut book = ReceiptBook::default();
+        for i in 0..1000 {
+            book.insert(b"0", i);
+        }
+        assert_eq!(book.len(), 1);
+        assert_eq!(book.order.len(), 1);
+        assert_eq!(book.take(b"0"), Some(999));
     }
 
     #[test]
