@@ -96,7 +96,6 @@ pub fn run<S: Session + 'static>(
     let load = Arc::new(load);
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let (tx, rx) = crossbeam_channel::bounded(workers * 4);
-    let (recycle_tx, recycle_rx) = crossbeam_channel::bounded(workers * 4);
     let start = Instant::now();
     let clock = Clock::new(start);
     let mut handles = Vec::with_capacity(workers);
@@ -108,7 +107,6 @@ pub fn run<S: Session + 'static>(
             new_session: Arc::clone(&new_session),
             clock,
             snapshots: tx.clone(),
-            recycled: recycle_rx.clone(),
             core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
         };
         let handle = thread::Builder::new()
@@ -119,7 +117,7 @@ pub fn run<S: Session + 'static>(
     }
     // Only workers hold senders now, so the collector stops when they do.
     drop(tx);
-    let collected = collect(workers, rx, recycle_tx, on_interval);
+    let collected = collect(workers, rx, on_interval);
     let elapsed = start.elapsed();
     for (index, handle) in handles.into_iter().enumerate() {
         match handle.join() {

@@ -12,7 +12,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -43,8 +43,6 @@ pub struct WorkerSpec<S> {
     pub clock: Clock,
     /// Where interval snapshots go.
     pub snapshots: Sender<Snapshot>,
-    /// Metrics the collector has emptied, for reuse.
-    pub recycled: Receiver<Metrics>,
     /// Core to pin to, if pinning is possible.
     pub core: Option<core_affinity::CoreId>,
 }
@@ -93,7 +91,6 @@ struct Worker<S> {
     new_session: Arc<dyn Fn() -> S + Send + Sync>,
     clock: Clock,
     snapshots: Sender<Snapshot>,
-    recycled: Receiver<Metrics>,
     poll: Poll,
     timer: Timer,
     slots: Slab<Slot<S>>,
@@ -140,8 +137,9 @@ impl<S: Session> Worker<S> {
         let timeout_ns = load.timeout.as_nanos() as u64;
         let connect_timeout_ns = load.connect_timeout.as_nanos() as u64;
         // Timeouts are checked by a sweep over the slots; checking every
-        // 1/20th of the shortest timeout keeps them within 5% of the limit.
-        let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 50_000_000);
+        // 1/20th of the shortest timeout (at most every 10 ms, which also
+        // bounds how late a throttle pause ends) keeps them within 5%.
+        let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 10_000_000);
         let end_ns = load.duration.as_nanos() as u64;
         let open = match &load.model {
             LoadModel::Open { shape } => Some(OpenState {
@@ -159,7 +157,6 @@ impl<S: Session> Worker<S> {
             new_session: spec.new_session,
             clock: spec.clock,
             snapshots: spec.snapshots,
-            recycled: spec.recycled,
             poll,
             timer,
             slots: Slab::with_capacity(max_slots),
@@ -646,16 +643,12 @@ impl<S: Session> Worker<S> {
         done
     }
 
-    fn fresh_metrics(&self) -> Metrics {
-        self.recycled.try_recv().unwrap_or_default()
-    }
-
     /// Sends one snapshot per interval boundary passed (empty ones for any
     /// boundary a stalled loop skipped, so the collector's series has no
     /// holes).
     fn tick(&mut self, now: u64) {
         while now >= self.next_tick {
-            let metrics = self.rec.swap(self.fresh_metrics());
+            let metrics = self.rec.swap(Metrics::default());
             let snapshot = Snapshot {
                 worker: self.index,
                 interval: self.tick_index,
