@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use mio::event::Event;
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll, Token};
 use slab::Slab;
 
 use crate::counters::Counter;
 use crate::session::{JobKind, ReceiptJob, Session};
 use crate::settings::Rt;
-use hornet_serverkit::Timers;
+use hornet_serverkit::{accept_into, Timers};
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
@@ -119,47 +119,25 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Accepts until the backlog is empty (the listener is edge-triggered).
+    /// Accepts every waiting connection into the slab.
     fn accept(&mut self) {
-        loop {
-            match self.listener.accept() {
-                Ok((mut stream, _)) => {
-                    // Responses are complete when written; don't let Nagle hold them.
-                    let _ = stream.set_nodelay(true);
-                    let slot = self.conns.vacant_entry();
-                    let key = slot.key();
-                    if key >= LISTENER.0 {
-                        continue;
-                    }
-                    // Registered once for both directions; edge-triggered
-                    // events then need no re-registration as state changes.
-                    let interest = Interest::READABLE | Interest::WRITABLE;
-                    if self
-                        .poll
-                        .registry()
-                        .register(&mut stream, Token(key), interest)
-                        .is_err()
-                    {
-                        continue;
-                    }
-                    self.next_generation += 1;
-                    slot.insert(Entry {
-                        stream,
-                        session: Session::new(key, self.next_generation),
-                        dirty: false,
-                    });
-                    self.rt.counters.inc(Counter::Connections);
+        let next_generation = &mut self.next_generation;
+        let added = accept_into(
+            &self.listener,
+            self.poll.registry(),
+            &mut self.conns,
+            LISTENER.0,
+            |key, stream| {
+                *next_generation += 1;
+                Entry {
+                    stream,
+                    session: Session::new(key, *next_generation),
+                    dirty: false,
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::Interrupted | ErrorKind::ConnectionAborted
-                    ) => {}
-                // Out of descriptors or memory: the connection stays in the
-                // backlog and is retried on the next listener event.
-                Err(_) => return,
-            }
+            },
+        );
+        for _ in 0..added {
+            self.rt.counters.inc(Counter::Connections);
         }
     }
 
