@@ -27,6 +27,11 @@ pub enum Outcome {
         /// One line saying why (error kinds, bind refusal).
         reason: String,
     },
+    /// The run completed but a threshold or invariant failed (exit 3).
+    Failed {
+        /// Which ones.
+        reason: String,
+    },
 }
 
 fn counts_line(map: &std::collections::BTreeMap<String, u64>) -> String {
@@ -45,6 +50,12 @@ pub enum AppError {
     /// Bad flags or configuration: nothing was sent.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The profile is invalid: nothing was sent.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    /// The scenario could not run (setup failed, no thread).
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// The engine could not run.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -154,6 +165,9 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, AppError> {
         (Outcome::NothingWorked { reason }, _) | (_, Outcome::NothingWorked { reason }) => {
             Outcome::NothingWorked { reason }
         }
+        (Outcome::Failed { reason }, _) | (_, Outcome::Failed { reason }) => {
+            Outcome::Failed { reason }
+        }
     })
 }
 
@@ -245,4 +259,80 @@ fn demo_smpp(args: &DemoArgs) -> Result<Outcome, AppError> {
         summary::fmt_count(result.receipts.received)
     );
     Ok(outcome)
+}
+
+/// `hornet run`: compile the profile, optionally start the demo servers,
+/// run, print the tables, write the JSON.
+pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
+    let mut ov = args.overrides();
+    // The demo servers live as long as this function.
+    let mut servers = None;
+    if args.demo {
+        let demo = hornet_target::DemoConfig {
+            racy: args.racy,
+            ..Default::default()
+        };
+        let cfg = hornet_target::TargetConfig {
+            threads: 2,
+            demo: Some(demo),
+            ..Default::default()
+        };
+        let http = hornet_target::start("127.0.0.1:0".parse().expect("literal address"), cfg)
+            .map_err(AppError::DemoTarget)?;
+        let smsc = hornet_smsc::start("127.0.0.1:0".parse().expect("literal address"), Default::default())
+            .map_err(AppError::DemoTarget)?;
+        ov.host = Some(format!("http://{}", http.local_addr()));
+        ov.smpp_endpoint = Some(smsc.local_addr().to_string());
+        eprintln!(
+            "demo API on http://{} ({} mode), SMSC on {}",
+            http.local_addr(),
+            if args.racy { "racy" } else { "safe" },
+            smsc.local_addr()
+        );
+        servers = Some((http, smsc));
+    }
+    let scenario = crate::profile::load(&args.profile, &ov)?;
+    if args.check {
+        println!(
+            "{}: ok ({} user classes, {} request names, {} thresholds, {} invariants)",
+            args.profile.display(),
+            scenario.classes.len(),
+            scenario.names.len(),
+            scenario.thresholds.len(),
+            scenario.invariants.len()
+        );
+        return Ok(Outcome::Completed);
+    }
+    let result = crate::scenario::run(scenario, !args.quiet)?;
+    if let Some((http, smsc)) = servers {
+        http.shutdown();
+        smsc.shutdown();
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(result.render().as_bytes());
+    let _ = stdout.flush();
+    if let Some(path) = &args.json {
+        write_json(&result, path).map_err(|source| AppError::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if !result.passed() {
+        let mut failed: Vec<String> = result
+            .thresholds
+            .iter()
+            .filter(|t| !t.pass)
+            .map(|t| format!("threshold {} {} (actual {})", t.request, t.limit, t.actual))
+            .collect();
+        failed.extend(result.invariants.iter().filter(|i| !i.pass).map(|i| format!("invariant {}", i.expr)));
+        return Ok(Outcome::Failed {
+            reason: format!("FAILED: {}", failed.join("; ")),
+        });
+    }
+    if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
+        return Ok(Outcome::NothingWorked {
+            reason: "no request got a response".into(),
+        });
+    }
+    Ok(Outcome::Completed)
 }

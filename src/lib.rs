@@ -11,6 +11,8 @@ pub mod engine;
 pub mod load;
 pub mod metrics;
 pub mod plan;
+pub mod profile;
 pub mod proto;
 pub mod report;
+pub mod scenario;
 pub mod target;

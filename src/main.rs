@@ -2,7 +2,8 @@
 //! exit code on purpose.
 //!
 //! Exit codes: 0 the run completed; 1 the run could not work (nothing got a
-//! response, or the engine failed); 2 bad usage or configuration.
+//! response, or the engine failed); 2 bad usage, configuration or profile;
+//! 3 a profile's threshold or invariant failed.
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Command::Http(args) => app::http(args).map(|(_, outcome)| outcome),
         Command::Smpp(args) => app::smpp(args).map(|(_, outcome)| outcome),
         Command::Demo(args) => app::demo(args),
+        Command::Run(args) => app::run_profile(args),
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,
@@ -23,10 +25,14 @@ fn main() -> ExitCode {
             eprintln!("hornet: error: {reason}");
             ExitCode::from(1)
         }
+        Ok(Outcome::Failed { reason }) => {
+            eprintln!("hornet: {reason}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("hornet: error: {e}");
             match e {
-                AppError::Config(_) => ExitCode::from(2),
+                AppError::Config(_) | AppError::Profile(_) => ExitCode::from(2),
                 _ => ExitCode::from(1),
             }
         }

@@ -6,6 +6,7 @@
 //! subcommand.
 
 pub mod http;
+pub mod run;
 pub mod smpp;
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use thiserror::Error;
 
 pub use http::HttpArgs;
+pub use run::RunArgs;
 pub use smpp::SmppArgs;
 
 use std::sync::Arc;
@@ -50,6 +52,9 @@ pub enum Command {
     Http(HttpArgs),
     /// Load-test an SMPP 3.4/5.0 SMSC with submit_sm.
     Smpp(SmppArgs),
+    /// Run a TOML profile: multi-step user scenarios, load shapes,
+    /// thresholds and invariants.
+    Run(RunArgs),
     /// Start the built-in HTTP target and SMSC on 127.0.0.1 and run a short
     /// load against each.
     Demo(DemoArgs),

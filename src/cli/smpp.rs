@@ -186,21 +186,25 @@ fn check_cstring(flag: &'static str, value: &str, max: usize) -> Result<Vec<u8>,
     Ok(value.as_bytes().to_vec())
 }
 
+/// Resolves an SMSC `HOST:PORT` to its first address.
+pub fn resolve_endpoint(endpoint: &str) -> Result<std::net::SocketAddr, ConfigError> {
+    endpoint
+        .to_socket_addrs()
+        .map_err(|e| ConfigError::Endpoint {
+            endpoint: endpoint.to_string(),
+            reason: e.to_string(),
+        })?
+        .next()
+        .ok_or_else(|| ConfigError::Endpoint {
+            endpoint: endpoint.to_string(),
+            reason: "no addresses".into(),
+        })
+}
+
 impl SmppArgs {
     /// Validates every flag and builds the plan. Resolves the host name.
     pub fn into_plan(self) -> Result<SmppPlan, ConfigError> {
-        let addr = self
-            .endpoint
-            .to_socket_addrs()
-            .map_err(|e| ConfigError::Endpoint {
-                endpoint: self.endpoint.clone(),
-                reason: e.to_string(),
-            })?
-            .next()
-            .ok_or_else(|| ConfigError::Endpoint {
-                endpoint: self.endpoint.clone(),
-                reason: "no addresses".into(),
-            })?;
+        let addr = resolve_endpoint(&self.endpoint)?;
         check_count("--sessions", self.sessions, MAX_CONNECTIONS)?;
         check_count("--window", self.window, MAX_WINDOW)?;
         let threads = self.threads.unwrap_or_else(default_threads);

@@ -10,7 +10,7 @@ pub mod open;
 pub mod shape;
 
 pub use open::OpenSchedule;
-pub use shape::Shape;
+pub use shape::{Shape, ShapeError, Stage};
 
 use std::sync::Arc;
 

@@ -139,6 +139,19 @@ impl Shape {
         })
     }
 
+    /// The target (per second) at `t_ns` on the run clock: the ramp's value
+    /// inside a stage, the last target after the end. The closed model
+    /// reads users from it.
+    pub fn level_at(&self, t_ns: f64) -> f64 {
+        for seg in &self.segments {
+            if t_ns < seg.end_ns {
+                let frac = ((t_ns - seg.start_ns) / seg.len()).clamp(0.0, 1.0);
+                return (seg.r0 + (seg.r1 - seg.r0) * frac) * 1e9;
+            }
+        }
+        self.segments.last().map_or(0.0, |s| s.r1 * 1e9)
+    }
+
     /// Parses `DURATION:TARGET,...`, e.g. `30s:1000,1s:15000,60s:15000`.
     pub fn parse(text: &str) -> Result<Shape, ShapeError> {
         let stages =
@@ -271,6 +284,17 @@ mod tests {
         assert_eq!(shape.peak(), 15000.0);
         let total = 15_000.0 + 8_000.0 + 900_000.0 + 75_000.0;
         assert!((shape.due_by(1e12) - total).abs() < 1e-3);
+    }
+
+    #[test]
+    fn level_follows_the_ramps() {
+        let s = Shape::parse("10s:100,10s:100,5s:0").unwrap();
+        assert_eq!(s.level_at(0.0), 0.0);
+        assert!((s.level_at(5e9) - 50.0).abs() < 1e-6);
+        assert!((s.level_at(15e9) - 100.0).abs() < 1e-6);
+        assert!((s.level_at(22.5e9) - 50.0).abs() < 1e-6);
+        assert_eq!(s.level_at(1e12), 0.0);
+        assert_eq!(Shape::constant(7.0, Duration::from_secs(1)).level_at(0.0), 7.0);
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub mod smpp;
 pub mod snapshot;
 
 pub use error_kind::ErrorKind;
-pub use recorder::{Counters, Metrics, Recorder};
+pub use recorder::{new_histogram, Counters, Metrics, Recorder, HIGHEST_US};
 pub use snapshot::Snapshot;

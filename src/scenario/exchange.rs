@@ -1,0 +1,302 @@
+//! One HTTP exchange of a step, independent of how bytes move: render the
+//! request into a reused buffer, capture what the step needs of the
+//! response, then judge it (checks) and capture values (extract).
+//!
+//! The event-loop users and the blocking setup/teardown runner share this,
+//! so a step behaves the same wherever it runs.
+
+use hornet_http1::{encode_request, Request, ResponseHead, Sink};
+
+use crate::profile::scenario::{CmpOp, ExtractFrom, HttpStep, HttpTarget, Slot};
+use crate::profile::template::RenderCtx;
+use crate::profile::values::Value;
+
+/// Scratch buffers reused for every request a user or worker renders.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    path: Vec<u8>,
+    headers: Vec<u8>,
+    /// End offset of each header value in `headers`.
+    ends: Vec<usize>,
+    body: Vec<u8>,
+}
+
+/// Why a request could not be rendered (an extracted value put bytes into
+/// the path or a header that HTTP does not allow there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError(pub String);
+
+/// Renders `step` and appends the encoded request to `out`.
+pub fn render_request(
+    step: &HttpStep,
+    target: &HttpTarget,
+    ctx: &mut RenderCtx<'_>,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<(), RenderError> {
+    let Scratch {
+        path,
+        headers,
+        ends,
+        body,
+    } = scratch;
+    path.clear();
+    step.path.render(ctx, path);
+    headers.clear();
+    ends.clear();
+    for (_, t) in &step.headers {
+        t.render(ctx, headers);
+        ends.push(headers.len());
+    }
+    body.clear();
+    if let Some(b) = &step.body {
+        b.render(ctx, body);
+    }
+    let path = std::str::from_utf8(path).map_err(|_| RenderError("the path is not UTF-8".into()))?;
+    let values = std::str::from_utf8(headers)
+        .map_err(|_| RenderError("a header value is not UTF-8".into()))?;
+    // Up to 16 headers without allocating; more is rare and may allocate.
+    let mut pairs: smallvec_like::Pairs<'_> = smallvec_like::Pairs::new();
+    let mut start = 0;
+    for ((name, _), &end) in step.headers.iter().zip(ends.iter()) {
+        pairs.push((name, &values[start..end]));
+        start = end;
+    }
+    let req = Request {
+        method: &step.method,
+        target: path,
+        host: &target.host_header,
+        headers: pairs.as_slice(),
+        body,
+    };
+    encode_request(&req, out)
+        .map(|_| ())
+        .map_err(|e| RenderError(format!("cannot encode the request: {e}")))
+}
+
+/// A tiny inline vector of header pairs.
+mod smallvec_like {
+    pub struct Pairs<'a> {
+        inline: [(&'a str, &'a str); 16],
+        len: usize,
+        spill: Vec<(&'a str, &'a str)>,
+    }
+
+    impl<'a> Pairs<'a> {
+        pub fn new() -> Self {
+            Pairs {
+                inline: [("", ""); 16],
+                len: 0,
+                spill: Vec::new(),
+            }
+        }
+
+        pub fn push(&mut self, p: (&'a str, &'a str)) {
+            if self.len < 16 && self.spill.is_empty() {
+                self.inline[self.len] = p;
+                self.len += 1;
+            } else {
+                if self.spill.is_empty() {
+                    self.spill.extend_from_slice(&self.inline[..self.len]);
+                }
+                self.spill.push(p);
+            }
+        }
+
+        pub fn as_slice(&self) -> &[(&'a str, &'a str)] {
+            if self.spill.is_empty() {
+                &self.inline[..self.len]
+            } else {
+                &self.spill
+            }
+        }
+    }
+}
+
+/// What a step keeps of a response while it is decoded. Reused.
+#[derive(Debug, Default)]
+pub struct Capture {
+    /// Final status.
+    pub status: u16,
+    /// Values of the step's wanted headers (empty when absent).
+    pub headers: Vec<Vec<u8>>,
+    /// Which wanted headers were present.
+    pub present: Vec<bool>,
+    /// The body, when the step needs it.
+    pub body: Vec<u8>,
+    keep_body: bool,
+    /// Lower-case names wanted, copied from the step at `start`.
+    wanted: Vec<Box<str>>,
+}
+
+/// Largest body kept for checks and extraction; longer bodies are cut
+/// (and a JSON check on them fails as "not JSON").
+pub const MAX_KEPT_BODY: usize = 8 << 20;
+
+impl Capture {
+    /// Prepares for a response to `step`.
+    pub fn start(&mut self, step: &HttpStep) {
+        self.status = 0;
+        self.body.clear();
+        self.keep_body = step.needs_body;
+        if self.wanted.len() != step.wanted_headers.len()
+            || self.wanted.iter().zip(&step.wanted_headers).any(|(a, b)| a != b)
+        {
+            self.wanted = step.wanted_headers.clone();
+        }
+        self.headers.resize_with(self.wanted.len(), Vec::new);
+        self.present.clear();
+        self.present.resize(self.wanted.len(), false);
+        for h in &mut self.headers {
+            h.clear();
+        }
+    }
+}
+
+impl Sink for Capture {
+    fn head(&mut self, head: &ResponseHead<'_>) {
+        self.status = head.status;
+        if self.wanted.is_empty() {
+            return;
+        }
+        for h in head.headers {
+            if let Some(i) = self.wanted.iter().position(|w| w.eq_ignore_ascii_case(h.name)) {
+                if !self.present[i] {
+                    self.present[i] = true;
+                    self.headers[i].extend_from_slice(h.value);
+                }
+            }
+        }
+    }
+
+    fn body(&mut self, chunk: &[u8]) {
+        if self.keep_body {
+            let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
+            self.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        }
+    }
+}
+
+/// Where captured values go.
+pub struct Sinks<'a> {
+    /// Setup globals (setup steps write here).
+    pub globals: &'a mut [Value],
+    /// Teardown values.
+    pub teardown: &'a mut [Value],
+    /// The user's variables.
+    pub user: &'a mut [Value],
+}
+
+/// Judges a completed response: checks, then captures. Returns `None` when
+/// it passed, else the reason (a short, stable text counted per reason).
+pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<String> {
+    let check = &step.check;
+    let status_ok = match &check.status {
+        Some(list) => list.binary_search(&cap.status).is_ok(),
+        None => cap.status < 400,
+    };
+    let mut reason = None;
+    if !status_ok {
+        reason = Some(match &check.status {
+            Some(list) => format!(
+                "status {} not in [{}]",
+                cap.status,
+                list.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("status {}", cap.status),
+        });
+    }
+    if reason.is_none() {
+        if let Some(needle) = &check.body_contains {
+            if !contains(&cap.body, needle) {
+                reason = Some(format!(
+                    "body does not contain \"{}\"",
+                    String::from_utf8_lossy(needle)
+                ));
+            }
+        }
+    }
+    let json = if step.needs_json {
+        serde_json::from_slice::<serde_json::Value>(&cap.body).ok()
+    } else {
+        None
+    };
+    if reason.is_none() {
+        for c in &check.json {
+            let got = json.as_ref().and_then(|j| j.pointer(&c.pointer));
+            let ok = match (got, c.op) {
+                (None, _) => false,
+                (Some(_), CmpOp::Exists) => true,
+                (Some(g), CmpOp::Eq) => json_eq(g, &c.value),
+                (Some(g), CmpOp::Ne) => !json_eq(g, &c.value),
+                (Some(g), op) => match (g.as_f64(), c.value.as_f64()) {
+                    (Some(a), Some(b)) => match op {
+                        CmpOp::Lt => a < b,
+                        CmpOp::Le => a <= b,
+                        CmpOp::Gt => a > b,
+                        _ => a >= b,
+                    },
+                    _ => false,
+                },
+            };
+            if !ok {
+                reason = Some(match (json.is_some(), got) {
+                    (false, _) => "body is not JSON".to_string(),
+                    (true, None) => format!("json {} missing", c.pointer),
+                    (true, Some(_)) if c.op == CmpOp::Exists => format!("json {} missing", c.pointer),
+                    (true, Some(_)) => format!("json {} {} {} failed", c.pointer, c.op.as_str(), c.value),
+                });
+                break;
+            }
+        }
+    }
+    // Captures run whatever the checks said (a 409 body may still carry a
+    // useful field), but a missing value fails an otherwise passing step.
+    for e in &step.extract {
+        let dest = match e.slot {
+            Slot::Global(i) => &mut sinks.globals[i],
+            Slot::Teardown(i) => &mut sinks.teardown[i],
+            Slot::User(i) => &mut sinks.user[i],
+        };
+        let found = match &e.from {
+            ExtractFrom::Json(p) => match json.as_ref().and_then(|j| j.pointer(p)) {
+                Some(v) => {
+                    dest.set_from_json(v);
+                    true
+                }
+                None => false,
+            },
+            ExtractFrom::Header(i) => {
+                if cap.present.get(*i).copied().unwrap_or(false) {
+                    dest.set_text(&cap.headers[*i]);
+                    true
+                } else {
+                    false
+                }
+            }
+            ExtractFrom::Regex(rx) => match rx.captures(&cap.body) {
+                Some(c) => {
+                    let m = c.get(1).or_else(|| c.get(0)).expect("group 0 always matches");
+                    dest.set_text(m.as_bytes());
+                    true
+                }
+                None => false,
+            },
+        };
+        if !found && reason.is_none() {
+            reason = Some(format!("extract {}: not found", e.var));
+        }
+    }
+    reason
+}
+
+fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,179 @@
+//! The scenario runtime: runs a compiled profile. Setup steps first (on a
+//! blocking socket), then the load on worker event loops, then teardown,
+//! then thresholds and invariants.
+//!
+//! Workers send their stats once a second over a crossbeam channel; the
+//! coordinator merges them, prints the live line and evaluates thresholds
+//! that may abort the run early.
+
+pub mod conn;
+pub mod direct;
+pub mod exchange;
+pub mod result;
+pub mod stats;
+pub mod user;
+pub mod verdict;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use self::direct::{run_steps, StepReport};
+use self::result::ScenarioResult;
+use self::stats::RunStats;
+use self::worker::{ClassPlan, Report, Shared, WorkerSetup};
+use crate::engine::clock::Clock;
+use crate::profile::values::Value;
+use crate::profile::Scenario;
+
+/// Why a scenario could not run.
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    /// A setup step failed; no load was generated.
+    #[error("setup step `{}` failed: {}", .0.name, .0.failure.as_deref().unwrap_or("?"))]
+    Setup(StepReport),
+    /// A worker thread could not start.
+    #[error("cannot start a worker: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// Runs `sc`. `live` prints a progress line per second to stderr.
+pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
+    let sc = Arc::new(sc);
+    let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
+    let mut setup_reports = Vec::new();
+    if !run_steps(&sc, &sc.setup, &mut globals, &mut setup_reports) {
+        let failed = setup_reports.pop().expect("a failed step reports");
+        return Err(ScenarioError::Setup(failed));
+    }
+    let shared = Arc::new(Shared {
+        seq: AtomicU64::new(0),
+        iterations: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        cursors: sc.feeds.iter().map(|_| AtomicUsize::new(0)).collect(),
+    });
+    let plan = Arc::new(ClassPlan::new(&sc));
+    let frozen = Arc::new(globals.clone());
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let start = Instant::now() + Duration::from_millis(5);
+    let clock = Clock::new(start);
+    let workers = sc.load.threads;
+    let mut handles = Vec::new();
+    for index in 0..workers {
+        let setup = WorkerSetup {
+            index,
+            workers,
+            scenario: sc.clone(),
+            globals: frozen.clone(),
+            shared: shared.clone(),
+            plan: plan.clone(),
+            clock,
+            tx: tx.clone(),
+        };
+        let h = std::thread::Builder::new()
+            .name(format!("hornet-user-{index}"))
+            .spawn(move || worker::run(setup))
+            .map_err(ScenarioError::Spawn)?;
+        handles.push(h);
+    }
+    drop(tx);
+
+    let mut total = RunStats::new(sc.names.len());
+    let mut done = 0;
+    let mut cpu = Duration::ZERO;
+    let mut breach_since: Vec<Option<Instant>> = vec![None; sc.thresholds.len()];
+    let mut aborted = None;
+    let mut last_live = (Instant::now(), 0u64);
+    while done < workers {
+        match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(Report::Interval(s)) => total.merge(&s),
+            Ok(Report::Done(s, c)) => {
+                total.merge(&s);
+                cpu += c;
+                done += 1;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now.duration_since(last_live.0) >= Duration::from_secs(1) {
+            let t = total.total();
+            if live {
+                let dt = now.duration_since(last_live.0).as_secs_f64();
+                eprintln!(
+                    "[{:>5.1}s] {:>9.0} req/s  requests {:>10}  failed {:>8}  iterations {:>9}",
+                    clock.now() as f64 / 1e9,
+                    (t.requests - last_live.1) as f64 / dt,
+                    t.requests,
+                    t.failed(),
+                    total.iterations
+                );
+            }
+            last_live = (now, t.requests);
+            if aborted.is_none() {
+                aborted = check_abort(&sc, &total, &mut breach_since, now, start);
+                if aborted.is_some() {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    let mut worker_error = None;
+    for h in handles {
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => worker_error = Some(e.to_string()),
+            Err(_) => worker_error = Some("a worker thread panicked".into()),
+        }
+    }
+    let elapsed = start.elapsed();
+    let mut teardown_reports = Vec::new();
+    run_steps(&sc, &sc.teardown, &mut globals, &mut teardown_reports);
+    Ok(ScenarioResult::build(
+        &sc,
+        &total,
+        elapsed,
+        cpu,
+        &globals,
+        setup_reports,
+        teardown_reports,
+        aborted,
+        worker_error,
+    ))
+}
+
+/// A threshold with `abort_after` that has failed for that long stops the
+/// run; returns why.
+fn check_abort(
+    sc: &Scenario,
+    total: &RunStats,
+    since: &mut [Option<Instant>],
+    now: Instant,
+    start: Instant,
+) -> Option<String> {
+    for (i, t) in sc.thresholds.iter().enumerate() {
+        let Some(after) = t.abort_after else {
+            continue;
+        };
+        let verdicts = verdict::threshold(sc, t, total, now.saturating_duration_since(start));
+        match verdicts.iter().find(|v| !v.pass) {
+            Some(v) => {
+                let first = *since[i].get_or_insert(now);
+                if now.duration_since(first) >= after {
+                    return Some(format!(
+                        "threshold {} {} failed for {} (actual {})",
+                        v.request,
+                        v.limit,
+                        humantime::format_duration(after),
+                        v.actual
+                    ));
+                }
+            }
+            None => since[i] = None,
+        }
+    }
+    None
+}

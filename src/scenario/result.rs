@@ -1,0 +1,352 @@
+//! The result of a scenario run: the JSON document (`--json`) and the
+//! tables printed after the run (per request name, failures, thresholds,
+//! invariants).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::direct::StepReport;
+use super::stats::{NameStats, RunStats};
+use super::verdict::{self, fmt_dur_us, InvariantVerdict, LimitVerdict};
+use crate::metrics::ErrorKind;
+use crate::profile::scenario::{LoadModel, Step};
+use crate::profile::values::Value;
+use crate::profile::Scenario;
+
+/// Latency summary in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Latency {
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 95th percentile.
+    pub p95: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Slowest.
+    pub max: u64,
+    /// Mean.
+    pub mean: f64,
+}
+
+impl Latency {
+    fn of(h: &Histogram<u64>) -> Latency {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        Latency {
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p95: h.value_at_quantile(0.95),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// One request name's line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NameResult {
+    /// Request name (`Aggregated` for the total).
+    pub name: String,
+    /// Requests started.
+    pub requests: u64,
+    /// Responses whose checks passed.
+    pub passed: u64,
+    /// Responses whose checks failed.
+    pub check_failed: u64,
+    /// Transport errors and timeouts.
+    pub errors: u64,
+    /// In flight when the run ended.
+    pub interrupted: u64,
+    /// Requests per second over the load phase.
+    pub rps: f64,
+    /// Response body bytes.
+    pub bytes: u64,
+    /// Responses by status.
+    pub status: BTreeMap<String, u64>,
+    /// Transport errors by kind.
+    pub error_kinds: BTreeMap<String, u64>,
+    /// Check failures by reason.
+    pub failures: BTreeMap<String, u64>,
+    /// Latency (open model: from the iteration's intended start).
+    pub latency_us: Latency,
+    /// Latency from the actual send.
+    pub service_us: Latency,
+}
+
+impl NameResult {
+    fn of(name: &str, n: &NameStats, secs: f64) -> NameResult {
+        NameResult {
+            name: name.to_string(),
+            requests: n.requests,
+            passed: n.passed,
+            check_failed: n.check_failed,
+            errors: n.error_total(),
+            interrupted: n.interrupted,
+            rps: n.requests as f64 / secs.max(1e-9),
+            bytes: n.bytes,
+            status: n.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            error_kinds: ErrorKind::ALL
+                .iter()
+                .filter(|k| n.errors[**k as usize] > 0)
+                .map(|k| (k.name().to_string(), n.errors[*k as usize]))
+                .collect(),
+            failures: n.reasons.clone(),
+            latency_us: Latency::of(&n.latency),
+            service_us: Latency::of(&n.service),
+        }
+    }
+}
+
+/// The whole result document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// Always `scenario`.
+    pub kind: &'static str,
+    /// hornet's version.
+    pub hornet_version: &'static str,
+    /// Profile file.
+    pub profile: String,
+    /// Profile description.
+    pub description: Option<String>,
+    /// `closed` or `open`.
+    pub model: &'static str,
+    /// Planned load time, seconds.
+    pub run_time_s: f64,
+    /// Measured load time, seconds.
+    pub elapsed_s: f64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Users started.
+    pub users_started: u64,
+    /// Task iterations started.
+    pub iterations: u64,
+    /// Task iterations that ran every step.
+    pub iterations_done: u64,
+    /// Open model: iterations started over 1 ms late (no free user).
+    pub late_starts: u64,
+    /// Open model: iterations due but not started at the end.
+    pub not_started: u64,
+    /// TCP connections opened by users.
+    pub connects: u64,
+    /// Per request name, in profile order.
+    pub requests: Vec<NameResult>,
+    /// All names together.
+    pub total: NameResult,
+    /// Setup steps.
+    pub setup: Vec<StepReport>,
+    /// Teardown steps.
+    pub teardown: Vec<StepReport>,
+    /// Values captured by setup (`before`) and teardown (`after`).
+    pub captured: BTreeMap<String, BTreeMap<String, String>>,
+    /// Threshold verdicts.
+    pub thresholds: Vec<LimitVerdict>,
+    /// Invariant verdicts.
+    pub invariants: Vec<InvariantVerdict>,
+    /// Why the run stopped early, if it did.
+    pub aborted: Option<String>,
+    /// A worker failed (the results are partial).
+    pub worker_error: Option<String>,
+    /// Worker CPU seconds.
+    pub cpu_s: f64,
+    /// `pass` or `fail` (a threshold or invariant failed).
+    pub verdict: &'static str,
+}
+
+impl ScenarioResult {
+    /// Builds the result from the merged stats.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        sc: &Scenario,
+        stats: &RunStats,
+        elapsed: Duration,
+        cpu: Duration,
+        globals: &[Value],
+        setup: Vec<StepReport>,
+        teardown: Vec<StepReport>,
+        aborted: Option<String>,
+        worker_error: Option<String>,
+    ) -> ScenarioResult {
+        let secs = elapsed.as_secs_f64();
+        // Setup and teardown requests are reported apart, not as load.
+        let mut load_names = Vec::new();
+        for c in &sc.classes {
+            for step in c.on_start.iter().chain(c.tasks.iter().flat_map(|t| &t.steps)) {
+                match step {
+                    Step::Http(h) => load_names.push(h.name),
+                    Step::Smpp(s) => load_names.push(s.name),
+                    Step::Sleep(_) => {}
+                }
+            }
+        }
+        let thresholds: Vec<LimitVerdict> = sc
+            .thresholds
+            .iter()
+            .flat_map(|t| verdict::threshold(sc, t, stats, elapsed))
+            .collect();
+        let invariants = verdict::invariants(sc, stats, globals);
+        let pass = thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
+        let mut captured = BTreeMap::new();
+        let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
+            names.iter().zip(vals).map(|(n, v)| (n.clone(), v.display())).collect()
+        };
+        captured.insert("before".to_string(), named(&sc.globals, &globals[..sc.globals.len()]));
+        captured.insert("after".to_string(), named(&sc.teardown_vars, &globals[sc.globals.len()..]));
+        ScenarioResult {
+            kind: "scenario",
+            hornet_version: env!("CARGO_PKG_VERSION"),
+            profile: sc.file.display().to_string(),
+            description: sc.description.clone(),
+            model: match sc.load.model {
+                LoadModel::Closed { .. } => "closed",
+                LoadModel::Open { .. } => "open",
+            },
+            run_time_s: sc.load.run_time.as_secs_f64(),
+            elapsed_s: secs,
+            threads: sc.load.threads,
+            users_started: stats.users_started,
+            iterations: stats.iterations,
+            iterations_done: stats.iterations_done,
+            late_starts: stats.late_starts,
+            not_started: stats.not_started,
+            connects: stats.connects,
+            requests: sc
+                .names
+                .iter()
+                .zip(&stats.names)
+                .enumerate()
+                .filter(|(i, _)| load_names.contains(i))
+                .map(|(_, (name, n))| NameResult::of(name, n, secs))
+                .collect(),
+            total: NameResult::of("Aggregated", &stats.total(), secs),
+            setup,
+            teardown,
+            captured,
+            thresholds,
+            invariants,
+            aborted,
+            worker_error,
+            cpu_s: cpu.as_secs_f64(),
+            verdict: if pass { "pass" } else { "fail" },
+        }
+    }
+
+    /// True when every threshold and invariant held.
+    pub fn passed(&self) -> bool {
+        self.verdict == "pass"
+    }
+
+    /// The tables printed after a run.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "\nprofile {} ({} model, {:.1}s, {} threads, {} users started, {} iterations)", self.profile, self.model, self.elapsed_s, self.threads, self.users_started, self.iterations);
+        for s in &self.setup {
+            let _ = writeln!(o, "setup     {:<28} status {:>3}  {:>8.2}ms  {}", s.name, s.status, s.millis, s.failure.as_deref().unwrap_or("ok"));
+        }
+        let _ = writeln!(
+            o,
+            "\n{:<32} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "name", "requests", "failed", "errors", "p50", "p95", "p99", "max", "req/s"
+        );
+        for n in self.requests.iter().chain(std::iter::once(&self.total)) {
+            let _ = writeln!(
+                o,
+                "{:<32} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9.1}",
+                truncate(&n.name, 32),
+                n.requests,
+                n.check_failed,
+                n.errors,
+                fmt_dur_us(n.latency_us.p50),
+                fmt_dur_us(n.latency_us.p95),
+                fmt_dur_us(n.latency_us.p99),
+                fmt_dur_us(n.latency_us.max),
+                n.rps
+            );
+        }
+        let t = &self.total;
+        let _ = writeln!(
+            o,
+            "accounting: {} requests = {} passed + {} failed checks + {} errors + {} interrupted",
+            t.requests, t.passed, t.check_failed, t.errors, t.interrupted
+        );
+        let statuses: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let _ = writeln!(o, "status codes: {}", if statuses.is_empty() { "none".into() } else { statuses.join(", ") });
+        let failures: Vec<String> = self
+            .requests
+            .iter()
+            .flat_map(|n| {
+                n.failures
+                    .iter()
+                    .map(move |(r, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, r))
+                    .chain(n.error_kinds.iter().map(move |(k, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)))
+            })
+            .collect();
+        if !failures.is_empty() {
+            let _ = writeln!(o, "failures:");
+            for f in failures {
+                let _ = writeln!(o, "{f}");
+            }
+        }
+        if self.late_starts > 0 || self.not_started > 0 {
+            let _ = writeln!(
+                o,
+                "warning: the open model ran short of users: {} iterations started late, {} never started (raise load.users)",
+                self.late_starts, self.not_started
+            );
+        }
+        for s in &self.teardown {
+            let _ = writeln!(o, "teardown  {:<28} status {:>3}  {:>8.2}ms  {}", s.name, s.status, s.millis, s.failure.as_deref().unwrap_or("ok"));
+        }
+        for (phase, vals) in &self.captured {
+            for (k, v) in vals {
+                let _ = writeln!(o, "captured  {phase}.{k} = {v}");
+            }
+        }
+        if !self.thresholds.is_empty() {
+            let _ = writeln!(o, "\nthresholds:");
+            for v in &self.thresholds {
+                let _ = writeln!(o, "  {:<4}  {:<28} {:<28} actual {}", if v.pass { "PASS" } else { "FAIL" }, truncate(&v.request, 28), v.limit, v.actual);
+            }
+        }
+        if !self.invariants.is_empty() {
+            let _ = writeln!(o, "\ninvariants:");
+            for v in &self.invariants {
+                let _ = writeln!(o, "  {:<4}  {}", if v.pass { "PASS" } else { "FAIL" }, v.expr);
+                if !v.detail.is_empty() && !v.pass {
+                    let _ = writeln!(o, "        {}", v.detail);
+                }
+            }
+        }
+        if let Some(a) = &self.aborted {
+            let _ = writeln!(o, "aborted: {a}");
+        }
+        if let Some(e) = &self.worker_error {
+            let _ = writeln!(o, "error: {e} (results are partial)");
+        }
+        let _ = writeln!(o, "\nverdict: {}", if self.passed() { "PASS" } else { "FAIL" });
+        o
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('~');
+        t
+    }
+}

@@ -1,0 +1,187 @@
+//! Per-request-name results of a scenario run, recorded by one worker and
+//! merged across workers and intervals.
+//!
+//! Accounting per name: every request started ends in exactly one of
+//! `passed`, `check_failed`, `errors` (transport, by kind) or
+//! `interrupted` (still in flight when the run was cut), so
+//! `requests == passed + check_failed + errors + interrupted`.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::metrics::{new_histogram, ErrorKind};
+
+/// One request name's results.
+#[derive(Debug, Clone)]
+pub struct NameStats {
+    /// Requests started (written or queued to write).
+    pub requests: u64,
+    /// Responses whose checks passed.
+    pub passed: u64,
+    /// Responses whose checks failed.
+    pub check_failed: u64,
+    /// Transport errors and timeouts, by kind.
+    pub errors: [u64; ErrorKind::COUNT],
+    /// Requests in flight when the run ended.
+    pub interrupted: u64,
+    /// Responses by status code.
+    pub status: BTreeMap<u16, u64>,
+    /// Check failures by reason.
+    pub reasons: BTreeMap<String, u64>,
+    /// Latency of responses, corrected for coordinated omission in the
+    /// open model (from the iteration's intended start), microseconds.
+    pub latency: Histogram<u64>,
+    /// Latency from the actual send, microseconds.
+    pub service: Histogram<u64>,
+    /// Response body bytes.
+    pub bytes: u64,
+}
+
+impl Default for NameStats {
+    fn default() -> Self {
+        NameStats {
+            requests: 0,
+            passed: 0,
+            check_failed: 0,
+            errors: [0; ErrorKind::COUNT],
+            interrupted: 0,
+            status: BTreeMap::new(),
+            reasons: BTreeMap::new(),
+            latency: new_histogram(),
+            service: new_histogram(),
+            bytes: 0,
+        }
+    }
+}
+
+impl NameStats {
+    /// Transport errors and timeouts.
+    pub fn error_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// Requests that ended in failure (checks or transport).
+    pub fn failed(&self) -> u64 {
+        self.check_failed + self.error_total()
+    }
+
+    /// Responses received.
+    pub fn responses(&self) -> u64 {
+        self.passed + self.check_failed
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &NameStats) {
+        self.requests += other.requests;
+        self.passed += other.passed;
+        self.check_failed += other.check_failed;
+        for (a, b) in self.errors.iter_mut().zip(other.errors) {
+            *a += b;
+        }
+        self.interrupted += other.interrupted;
+        for (k, v) in &other.status {
+            *self.status.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.reasons {
+            *self.reasons.entry(k.clone()).or_default() += v;
+        }
+        // Same fixed bounds on both sides: adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        let _ = self.service.add(&other.service);
+        self.bytes += other.bytes;
+    }
+
+    /// Records a latency pair (ns), clamped into the histogram range.
+    pub fn record_latency(&mut self, corrected_ns: u64, service_ns: u64) {
+        let clamp = |ns: u64| (ns / 1000).clamp(1, crate::metrics::HIGHEST_US);
+        let _ = self.latency.record(clamp(corrected_ns));
+        let _ = self.service.record(clamp(service_ns));
+    }
+}
+
+/// Everything a worker recorded in one interval (or a whole run, merged).
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    /// Per request name, indexed like `Scenario::names`.
+    pub names: Vec<NameStats>,
+    /// Task iterations started.
+    pub iterations: u64,
+    /// Task iterations completed (every step ran).
+    pub iterations_done: u64,
+    /// Open model: iterations that started more than 1 ms after their
+    /// intended time because no user was free.
+    pub late_starts: u64,
+    /// Open model: iterations due but never started when the run ended.
+    pub not_started: u64,
+    /// Users started.
+    pub users_started: u64,
+    /// TCP connections established.
+    pub connects: u64,
+    /// Requests that could not be rendered (counted in `check_failed` of
+    /// their name too).
+    pub render_errors: u64,
+}
+
+impl RunStats {
+    /// Empty stats for `names` request names.
+    pub fn new(names: usize) -> RunStats {
+        RunStats {
+            names: (0..names).map(|_| NameStats::default()).collect(),
+            ..RunStats::default()
+        }
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &RunStats) {
+        if self.names.len() < other.names.len() {
+            self.names.resize_with(other.names.len(), NameStats::default);
+        }
+        for (a, b) in self.names.iter_mut().zip(&other.names) {
+            a.merge(b);
+        }
+        self.iterations += other.iterations;
+        self.iterations_done += other.iterations_done;
+        self.late_starts += other.late_starts;
+        self.not_started += other.not_started;
+        self.users_started += other.users_started;
+        self.connects += other.connects;
+        self.render_errors += other.render_errors;
+    }
+
+    /// All names together.
+    pub fn total(&self) -> NameStats {
+        let mut t = NameStats::default();
+        for n in &self.names {
+            t.merge(n);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_everything() {
+        let mut a = RunStats::new(2);
+        a.names[0].requests = 3;
+        a.names[0].passed = 2;
+        a.names[0].errors[0] = 1;
+        *a.names[0].status.entry(201).or_default() += 2;
+        a.names[0].record_latency(5_000_000, 1_000_000);
+        let mut b = RunStats::new(2);
+        b.names[0].requests = 1;
+        b.names[0].check_failed = 1;
+        *b.names[0].reasons.entry("status 409".into()).or_default() += 1;
+        b.iterations = 4;
+        a.merge(&b);
+        let n = &a.names[0];
+        assert_eq!(n.requests, 4);
+        assert_eq!(n.passed + n.check_failed + n.error_total() + n.interrupted, 4);
+        assert_eq!(n.latency.len(), 1);
+        assert_eq!(a.iterations, 4);
+        assert_eq!(a.total().requests, 4);
+    }
+}

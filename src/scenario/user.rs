@@ -1,0 +1,142 @@
+//! A virtual user's state: where it is in its class's steps, its own
+//! variables, random generator, data-feed rows and connection.
+
+use super::conn::HttpConn;
+use crate::profile::scenario::{Class, Step, Think};
+use crate::profile::template::Rng;
+use crate::profile::values::Value;
+
+/// Which list of steps the user is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `on_start`.
+    OnStart,
+    /// Task `n`.
+    Task(usize),
+}
+
+/// What the user waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Nothing: it should advance now.
+    Ready,
+    /// A timer (think time, sleep, pacing, backoff).
+    Timer,
+    /// A response to a request it sent (or is sending).
+    Response,
+    /// Open model: an arrival to start its next task.
+    Arrival,
+    /// It has finished for good.
+    Done,
+}
+
+/// One virtual user.
+#[derive(Debug)]
+pub struct User {
+    /// Run-wide user number.
+    pub id: u64,
+    /// Class index.
+    pub class: usize,
+    /// Its variables (extract slots).
+    pub vars: Vec<Value>,
+    /// Its random generator.
+    pub rng: Rng,
+    /// Task iterations started.
+    pub iteration: u64,
+    /// Per feed: its current row.
+    pub rows: Vec<usize>,
+    /// Its HTTP connection, if open.
+    pub http: Option<HttpConn>,
+    /// Current section and step.
+    pub section: Section,
+    /// Index of the current step in the section.
+    pub step: usize,
+    /// What it waits for.
+    pub wait: Wait,
+    /// Generation of its armed timer; older heap entries are stale.
+    pub timer_gen: u32,
+    /// Intended start of the current request (run-clock ns): its send time,
+    /// or an open-model arrival's intended time for an iteration's first
+    /// request.
+    pub intended: u64,
+    /// When the current request was handed to the socket.
+    pub sent_at: u64,
+    /// Open model: the current iteration's intended start, not yet used by
+    /// a request.
+    pub arrival: Option<u64>,
+    /// When the current task started (pacing).
+    pub task_started: u64,
+    /// Next task for sequential classes.
+    pub next_seq: usize,
+    /// Leave at the next iteration boundary (ramp-down).
+    pub retiring: bool,
+    /// The current request is a HEAD request.
+    pub head: bool,
+}
+
+impl User {
+    /// A fresh user `id` of class `class`.
+    pub fn new(id: u64, class: usize, vars: usize, feeds: &[usize], seed: u64) -> User {
+        User {
+            id,
+            class,
+            vars: vec![Value::default(); vars],
+            rng: Rng::new(seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            iteration: 0,
+            // Per-user cursors start at the user's number so users take
+            // different rows.
+            rows: feeds.iter().map(|&n| (id as usize) % n.max(1)).collect(),
+            http: None,
+            section: Section::OnStart,
+            step: 0,
+            wait: Wait::Ready,
+            timer_gen: 0,
+            intended: 0,
+            sent_at: 0,
+            arrival: None,
+            task_started: 0,
+            next_seq: 0,
+            retiring: false,
+            head: false,
+        }
+    }
+
+    /// The step the user is at, if any is left in its section.
+    pub fn current<'c>(&self, class: &'c Class) -> Option<&'c Step> {
+        match self.section {
+            Section::OnStart => class.on_start.get(self.step),
+            Section::Task(t) => class.tasks[t].steps.get(self.step),
+        }
+    }
+
+    /// Picks the next task: in order, or by weight.
+    pub fn pick_task(&mut self, class: &Class) -> usize {
+        if class.sequential {
+            let t = self.next_seq % class.tasks.len();
+            self.next_seq = t + 1;
+            return t;
+        }
+        let mut r = self.rng.next() % class.total_weight.max(1);
+        for (i, t) in class.tasks.iter().enumerate() {
+            let w = u64::from(t.weight);
+            if r < w {
+                return i;
+            }
+            r -= w;
+        }
+        class.tasks.len() - 1
+    }
+
+    /// The pause after a task that started at `started` and ended at `now`.
+    pub fn think_ns(&mut self, think: Think, started: u64, now: u64) -> u64 {
+        match think {
+            Think::None => 0,
+            Think::Constant(d) => d.as_nanos() as u64,
+            Think::Between(a, b) => {
+                let (a, b) = (a.as_nanos() as f64, b.as_nanos() as f64);
+                (a + (b - a) * self.rng.unit()) as u64
+            }
+            Think::Pacing(p) => (started + p.as_nanos() as u64).saturating_sub(now),
+        }
+    }
+}

@@ -1,0 +1,753 @@
+//! One scenario worker: a mio event loop driving its share of the virtual
+//! users through their steps.
+//!
+//! Worker `w` of `n` owns users `w, w + n, w + 2n, ...` and, in the open
+//! model, arrivals `w, w + n, ...` of the schedule, so the workers' shares
+//! add up to the profile's numbers exactly. Users wait on one of three
+//! things: a timer (think time, sleep, pacing, timeouts; one heap with
+//! generation numbers so cancelled timers are skipped), a response, or an
+//! arrival. Stats go to the coordinator once a second and at the end.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use mio::{Events, Poll, Token};
+use slab::Slab;
+
+use super::conn::{HttpConn, ReadResult};
+use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
+use super::stats::RunStats;
+use super::user::{Section, User, Wait};
+use crate::engine::clock::{thread_cpu_time, Clock};
+use crate::load::OpenSchedule;
+use crate::metrics::ErrorKind;
+use crate::profile::scenario::{HttpStep, LoadModel, Scenario, Step};
+use crate::profile::template::RenderCtx;
+use crate::profile::values::Value;
+
+/// Interval between stats messages.
+const INTERVAL_NS: u64 = 1_000_000_000;
+/// How often the closed model re-reads its user target while ramping.
+const CONTROL_NS: u64 = 10_000_000;
+/// Pause after a transport error before the user goes on, so a refused
+/// connection does not become a busy loop.
+const ERROR_BACKOFF_NS: u64 = 50_000_000;
+/// Open-model iterations started this late count as late.
+const LATE_NS: u64 = 1_000_000;
+
+/// State every worker shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// `seq()` source.
+    pub seq: AtomicU64,
+    /// Task iterations started, run-wide (for `iterations`).
+    pub iterations: AtomicU64,
+    /// Stop now (abort, or the iteration cap was reached).
+    pub stop: AtomicBool,
+    /// Shared feed cursors.
+    pub cursors: Vec<AtomicUsize>,
+}
+
+/// Which class each user number gets: fixed counts first, then a smooth
+/// weighted round robin.
+#[derive(Debug, Clone)]
+pub struct ClassPlan {
+    fixed: Vec<(usize, u64)>,
+    fixed_total: u64,
+    wheel: Vec<usize>,
+}
+
+impl ClassPlan {
+    /// The plan for `scenario`'s classes.
+    pub fn new(scenario: &Scenario) -> ClassPlan {
+        let fixed: Vec<(usize, u64)> = scenario
+            .classes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.fixed_count.map(|n| (i, n)))
+            .collect();
+        let weighted: Vec<(usize, u64)> = scenario
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.fixed_count.is_none())
+            .map(|(i, c)| (i, u64::from(c.weight)))
+            .collect();
+        // Smooth weighted round robin (nginx): spreads each class evenly.
+        let total: u64 = weighted.iter().map(|w| w.1).sum::<u64>().min(10_000);
+        let mut current = vec![0i64; weighted.len()];
+        let mut wheel = Vec::with_capacity(total as usize);
+        for _ in 0..total {
+            let mut best = 0;
+            for (j, (_, w)) in weighted.iter().enumerate() {
+                current[j] += *w as i64;
+                if current[j] > current[best] {
+                    best = j;
+                }
+            }
+            current[best] -= total as i64;
+            wheel.push(weighted[best].0);
+        }
+        let fixed_total = fixed.iter().map(|f| f.1).sum();
+        ClassPlan {
+            fixed,
+            fixed_total,
+            wheel,
+        }
+    }
+
+    /// Class of user number `id`.
+    pub fn class_of(&self, id: u64) -> usize {
+        if id < self.fixed_total {
+            let mut left = id;
+            for &(c, n) in &self.fixed {
+                if left < n {
+                    return c;
+                }
+                left -= n;
+            }
+        }
+        if self.wheel.is_empty() {
+            // Only fixed classes: extra users repeat them in order.
+            return self.fixed[(id % self.fixed.len() as u64) as usize].0;
+        }
+        self.wheel[((id - self.fixed_total.min(id)) % self.wheel.len() as u64) as usize]
+    }
+}
+
+/// What a worker tells the coordinator.
+#[derive(Debug)]
+pub enum Report {
+    /// Stats of the interval that just ended.
+    Interval(Box<RunStats>),
+    /// The worker finished: its last stats and its CPU time.
+    Done(Box<RunStats>, Duration),
+}
+
+/// Everything a worker needs.
+pub struct WorkerSetup {
+    /// Worker index.
+    pub index: usize,
+    /// Worker count.
+    pub workers: usize,
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// Setup captures (read-only during the load).
+    pub globals: Arc<Vec<Value>>,
+    /// Shared counters.
+    pub shared: Arc<Shared>,
+    /// Class assignment.
+    pub plan: Arc<ClassPlan>,
+    /// The run clock.
+    pub clock: Clock,
+    /// Where reports go.
+    pub tx: Sender<Report>,
+}
+
+struct Worker {
+    s: WorkerSetup,
+    poll: Poll,
+    users: Slab<User>,
+    /// Active (not retiring) users in spawn order, for ramp-down.
+    active: Vec<usize>,
+    timers: BinaryHeap<Reverse<(u64, usize, u32)>>,
+    ready: VecDeque<usize>,
+    idle: VecDeque<usize>,
+    stats: RunStats,
+    scratch: Scratch,
+    captures: Slab<Capture>,
+    next_local: u64,
+    /// Users running `on_start`.
+    starting: u64,
+    /// Users waiting for a response.
+    in_flight: u64,
+    schedule: Option<OpenSchedule>,
+    dispatched: u64,
+    max_users: u64,
+    end_ns: u64,
+    draining: bool,
+    drain_deadline: u64,
+    feed_sizes: Vec<usize>,
+}
+
+/// Runs worker `setup.index` to the end of the run.
+pub fn run(setup: WorkerSetup) -> io::Result<()> {
+    let poll = Poll::new()?;
+    let sc = setup.scenario.clone();
+    let (schedule, max_users) = match &sc.load.model {
+        LoadModel::Open { shape, max_users } => {
+            let share = (*max_users + (setup.workers as u64 - 1 - setup.index as u64)) / setup.workers as u64;
+            (
+                Some(OpenSchedule::new(setup.index, setup.workers, shape.clone())),
+                share.max(1),
+            )
+        }
+        LoadModel::Closed { .. } => (None, u64::MAX),
+    };
+    let mut w = Worker {
+        stats: RunStats::new(sc.names.len()),
+        end_ns: sc.load.run_time.as_nanos() as u64,
+        feed_sizes: sc.feeds.iter().map(|f| f.rows.len()).collect(),
+        s: setup,
+        poll,
+        users: Slab::new(),
+        active: Vec::new(),
+        timers: BinaryHeap::new(),
+        ready: VecDeque::new(),
+        idle: VecDeque::new(),
+        scratch: Scratch::default(),
+        captures: Slab::new(),
+        next_local: 0,
+        starting: 0,
+        in_flight: 0,
+        schedule,
+        dispatched: 0,
+        max_users,
+        draining: false,
+        drain_deadline: 0,
+    };
+    w.run()
+}
+
+impl Worker {
+    fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_interval = INTERVAL_NS;
+        let mut next_control = 0u64;
+        loop {
+            let now = self.s.clock.now();
+            if !self.draining && (now >= self.end_ns || self.s.shared.stop.load(Ordering::Relaxed)) {
+                self.begin_drain(now);
+            }
+            if self.draining && (self.in_flight == 0 || now >= self.drain_deadline) {
+                break;
+            }
+            if !self.draining && self.cap_reached() && self.all_parked() {
+                self.begin_drain(now);
+                continue;
+            }
+            if !self.draining && now >= next_control {
+                self.control(now);
+                next_control = now + CONTROL_NS;
+            }
+            if !self.draining {
+                self.dispatch(now);
+            }
+            self.fire_timers(now);
+            while let Some(key) = self.ready.pop_front() {
+                self.advance(key);
+            }
+            if now >= next_interval {
+                let stats = std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
+                let _ = self.s.tx.send(Report::Interval(Box::new(stats)));
+                next_interval += INTERVAL_NS * ((now - next_interval) / INTERVAL_NS + 1);
+            }
+            let mut wake = next_interval.min(if self.draining { self.drain_deadline } else { self.end_ns });
+            if !self.draining {
+                wake = wake.min(next_control.max(now + 1));
+                if let Some(t) = self.next_arrival() {
+                    wake = wake.min(t);
+                }
+            }
+            if let Some(Reverse((t, _, _))) = self.timers.peek() {
+                wake = wake.min(*t);
+            }
+            if !self.ready.is_empty() {
+                wake = now;
+            }
+            let now = self.s.clock.now();
+            let timeout = Duration::from_nanos(wake.saturating_sub(now));
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            for ev in events.iter() {
+                let key = ev.token().0;
+                self.on_event(key, ev.is_readable() || ev.is_read_closed() || ev.is_error());
+            }
+        }
+        self.finish();
+        Ok(())
+    }
+
+    /// Closed model: spawn or retire users to follow the shape. Open model:
+    /// nothing (users are spawned on demand by `dispatch`).
+    fn control(&mut self, now: u64) {
+        let LoadModel::Closed { shape } = &self.s.scenario.load.model else {
+            return;
+        };
+        if self.cap_reached() {
+            return;
+        }
+        let want_total = shape.level_at(now as f64).round().max(0.0) as u64;
+        let (n, w) = (self.s.workers as u64, self.s.index as u64);
+        let want = if want_total > w { (want_total - w - 1) / n + 1 } else { 0 };
+        while (self.active.len() as u64) < want {
+            self.spawn(now);
+        }
+        while (self.active.len() as u64) > want {
+            let key = self.active.pop().expect("non-empty");
+            self.retire(key);
+        }
+    }
+
+    /// No user is mid-iteration (all done, or idle waiting for arrivals).
+    fn all_parked(&self) -> bool {
+        self.ready.is_empty()
+            && self
+                .users
+                .iter()
+                .all(|(_, u)| matches!(u.wait, Wait::Done | Wait::Arrival) || (u.wait == Wait::Timer && u.step == usize::MAX))
+    }
+
+    fn cap_reached(&self) -> bool {
+        self.s
+            .scenario
+            .load
+            .iterations
+            .is_some_and(|cap| self.s.shared.iterations.load(Ordering::Relaxed) >= cap)
+    }
+
+    fn spawn(&mut self, now: u64) -> usize {
+        let id = self.s.index as u64 + self.next_local * self.s.workers as u64;
+        self.next_local += 1;
+        let class = self.s.plan.class_of(id);
+        let user = User::new(id, class, self.s.scenario.user_vars.len(), &self.feed_sizes, self.s.scenario.load.seed);
+        let key = self.users.insert(user);
+        let ckey = self.captures.insert(Capture::default());
+        debug_assert_eq!(key, ckey, "users and captures share keys");
+        self.active.push(key);
+        self.stats.users_started += 1;
+        self.starting += 1;
+        let u = &mut self.users[key];
+        u.task_started = now;
+        self.ready.push_back(key);
+        key
+    }
+
+    fn retire(&mut self, key: usize) {
+        let u = &mut self.users[key];
+        u.retiring = true;
+        if matches!(u.wait, Wait::Timer | Wait::Arrival) {
+            self.remove(key);
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        let u = self.users.remove(key);
+        self.captures.remove(key);
+        if u.section == Section::OnStart && u.wait != Wait::Done {
+            self.starting = self.starting.saturating_sub(1);
+        }
+        if let Some(c) = u.http {
+            c.close(self.poll.registry());
+        }
+        self.active.retain(|&k| k != key);
+        self.idle.retain(|&k| k != key);
+    }
+
+    fn next_arrival(&self) -> Option<u64> {
+        let s = self.schedule.as_ref()?;
+        (self.dispatched < s.total()).then(|| s.intended(self.dispatched))
+    }
+
+    /// Open model: hand due arrivals to idle users, spawning users (up to
+    /// the cap) when none is idle.
+    fn dispatch(&mut self, now: u64) {
+        let Some(s) = &self.schedule else {
+            return;
+        };
+        let due = s.due(now).min(s.total());
+        while self.dispatched < due {
+            if self.cap_reached() {
+                return;
+            }
+            let Some(key) = self.idle.pop_front() else {
+                let waiting = due - self.dispatched;
+                if self.starting < waiting && (self.users.len() as u64) < self.max_users {
+                    self.spawn(now);
+                    continue;
+                }
+                return;
+            };
+            let intended = self.schedule.as_ref().expect("open").intended(self.dispatched);
+            self.dispatched += 1;
+            if now.saturating_sub(intended) > LATE_NS {
+                self.stats.late_starts += 1;
+            }
+            let u = &mut self.users[key];
+            u.arrival = Some(intended);
+            if self.start_task(key, now) {
+                self.ready.push_back(key);
+            }
+        }
+    }
+
+    fn arm(&mut self, key: usize, at: u64) {
+        let u = &mut self.users[key];
+        u.timer_gen = u.timer_gen.wrapping_add(1);
+        self.timers.push(Reverse((at, key, u.timer_gen)));
+    }
+
+    fn fire_timers(&mut self, now: u64) {
+        while let Some(Reverse((t, key, gen))) = self.timers.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(u) = self.users.get_mut(key) else {
+                continue;
+            };
+            if u.timer_gen != gen {
+                continue;
+            }
+            match u.wait {
+                Wait::Timer => {
+                    u.wait = Wait::Ready;
+                    self.ready.push_back(key);
+                }
+                Wait::Response => self.fail(key, ErrorKind::Timeout, now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Starts a task iteration; false if the user must stop instead.
+    fn start_task(&mut self, key: usize, now: u64) -> bool {
+        if let Some(cap) = self.s.scenario.load.iterations {
+            if self.s.shared.iterations.fetch_add(1, Ordering::Relaxed) >= cap {
+                self.s.shared.iterations.fetch_sub(1, Ordering::Relaxed);
+                self.finish_user(key);
+                return false;
+            }
+        }
+        let sc = &self.s.scenario;
+        let u = &mut self.users[key];
+        let class = &sc.classes[u.class];
+        let t = u.pick_task(class);
+        u.section = Section::Task(t);
+        u.step = 0;
+        u.wait = Wait::Ready;
+        u.task_started = now;
+        for (f, feed) in sc.feeds.iter().enumerate() {
+            let n = feed.rows.len();
+            u.rows[f] = if feed.shared {
+                self.s.shared.cursors[f].fetch_add(1, Ordering::Relaxed) % n
+            } else {
+                (u.id as usize).wrapping_add(u.iteration as usize) % n
+            };
+        }
+        u.iteration += 1;
+        self.stats.iterations += 1;
+        true
+    }
+
+    fn finish_user(&mut self, key: usize) {
+        let u = &mut self.users[key];
+        u.wait = Wait::Done;
+        if let Some(c) = u.http.take() {
+            c.close(self.poll.registry());
+        }
+        self.active.retain(|&k| k != key);
+    }
+
+    /// Moves a ready user forward until it waits for something.
+    fn advance(&mut self, key: usize) {
+        let sc = self.s.scenario.clone();
+        loop {
+            let now = self.s.clock.now();
+            let Some(u) = self.users.get_mut(key) else {
+                return;
+            };
+            if u.wait != Wait::Ready {
+                return;
+            }
+            if self.draining {
+                self.finish_user(key);
+                return;
+            }
+            let class = &sc.classes[u.class];
+            match u.current(class) {
+                None => {
+                    if !self.end_section(key, now) {
+                        return;
+                    }
+                }
+                Some(Step::Sleep(d)) => {
+                    u.step += 1;
+                    u.wait = Wait::Timer;
+                    let at = now + d.as_nanos() as u64;
+                    self.arm(key, at);
+                    return;
+                }
+                Some(Step::Http(step)) => {
+                    if self.send(key, step, now) {
+                        return;
+                    }
+                }
+                Some(Step::Smpp(step)) => {
+                    // SMPP steps in user classes are not run by this
+                    // version: counted as failed so the gap is visible.
+                    let n = &mut self.stats.names[step.name];
+                    n.requests += 1;
+                    n.check_failed += 1;
+                    *n.reasons.entry("smpp steps are not supported in profiles yet".into()).or_default() += 1;
+                    self.users[key].step += 1;
+                }
+            }
+        }
+    }
+
+    /// The user ran out of steps in its section (or came back from a
+    /// pause between tasks). Returns true if it should keep advancing now.
+    fn end_section(&mut self, key: usize, now: u64) -> bool {
+        let sc = self.s.scenario.clone();
+        let open = self.schedule.is_some();
+        let u = &mut self.users[key];
+        // `step == usize::MAX` marks "between tasks": the iteration was
+        // already counted (or abandoned) and any pause has passed.
+        let between = u.step == usize::MAX;
+        if u.section == Section::OnStart {
+            self.starting = self.starting.saturating_sub(1);
+            u.section = Section::Task(0);
+            u.step = usize::MAX;
+        } else if !between {
+            self.stats.iterations_done += 1;
+            u.step = usize::MAX;
+            if let Some(c) = u.http.as_mut() {
+                c.trim();
+            }
+            if !open {
+                let think = sc.classes[u.class].think;
+                let pause = u.think_ns(think, u.task_started, now);
+                if pause > 0 && !u.retiring {
+                    u.wait = Wait::Timer;
+                    self.arm(key, now + pause);
+                    return false;
+                }
+            }
+        }
+        if u.retiring {
+            self.remove(key);
+            return false;
+        }
+        if open {
+            u.wait = Wait::Arrival;
+            self.idle.push_back(key);
+            return false;
+        }
+        self.start_task(key, now)
+    }
+
+    /// Renders and sends an HTTP step. Returns true if the user now waits.
+    fn send(&mut self, key: usize, step: &HttpStep, now: u64) -> bool {
+        let sc = self.s.scenario.clone();
+        let target = sc.http.as_ref().expect("compile requires a host for HTTP steps");
+        if self.users[key].http.is_none() {
+            match HttpConn::connect(target.addr, self.poll.registry(), Token(key)) {
+                Ok(c) => self.users[key].http = Some(c),
+                Err(e) => {
+                    self.stats.names[step.name].requests += 1;
+                    self.fail(key, ErrorKind::from_connect_error(&e), now);
+                    return true;
+                }
+            }
+        }
+        let u = &mut self.users[key];
+        let seq = &self.s.shared.seq;
+        let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let conn = u.http.as_mut().expect("just connected");
+        let mut ctx = RenderCtx {
+            globals: &self.s.globals,
+            user: &u.vars,
+            feeds: &sc.feeds,
+            rows: &u.rows,
+            user_id: u.id,
+            iteration: u.iteration.saturating_sub(1),
+            seq: &next_seq,
+            rng: &mut u.rng,
+        };
+        let name = &mut self.stats.names[step.name];
+        name.requests += 1;
+        if let Err(e) = render_request(step, target, &mut ctx, &mut self.scratch, conn.out()) {
+            name.check_failed += 1;
+            *name.reasons.entry(format!("render: {}", e.0)).or_default() += 1;
+            self.stats.render_errors += 1;
+            u.step += 1;
+            return false;
+        }
+        conn.expect(&*step.method == "HEAD");
+        self.captures[key].start(step);
+        u.intended = u.arrival.take().unwrap_or(now);
+        u.sent_at = now;
+        u.wait = Wait::Response;
+        self.in_flight += 1;
+        let flushed = if conn.connected { conn.flush() } else { Ok(false) };
+        let at = now + sc.timeout.as_nanos() as u64;
+        self.arm(key, at);
+        if let Err(kind) = flushed {
+            self.fail(key, kind, now);
+        }
+        true
+    }
+
+    fn on_event(&mut self, key: usize, readable: bool) {
+        let now = self.s.clock.now();
+        let Some(u) = self.users.get_mut(key) else {
+            return;
+        };
+        let waiting = u.wait == Wait::Response;
+        let Some(conn) = u.http.as_mut() else {
+            return;
+        };
+        // Connect, flush and read; the first failure decides.
+        let outcome: Result<Option<ReadResult>, ErrorKind> = (|| {
+            if !conn.connected {
+                if !conn.finish_connect()? {
+                    return Ok(None);
+                }
+                self.stats.connects += 1;
+            }
+            if conn.wants_write() {
+                conn.flush()?;
+            }
+            if !readable {
+                return Ok(None);
+            }
+            if !waiting {
+                // The server closed an idle keep-alive connection (or sent
+                // bytes nobody asked for): the next request opens a new one.
+                return Err(ErrorKind::ClosedEarly);
+            }
+            conn.read(&mut self.captures[key]).map(Some)
+        })();
+        match outcome {
+            Ok(None) | Ok(Some(ReadResult::Pending)) => {}
+            Ok(Some(ReadResult::Done { keep_alive, body_len })) => {
+                self.complete(key, keep_alive, body_len)
+            }
+            Err(kind) => self.fail_or_drop(key, kind, now),
+        }
+    }
+
+    fn fail_or_drop(&mut self, key: usize, kind: ErrorKind, now: u64) {
+        if self.users[key].wait == Wait::Response {
+            self.fail(key, kind, now);
+        } else {
+            self.drop_conn(key);
+        }
+    }
+
+    fn drop_conn(&mut self, key: usize) {
+        if let Some(c) = self.users[key].http.take() {
+            c.close(self.poll.registry());
+        }
+    }
+
+    fn complete(&mut self, key: usize, keep_alive: bool, body_len: u64) {
+        let now = self.s.clock.now();
+        let sc = self.s.scenario.clone();
+        let u = &mut self.users[key];
+        let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) else {
+            return;
+        };
+        self.in_flight -= 1;
+        u.timer_gen = u.timer_gen.wrapping_add(1);
+        let cap = &self.captures[key];
+        let n = &mut self.stats.names[step.name];
+        n.record_latency(now.saturating_sub(u.intended), now.saturating_sub(u.sent_at));
+        *n.status.entry(cap.status).or_default() += 1;
+        n.bytes += body_len;
+        let mut sinks = Sinks {
+            globals: &mut [],
+            teardown: &mut [],
+            user: &mut u.vars,
+        };
+        match judge(step, cap, &mut sinks) {
+            None => n.passed += 1,
+            Some(reason) => {
+                n.check_failed += 1;
+                *n.reasons.entry(reason).or_default() += 1;
+            }
+        }
+        if !keep_alive {
+            if let Some(c) = u.http.take() {
+                c.close(self.poll.registry());
+            }
+        }
+        u.step += 1;
+        u.wait = Wait::Ready;
+        self.ready.push_back(key);
+    }
+
+    /// The request in flight (or being connected) failed with `kind`: count
+    /// it, drop the connection, abandon the rest of the iteration.
+    fn fail(&mut self, key: usize, kind: ErrorKind, now: u64) {
+        let sc = self.s.scenario.clone();
+        let u = &mut self.users[key];
+        if let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) {
+            self.stats.names[step.name].errors[kind as usize] += 1;
+        }
+        if u.wait == Wait::Response {
+            self.in_flight -= 1;
+        }
+        if let Some(c) = u.http.take() {
+            c.close(self.poll.registry());
+        }
+        u.arrival = None;
+        if u.section == Section::OnStart {
+            // Retry on_start from the top after a pause.
+            u.step = 0;
+        } else {
+            u.step = usize::MAX;
+        }
+        if self.draining {
+            self.finish_user(key);
+            return;
+        }
+        if self.schedule.is_some() && u.section != Section::OnStart {
+            u.wait = Wait::Arrival;
+            self.idle.push_back(key);
+            return;
+        }
+        u.wait = Wait::Timer;
+        self.arm(key, now + ERROR_BACKOFF_NS);
+    }
+
+    fn begin_drain(&mut self, now: u64) {
+        self.draining = true;
+        self.drain_deadline = now + self.s.scenario.timeout.as_nanos() as u64;
+        let keys: Vec<usize> = self.users.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            if self.users[key].wait != Wait::Response {
+                self.finish_user(key);
+            }
+        }
+        if let Some(s) = &self.schedule {
+            let due = s.due(self.end_ns.min(now)).min(s.total());
+            self.stats.not_started += due.saturating_sub(self.dispatched);
+        }
+    }
+
+    fn finish(&mut self) {
+        let sc = self.s.scenario.clone();
+        let keys: Vec<usize> = self.users.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let u = &self.users[key];
+            if u.wait == Wait::Response {
+                if let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) {
+                    self.stats.names[step.name].interrupted += 1;
+                }
+            }
+            self.remove(key);
+        }
+        let stats = std::mem::take(&mut self.stats);
+        let _ = self.s.tx.send(Report::Done(Box::new(stats), thread_cpu_time()));
+    }
+}
