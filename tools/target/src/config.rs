@@ -3,6 +3,8 @@
 use std::io;
 use std::time::Duration;
 
+use crate::DemoConfig;
+
 /// Longest accepted [`TargetConfig::delay`]; deadlines are `Instant`s and
 /// adding an absurd duration to one would overflow.
 const MAX_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -30,6 +32,11 @@ pub struct TargetConfig {
     pub close_every: Option<u64>,
     /// A one-off server pause, like a GC pause; see [`Stall`].
     pub stall: Option<Stall>,
+    /// `Some`: serve the demo API (JSON endpoints with shared state, see
+    /// [`DemoConfig`]) instead of the canned response; `body_size` and
+    /// `status` are then unused, while `delay`, `close_every` and `stall`
+    /// still apply. `None` (the default): the canned response.
+    pub demo: Option<DemoConfig>,
 }
 
 /// Once the server-wide request count reaches `after`, the thread that
@@ -52,6 +59,7 @@ impl Default for TargetConfig {
             delay: Duration::ZERO,
             close_every: None,
             stall: None,
+            demo: None,
         }
     }
 }
@@ -69,7 +77,10 @@ impl TargetConfig {
         if self.delay > MAX_DELAY {
             return invalid("delay must be at most 24h");
         }
-        Ok(())
+        match &self.demo {
+            Some(demo) => demo.validate(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -101,6 +112,13 @@ mod tests {
             },
             TargetConfig {
                 delay: Duration::from_secs(u64::MAX),
+                ..Default::default()
+            },
+            TargetConfig {
+                demo: Some(DemoConfig {
+                    rate_limit: Some(0),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         ] {

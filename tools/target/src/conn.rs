@@ -10,11 +10,18 @@
 //! `out` or, with a delay, into `pending` until its deadline. All queued
 //! responses go out in as few `write` calls as the socket accepts, so
 //! pipelined requests are answered with one syscall.
+//!
+//! Demo mode (see [`crate::DemoConfig`]) keeps the same flow but buffers
+//! each body and queues a [`Job`] that routes the request when its turn
+//! comes. A racy write is a job that waits at the front of `pending` for the
+//! race window; requests behind it on the same connection wait too, so a
+//! connection's requests are still handled, and answered, strictly in order.
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
+use crate::demo::{self, Commit, Demo, DemoHead, DemoRequest, Outcome, Response};
 use crate::request::{self, Head};
 use crate::response::{Canned, Persist, Reply};
 
@@ -43,13 +50,79 @@ pub(crate) struct Settings {
     pub(crate) delay: Option<Duration>,
     /// Close after every n-th response; never `Some(0)`.
     pub(crate) close_every: Option<u64>,
+    /// The demo API; `None` answers everything with `canned`.
+    pub(crate) demo: Option<Demo>,
 }
 
-/// A response waiting for its deadline.
-#[derive(Debug, Clone, Copy)]
+/// The request whose body is being received.
+#[derive(Debug)]
+enum Awaiting {
+    /// Canned mode: the body is skipped.
+    Canned(Reply),
+    /// Demo mode: the body is appended to the request.
+    Demo(Box<DemoRequest>),
+}
+
+/// What answering one request takes, run when it reaches the front of the
+/// connection's queue.
+#[derive(Debug)]
+enum Job {
+    /// A canned response.
+    Canned(Reply),
+    /// A demo request, routed when its turn comes.
+    Demo(Box<DemoRequest>),
+    /// A finished demo response (refusals).
+    Respond {
+        response: Response,
+        persist: Persist,
+        head: bool,
+    },
+    /// A racy write, applied and answered when its race window ends.
+    Commit {
+        commit: Commit,
+        persist: Persist,
+        head: bool,
+    },
+}
+
+impl Job {
+    /// Whether the connection ends after this job's response.
+    fn closes(&self) -> bool {
+        match self {
+            Job::Canned(reply) => reply.closes(),
+            Job::Demo(req) => req.persist == Persist::Close,
+            Job::Respond { persist, .. } | Job::Commit { persist, .. } => {
+                *persist == Persist::Close
+            }
+        }
+    }
+
+    /// Makes the response close the connection (`close_every`). Canned
+    /// refusals already close, and keep their own bytes.
+    fn force_close(&mut self) {
+        match self {
+            Job::Canned(Reply::Ok { persist, .. }) => *persist = Persist::Close,
+            Job::Canned(_) => {}
+            Job::Demo(req) => req.persist = Persist::Close,
+            Job::Respond { persist, .. } | Job::Commit { persist, .. } => *persist = Persist::Close,
+        }
+    }
+
+    /// Bytes the job holds while it waits, for the backlog cap.
+    fn weight(&self) -> usize {
+        match self {
+            Job::Canned(_) | Job::Commit { .. } => 0,
+            Job::Demo(req) => req.weight(),
+            Job::Respond { response, .. } => response.body.len(),
+        }
+    }
+}
+
+/// A job waiting for its deadline.
+#[derive(Debug)]
 struct Pending {
     due: Instant,
-    reply: Reply,
+    job: Job,
 }
 
 /// One client connection's protocol state.
@@ -63,15 +136,18 @@ pub(crate) struct Conn {
     filled: usize,
     /// Request body bytes still to skip.
     body_left: u64,
-    /// Reply to the request whose body is being skipped.
-    awaiting: Option<Reply>,
+    /// The request whose body is being received.
+    awaiting: Option<Awaiting>,
     /// Write buffer; `out[out_pos..]` is unsent.
     out: Vec<u8>,
     out_pos: usize,
     /// Responses in `out` that are not yet fully written.
     unflushed: u64,
-    /// Delayed responses, in request order (and so in deadline order).
+    /// Delayed jobs, in request order; deadlines never decrease along the
+    /// queue except behind a racy write at the front.
     pending: VecDeque<Pending>,
+    /// Sum of the pending jobs' weights.
+    pending_bytes: usize,
     /// Responses queued on this connection, for `close_every`.
     queued: u64,
     /// False once a closing response is queued or the peer sent EOF: later
@@ -105,6 +181,7 @@ impl Conn {
             out_pos: 0,
             unflushed: 0,
             pending: VecDeque::new(),
+            pending_bytes: 0,
             queued: 0,
             parsing: true,
             close_after_flush: false,
@@ -154,7 +231,7 @@ impl Conn {
                 self.start = 0;
                 self.filled = 0;
             } else if !self.make_room() {
-                self.refuse(Reply::BadRequest, now, settings);
+                self.refuse_malformed(now, settings);
                 continue;
             }
             let space = self.inb.len() - self.filled;
@@ -205,12 +282,17 @@ impl Conn {
     /// ends a linger that ran out.
     pub(crate) fn on_timer(&mut self, now: Instant, settings: &Settings) {
         self.armed = None;
-        while let Some(p) = self.pending.front().copied() {
-            if p.due > now {
+        while self.pending.front().is_some_and(|p| p.due <= now) {
+            let Some(p) = self.pending.pop_front() else {
                 break;
+            };
+            self.pending_bytes -= p.job.weight();
+            if let Some(racy) = self.run(p.job, now, settings) {
+                // A racy write now holds the front for its window; the
+                // loop stops there, as its deadline is still ahead.
+                self.pending_bytes += racy.job.weight();
+                self.pending.push_front(racy);
             }
-            self.pending.pop_front();
-            self.emit(p.reply, settings);
         }
         if self.linger_until.is_some_and(|t| t <= now) {
             self.dead = true;
@@ -267,29 +349,50 @@ impl Conn {
         while self.parsing && !self.backlogged() {
             if self.body_left > 0 {
                 let avail = (self.filled - self.start) as u64;
-                let skip = avail.min(self.body_left);
-                self.start += skip as usize;
-                self.body_left -= skip;
+                let take = avail.min(self.body_left) as usize;
+                if let Some(Awaiting::Demo(req)) = &mut self.awaiting {
+                    req.body
+                        .extend_from_slice(&self.inb[self.start..self.start + take]);
+                }
+                self.start += take;
+                self.body_left -= take as u64;
                 if self.body_left > 0 {
                     break;
                 }
             }
-            if let Some(reply) = self.awaiting.take() {
+            if let Some(awaiting) = self.awaiting.take() {
                 done += 1;
-                self.queue(reply, now, settings);
+                let job = match awaiting {
+                    Awaiting::Canned(reply) => Job::Canned(reply),
+                    Awaiting::Demo(req) => Job::Demo(req),
+                };
+                self.queue(job, now, settings);
                 continue;
             }
             if self.start == self.filled {
                 break;
             }
-            match request::parse(&self.inb[self.start..self.filled]) {
+            let input = &self.inb[self.start..self.filled];
+            if settings.demo.is_some() {
+                match demo::parse(input) {
+                    DemoHead::Partial => break,
+                    DemoHead::Complete { len, body, req } => {
+                        self.start += len;
+                        self.body_left = body;
+                        self.awaiting = Some(Awaiting::Demo(req));
+                    }
+                    DemoHead::Refused(response) => self.refuse(response, now, settings),
+                }
+                continue;
+            }
+            match request::parse(input) {
                 Head::Partial => break,
                 Head::Complete { len, body, reply } => {
                     self.start += len;
                     self.body_left = body;
-                    self.awaiting = Some(reply);
+                    self.awaiting = Some(Awaiting::Canned(reply));
                 }
-                Head::Refused(reply) => self.refuse(reply, now, settings),
+                Head::Refused(reply) => self.queue(Job::Canned(reply), now, settings),
             }
         }
         if self.start == self.filled {
@@ -319,26 +422,38 @@ impl Conn {
         true
     }
 
-    /// Answers a refused request; the connection closes after it.
-    fn refuse(&mut self, reply: Reply, now: Instant, settings: &Settings) {
-        self.queue(reply, now, settings);
+    /// Answers a demo refusal; the connection closes after it.
+    fn refuse(&mut self, response: Response, now: Instant, settings: &Settings) {
+        let job = Job::Respond {
+            response,
+            persist: Persist::Close,
+            head: false,
+        };
+        self.queue(job, now, settings);
     }
 
-    /// Queues the response to one request, applying `close_every` and delay.
-    fn queue(&mut self, reply: Reply, now: Instant, settings: &Settings) {
+    /// Answers a head too large to parse, in the server's mode.
+    fn refuse_malformed(&mut self, now: Instant, settings: &Settings) {
+        if settings.demo.is_some() {
+            self.refuse(
+                Response::error(400, "request head too large"),
+                now,
+                settings,
+            );
+        } else {
+            self.queue(Job::Canned(Reply::BadRequest), now, settings);
+        }
+    }
+
+    /// Queues the job answering one request, applying `close_every` and
+    /// delay. Without a delay and with nothing queued before it, the job
+    /// runs at once.
+    fn queue(&mut self, mut job: Job, now: Instant, settings: &Settings) {
         self.queued += 1;
-        let reply = match reply {
-            Reply::Ok { head, .. }
-                if settings.close_every.is_some_and(|n| self.queued % n == 0) =>
-            {
-                Reply::Ok {
-                    head,
-                    persist: Persist::Close,
-                }
-            }
-            other => other,
-        };
-        if reply.closes() {
+        if settings.close_every.is_some_and(|n| self.queued % n == 0) {
+            job.force_close();
+        }
+        if job.closes() {
             // Nothing after a closing response is answered.
             self.parsing = false;
             self.close_after_flush = true;
@@ -347,19 +462,67 @@ impl Conn {
             self.body_left = 0;
             self.awaiting = None;
         }
-        match settings.delay {
-            None => self.emit(reply, settings),
-            Some(delay) => self.pending.push_back(Pending {
-                due: now + delay,
-                reply,
-            }),
+        if settings.delay.is_none() && self.pending.is_empty() {
+            if let Some(racy) = self.run(job, now, settings) {
+                self.pending_bytes += racy.job.weight();
+                self.pending.push_back(racy);
+            }
+            return;
         }
+        // Behind other jobs (or delayed): wait, in order. A job never comes
+        // due before the one ahead of it.
+        let due = now + settings.delay.unwrap_or_default();
+        let due = self.pending.back().map_or(due, |p| p.due.max(due));
+        self.pending_bytes += job.weight();
+        self.pending.push_back(Pending { due, job });
     }
 
-    /// Appends a response to the write buffer.
-    fn emit(&mut self, reply: Reply, settings: &Settings) {
-        self.out.extend_from_slice(settings.canned.bytes(reply));
+    /// Runs a job that reached the front of the queue: appends its response
+    /// to the write buffer, or returns the racy write it turned into, which
+    /// must wait at the front until its window ends.
+    fn run(&mut self, job: Job, now: Instant, settings: &Settings) -> Option<Pending> {
+        let (response, persist, head) = match job {
+            Job::Canned(reply) => {
+                self.out.extend_from_slice(settings.canned.bytes(reply));
+                self.unflushed += 1;
+                return None;
+            }
+            Job::Respond {
+                response,
+                persist,
+                head,
+            } => (response, persist, head),
+            Job::Demo(req) => {
+                let (persist, head) = (req.persist, req.head);
+                match settings.demo.as_ref().map(|demo| demo.handle(&req)) {
+                    Some(Outcome::Now(response)) => (response, persist, head),
+                    Some(Outcome::Later(commit)) => {
+                        let window = settings.demo.as_ref().map(Demo::race_window);
+                        return Some(Pending {
+                            due: now + window.unwrap_or_default(),
+                            job: Job::Commit {
+                                commit,
+                                persist,
+                                head,
+                            },
+                        });
+                    }
+                    // Demo jobs exist only when the demo does.
+                    None => (Response::error(500, "demo mode is off"), persist, head),
+                }
+            }
+            Job::Commit {
+                commit,
+                persist,
+                head,
+            } => match &settings.demo {
+                Some(demo) => (demo.commit(commit), persist, head),
+                None => (Response::error(500, "demo mode is off"), persist, head),
+            },
+        };
+        response.write_to(&mut self.out, persist, head);
         self.unflushed += 1;
+        None
     }
 
     fn on_eof(&mut self) {
@@ -373,7 +536,9 @@ impl Conn {
     }
 
     fn backlogged(&self) -> bool {
-        self.out.len() - self.out_pos > OUT_HIGH_WATER || self.pending.len() > PENDING_HIGH_WATER
+        self.out.len() - self.out_pos > OUT_HIGH_WATER
+            || self.pending.len() > PENDING_HIGH_WATER
+            || self.pending_bytes > OUT_HIGH_WATER
     }
 }
 
@@ -439,6 +604,7 @@ mod tests {
             canned: Canned::new(200, 2),
             delay,
             close_every,
+            demo: None,
         }
     }
 
@@ -583,11 +749,76 @@ mod tests {
     }
 
     #[test]
+    fn racy_writes_hold_the_queue_in_order() {
+        let window = Duration::from_millis(10);
+        let s = Settings {
+            demo: Some(Demo::new(crate::DemoConfig {
+                racy: true,
+                race_window: window,
+                ..Default::default()
+            })),
+            ..settings(None, None)
+        };
+        let product = br#"{"name":"p","price":1,"stock":5}"#;
+        let order = br#"{"product_id":1}"#;
+        let mut input = format!(
+            "POST /products HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            product.len()
+        )
+        .into_bytes();
+        input.extend_from_slice(product);
+        for _ in 0..2 {
+            input.extend_from_slice(
+                format!(
+                    "POST /orders HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                    order.len()
+                )
+                .as_bytes(),
+            );
+            input.extend_from_slice(order);
+        }
+        input.extend_from_slice(b"GET /products/1 HTTP/1.1\r\n\r\n");
+        let mut sock = Script::new(&[&input]);
+        let mut conn = Conn::new(1);
+        let t0 = Instant::now();
+        assert_eq!(conn.read_from(&mut sock, t0, &s, false), 4);
+        // The product is created at once; the first order holds the queue.
+        assert_eq!(conn.write_to(&mut sock), 1);
+        assert_eq!(conn.timer_to_arm(), Some(t0 + window));
+        conn.on_timer(t0 + window - Duration::from_millis(1), &s);
+        assert_eq!(conn.write_to(&mut sock), 0);
+        // The first order commits; the second is read only now, and holds
+        // the queue for its own window.
+        conn.on_timer(t0 + window, &s);
+        assert_eq!(conn.write_to(&mut sock), 1);
+        assert_eq!(conn.timer_to_arm(), Some(t0 + 2 * window));
+        conn.on_timer(t0 + 2 * window, &s);
+        assert_eq!(conn.write_to(&mut sock), 2);
+        assert_eq!(conn.timer_to_arm(), None);
+        let text = String::from_utf8(sock.written).unwrap();
+        let bodies: Vec<&str> = text
+            .split("\r\n\r\n")
+            .skip(1)
+            .map(|b| b.split("HTTP/1.1").next().unwrap())
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                r#"{"id":1,"name":"p","price":1,"stock":5}"#,
+                r#"{"id":1,"product_id":1,"quantity":1,"status":"created"}"#,
+                r#"{"id":2,"product_id":1,"quantity":1,"status":"created"}"#,
+                r#"{"id":1,"name":"p","price":1,"stock":3}"#,
+            ]
+        );
+    }
+
+    #[test]
     fn backpressure_pauses_and_resumes_reading() {
         let s = Settings {
             canned: Canned::new(200, 300 * 1024),
             delay: None,
             close_every: None,
+            demo: None,
         };
         let reqs = b"GET / HTTP/1.1\r\n\r\n".repeat(10);
         let mut sock = Script::new(&[&reqs]);

@@ -6,6 +6,12 @@
 //! connection churn ([`TargetConfig::close_every`]) and a one-off server
 //! pause ([`TargetConfig::stall`]).
 //!
+//! With [`TargetConfig::demo`] set it serves instead a small JSON "demo
+//! API" imitating the systems of the seed load-testing guides (finance,
+//! shop, token purchase, workshop, bulk SMS) with shared state, optionally
+//! racy ([`DemoConfig::racy`]) so race-condition checks can be seen to fail;
+//! the endpoints are listed in `tools/target/DEMO_API.md`.
+//!
 //! Each server thread owns a `mio::Poll`, its own listening socket (sharing
 //! the port through `SO_REUSEPORT` on Linux), a slab of connections and a
 //! timer heap; threads share nothing on the hot path but their own
@@ -21,6 +27,7 @@
 mod config;
 mod conn;
 mod counters;
+mod demo;
 mod request;
 mod response;
 mod server;
@@ -28,4 +35,5 @@ mod stall;
 mod worker;
 
 pub use config::{Stall, TargetConfig};
+pub use demo::DemoConfig;
 pub use server::{start, TargetHandle};

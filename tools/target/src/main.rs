@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use hornet_target::{Stall, TargetConfig};
+use hornet_target::{DemoConfig, Stall, TargetConfig};
 
 /// A fast HTTP/1.1 server for hornet to load-test.
 #[derive(Debug, Parser)]
@@ -39,6 +39,21 @@ struct Cli {
     /// How long the stall lasts, e.g. 2s.
     #[arg(long, value_name = "DURATION", requires = "stall_after", value_parser = humantime::parse_duration)]
     stall_for: Option<Duration>,
+    /// Serve the demo JSON API (tools/target/DEMO_API.md) instead of the
+    /// canned response.
+    #[arg(long)]
+    demo: bool,
+    /// Demo: split balance and stock updates into a stale read and a late
+    /// write, so concurrent requests lose updates and oversell.
+    #[arg(long, requires = "demo")]
+    racy: bool,
+    /// Demo: how long a racy write lags its read, e.g. 2ms (at most 60s).
+    #[arg(long, value_name = "DURATION", requires = "demo", value_parser = humantime::parse_duration)]
+    race_window: Option<Duration>,
+    /// Demo: requests per minute per token on POST /api/ai/diagnose before
+    /// 429 (default 20); 0 turns the limit off.
+    #[arg(long, value_name = "N", requires = "demo")]
+    rate_limit: Option<u32>,
 }
 
 impl Cli {
@@ -54,6 +69,18 @@ impl Cli {
                 .stall_after
                 .zip(self.stall_for)
                 .map(|(after, duration)| Stall { after, duration }),
+            demo: self.demo.then(|| {
+                let defaults = DemoConfig::default();
+                DemoConfig {
+                    racy: self.racy,
+                    race_window: self.race_window.unwrap_or(defaults.race_window),
+                    rate_limit: match self.rate_limit {
+                        Some(0) => None,
+                        Some(n) => Some(n),
+                        None => defaults.rate_limit,
+                    },
+                }
+            }),
         }
     }
 }
@@ -91,7 +118,33 @@ mod tests {
             (c.threads, c.body_size, c.status, c.delay),
             (1, 13, 200, Duration::ZERO)
         );
-        assert!(c.close_every.is_none() && c.stall.is_none());
+        assert!(c.close_every.is_none() && c.stall.is_none() && c.demo.is_none());
+    }
+
+    #[test]
+    fn demo_flags() {
+        let c = Cli::parse_from(["hornet-target", "--demo"]).config();
+        assert_eq!(c.demo, Some(DemoConfig::default()));
+        let c = Cli::parse_from([
+            "hornet-target",
+            "--demo",
+            "--racy",
+            "--race-window",
+            "50ms",
+            "--rate-limit",
+            "0",
+        ])
+        .config();
+        assert_eq!(
+            c.demo,
+            Some(DemoConfig {
+                racy: true,
+                race_window: Duration::from_millis(50),
+                rate_limit: None,
+            })
+        );
+        let c = Cli::parse_from(["hornet-target", "--demo", "--rate-limit", "5"]).config();
+        assert_eq!(c.demo.unwrap().rate_limit, Some(5));
     }
 
     #[test]
@@ -132,6 +185,10 @@ mod tests {
             &["hornet-target", "--close-every", "0"],
             &["hornet-target", "--stall-after", "5"],
             &["hornet-target", "--listen", "nowhere"],
+            &["hornet-target", "--racy"],
+            &["hornet-target", "--race-window", "5ms"],
+            &["hornet-target", "--demo", "--race-window", "soon"],
+            &["hornet-target", "--rate-limit", "3"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -1,6 +1,7 @@
 //! Request-head interpretation: httparse on the buffered bytes, reduced to
-//! the few facts the server acts on. No allocation; header slots live on the
-//! stack.
+//! the few facts the server acts on. Header slots live on the stack; the
+//! canned mode allocates nothing, the demo mode copies out method, path and
+//! credentials through [`parse_with`].
 
 use crate::response::{Persist, Reply};
 
@@ -19,14 +20,67 @@ pub(crate) enum Head {
     Refused(Reply),
 }
 
+/// Why a request head is refused; each mode answers it in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Unparseable head, bad `Content-Length`, too many headers.
+    Malformed,
+    /// A `Transfer-Encoding` header: the body length is not given up front.
+    Coded,
+}
+
+/// A parsed head with whatever the caller's `extract` pulled out of it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Parsed<T> {
+    /// Not a whole head yet; read more.
+    Partial,
+    /// A whole head of `len` bytes followed by `body` body bytes.
+    Complete {
+        len: usize,
+        body: u64,
+        persist: Persist,
+        head: bool,
+        extra: T,
+    },
+    /// A request the server refuses (and closes after answering).
+    Refused(Refusal),
+}
+
 /// Parses one request head at the start of `buf`.
 pub(crate) fn parse(buf: &[u8]) -> Head {
+    // The canned mode needs no facts beyond the shared ones, so it extracts
+    // nothing and stays allocation-free.
+    match parse_with(buf, |_| ()) {
+        Parsed::Partial => Head::Partial,
+        Parsed::Complete {
+            len,
+            body,
+            persist,
+            head,
+            extra: (),
+        } => Head::Complete {
+            len,
+            body,
+            reply: Reply::Ok { head, persist },
+        },
+        Parsed::Refused(Refusal::Malformed) => Head::Refused(Reply::BadRequest),
+        Parsed::Refused(Refusal::Coded) => Head::Refused(Reply::NotImplemented),
+    }
+}
+
+/// Parses one request head at the start of `buf`; for a complete,
+/// acceptable head, `extract` reads what else the caller needs (method,
+/// path, headers) while httparse's borrowed view is still alive.
+pub(crate) fn parse_with<T>(
+    buf: &[u8],
+    extract: impl FnOnce(&httparse::Request) -> T,
+) -> Parsed<T> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Head::Partial,
-        Err(_) => return Head::Refused(Reply::BadRequest),
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(_) => return Parsed::Refused(Refusal::Malformed),
     };
     let mut body: Option<u64> = None;
     let mut close = false;
@@ -35,17 +89,17 @@ pub(crate) fn parse(buf: &[u8]) -> Head {
         let name = header.name;
         if name.eq_ignore_ascii_case("content-length") {
             let Some(n) = parse_length(header.value) else {
-                return Head::Refused(Reply::BadRequest);
+                return Parsed::Refused(Refusal::Malformed);
             };
             // Repeated lengths are fine only if they agree (RFC 9112 6.3).
             if body.is_some_and(|b| b != n) {
-                return Head::Refused(Reply::BadRequest);
+                return Parsed::Refused(Refusal::Malformed);
             }
             body = Some(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Chunked (or any coded) request bodies are not worth decoding
             // here; hornet never sends them.
-            return Head::Refused(Reply::NotImplemented);
+            return Parsed::Refused(Refusal::Coded);
         } else if name.eq_ignore_ascii_case("connection") {
             for token in header.value.split(|&b| b == b',') {
                 let token = token.trim_ascii();
@@ -61,10 +115,12 @@ pub(crate) fn parse(buf: &[u8]) -> Head {
         _ => Persist::KeepAlive,
     };
     let head = req.method == Some("HEAD");
-    Head::Complete {
+    Parsed::Complete {
         len,
         body: body.unwrap_or(0),
-        reply: Reply::Ok { head, persist },
+        persist,
+        head,
+        extra: extract(&req),
     }
 }
 

@@ -12,6 +12,7 @@ use mio::{Interest, Poll, Waker};
 use crate::config::TargetConfig;
 use crate::conn::Settings;
 use crate::counters::{self, ThreadCounters};
+use crate::demo::Demo;
 use crate::response::Canned;
 use crate::stall::StallGate;
 use crate::worker::{Shared, Worker, LISTENER, WAKER};
@@ -36,6 +37,7 @@ pub fn start(addr: SocketAddr, config: TargetConfig) -> io::Result<TargetHandle>
             canned: Canned::new(config.status, config.body_size),
             delay: Some(config.delay).filter(|d| !d.is_zero()),
             close_every: config.close_every.filter(|&n| n > 0),
+            demo: config.demo.map(Demo::new),
         },
         counters: (0..config.threads)
             .map(|_| ThreadCounters::default())
