@@ -1,0 +1,237 @@
+//! The profile runtime against the demo API on 127.0.0.1 port 0: load
+//! shapes, extraction into later requests, checks, thresholds (including
+//! abort), the iteration cap, and misbehaving servers. Every run is short
+//! and bounded by its own run_time.
+
+use std::path::Path;
+use std::time::Duration;
+
+use hornet::profile::{compile_str, Overrides};
+use hornet::scenario::result::ScenarioResult;
+use hornet_target::{DemoConfig, TargetConfig, TargetHandle};
+
+fn demo() -> TargetHandle {
+    let cfg = TargetConfig {
+        threads: 2,
+        demo: Some(DemoConfig::default()),
+        ..Default::default()
+    };
+    hornet_target::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap()
+}
+
+fn run(profile: &str, host: &str) -> ScenarioResult {
+    let text = profile.replace("HOST", host);
+    let sc = compile_str(Path::new("test.toml"), &text, &Overrides::default(), &|_| None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    hornet::scenario::run(sc, false).unwrap()
+}
+
+fn accounting_holds(r: &ScenarioResult) {
+    for n in r.requests.iter().chain(std::iter::once(&r.total)) {
+        assert_eq!(
+            n.requests,
+            n.passed + n.check_failed + n.errors + n.interrupted,
+            "accounting of {}",
+            n.name
+        );
+    }
+}
+
+#[test]
+fn closed_model_spawns_every_user_and_loops_with_think_time() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 20
+spawn_rate = 40
+run_time = "1500ms"
+threads = 2
+[[user]]
+name = "U"
+think = "10ms"
+[[user.task]]
+name = "health"
+path = "/health"
+check = { status = [200], json = [{ pointer = "/status", value = "ok" }] }
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.users_started, 20);
+    assert_eq!(r.total.check_failed + r.total.errors, 0);
+    // 20 users, ~10 ms per iteration, ~1 s of full load: far more than one
+    // iteration each, far fewer than with no think time.
+    assert!(r.iterations_done > 200, "{}", r.iterations_done);
+    assert!(r.iterations_done < 4000, "{}", r.iterations_done);
+    assert_eq!(r.verdict, "pass");
+}
+
+#[test]
+fn open_model_starts_exactly_the_scheduled_iterations() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+rate = 300
+users = 50
+run_time = "1s"
+threads = 2
+[[user]]
+name = "U"
+[[user.task]]
+name = "health"
+path = "/api/v1/health"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.model, "open");
+    assert_eq!(r.iterations + r.not_started, 300);
+    assert_eq!(r.not_started, 0);
+    assert_eq!(r.total.requests, 300);
+    assert_eq!(r.total.latency_us.count, 300);
+}
+
+#[test]
+fn values_flow_from_setup_and_responses_into_later_requests() {
+    let t = demo();
+    let r = run(
+        r#"
+invariants = [
+  "count(\"order\", status = 201) == count(\"get order\", status = 200)",
+  "before.stock - after.stock == count(\"order\", status = 201)",
+]
+[target]
+host = "HOST"
+[load]
+users = 4
+iterations = 40
+threads = 1
+[[setup]]
+name = "create product"
+path = "/products"
+json = { name = "widget", price = 5, stock = 1000 }
+check = { status = [201] }
+extract.product_id = { json = "/id" }
+extract.stock = { json = "/stock" }
+[[user]]
+name = "Buyer"
+[[user.task]]
+name = "buy"
+steps = [
+  { name = "order", path = "/orders", json = { product_id = "{{ product_id }}", quantity = 1 }, check = { status = [201] }, extract.order_id = { json = "/id" } },
+  { name = "get order", path = "/orders/{{ order_id }}", check = { json = [{ pointer = "/quantity", value = 1 }, { pointer = "/id", op = ">", value = 0 }] } },
+]
+[[teardown]]
+name = "product"
+path = "/products/{{ product_id }}"
+extract.stock = { json = "/stock" }
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.iterations, 40);
+    assert_eq!(r.iterations_done, 40);
+    let by = |n: &str| r.requests.iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(by("order").status.get("201"), Some(&40));
+    assert_eq!(by("get order").status.get("200"), Some(&40));
+    assert_eq!(by("get order").check_failed, 0);
+    assert!(r.invariants.iter().all(|i| i.pass), "{:?}", r.invariants);
+    assert_eq!(r.captured["after"]["stock"], "960");
+}
+
+#[test]
+fn a_breached_threshold_fails_the_run_and_can_abort_it() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 2
+run_time = "20s"
+threads = 1
+[[user]]
+name = "U"
+think = "5ms"
+[[user.task]]
+name = "health"
+path = "/health"
+[[threshold]]
+request = "health"
+p50 = "1us"
+abort_after = "1s"
+[[threshold]]
+error_rate = "1%"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert!(r.elapsed_s < 10.0, "aborted early, took {}", r.elapsed_s);
+    assert!(r.aborted.as_deref().unwrap_or("").contains("p50"), "{:?}", r.aborted);
+    assert_eq!(r.verdict, "fail");
+    assert!(!r.thresholds[0].pass);
+    assert!(r.thresholds[1].pass);
+}
+
+#[test]
+fn refused_connections_are_counted_and_the_run_ends() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 3
+run_time = "500ms"
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "x"
+path = "/"
+"#,
+        &format!("http://127.0.0.1:{port}"),
+    );
+    accounting_holds(&r);
+    assert!(r.total.errors > 0);
+    assert_eq!(r.total.passed, 0);
+    assert!(r.total.error_kinds.contains_key("connect_refused"), "{:?}", r.total.error_kinds);
+}
+
+#[test]
+fn slow_responses_time_out_and_are_counted() {
+    let cfg = TargetConfig {
+        delay: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let t = hornet_target::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+timeout = "200ms"
+[load]
+users = 2
+run_time = "700ms"
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "slow"
+path = "/"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert!(r.total.error_kinds.get("timeout").copied().unwrap_or(0) >= 2, "{:?}", r.total);
+    assert!(r.elapsed_s < 2.0);
+}
