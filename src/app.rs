@@ -279,8 +279,11 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         };
         let http = hornet_target::start("127.0.0.1:0".parse().expect("literal address"), cfg)
             .map_err(AppError::DemoTarget)?;
-        let smsc = hornet_smsc::start("127.0.0.1:0".parse().expect("literal address"), Default::default())
-            .map_err(AppError::DemoTarget)?;
+        let smsc = hornet_smsc::start(
+            "127.0.0.1:0".parse().expect("literal address"),
+            Default::default(),
+        )
+        .map_err(AppError::DemoTarget)?;
         ov.host = Some(format!("http://{}", http.local_addr()));
         ov.smpp_endpoint = Some(smsc.local_addr().to_string());
         eprintln!(
@@ -324,7 +327,13 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
             .filter(|t| !t.pass)
             .map(|t| format!("threshold {} {} (actual {})", t.request, t.limit, t.actual))
             .collect();
-        failed.extend(result.invariants.iter().filter(|i| !i.pass).map(|i| format!("invariant {}", i.expr)));
+        failed.extend(
+            result
+                .invariants
+                .iter()
+                .filter(|i| !i.pass)
+                .map(|i| format!("invariant {}", i.expr)),
+        );
         return Ok(Outcome::Failed {
             reason: format!("FAILED: {}", failed.join("; ")),
         });

@@ -21,8 +21,13 @@ fn demo() -> TargetHandle {
 
 fn run(profile: &str, host: &str) -> ScenarioResult {
     let text = profile.replace("HOST", host);
-    let sc = compile_str(Path::new("test.toml"), &text, &Overrides::default(), &|_| None)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let sc = compile_str(
+        Path::new("test.toml"),
+        &text,
+        &Overrides::default(),
+        &|_| None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     hornet::scenario::run(sc, false).unwrap()
 }
 
@@ -173,7 +178,11 @@ error_rate = "1%"
     );
     accounting_holds(&r);
     assert!(r.elapsed_s < 10.0, "aborted early, took {}", r.elapsed_s);
-    assert!(r.aborted.as_deref().unwrap_or("").contains("p50"), "{:?}", r.aborted);
+    assert!(
+        r.aborted.as_deref().unwrap_or("").contains("p50"),
+        "{:?}",
+        r.aborted
+    );
     assert_eq!(r.verdict, "fail");
     assert!(!r.thresholds[0].pass);
     assert!(r.thresholds[1].pass);
@@ -204,7 +213,11 @@ path = "/"
     accounting_holds(&r);
     assert!(r.total.errors > 0);
     assert_eq!(r.total.passed, 0);
-    assert!(r.total.error_kinds.contains_key("connect_refused"), "{:?}", r.total.error_kinds);
+    assert!(
+        r.total.error_kinds.contains_key("connect_refused"),
+        "{:?}",
+        r.total.error_kinds
+    );
 }
 
 #[test]
@@ -232,6 +245,10 @@ path = "/"
         &format!("http://{}", t.local_addr()),
     );
     accounting_holds(&r);
-    assert!(r.total.error_kinds.get("timeout").copied().unwrap_or(0) >= 2, "{:?}", r.total);
+    assert!(
+        r.total.error_kinds.get("timeout").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        r.total
+    );
     assert!(r.elapsed_s < 2.0);
 }

@@ -294,7 +294,10 @@ mod tests {
         assert!((s.level_at(15e9) - 100.0).abs() < 1e-6);
         assert!((s.level_at(22.5e9) - 50.0).abs() < 1e-6);
         assert_eq!(s.level_at(1e12), 0.0);
-        assert_eq!(Shape::constant(7.0, Duration::from_secs(1)).level_at(0.0), 7.0);
+        assert_eq!(
+            Shape::constant(7.0, Duration::from_secs(1)).level_at(0.0),
+            7.0
+        );
     }
 
     #[test]

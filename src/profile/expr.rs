@@ -352,7 +352,9 @@ impl Parser<'_> {
             return Ok(Expr::Num(n));
         }
         let start = self.pos;
-        let ident = self.ident().ok_or_else(|| self.err("expected a number, a name or '('"))?;
+        let ident = self
+            .ident()
+            .ok_or_else(|| self.err("expected a number, a name or '('"))?;
         if self.eat("(") {
             return self.call(&ident, start);
         }
@@ -396,7 +398,9 @@ impl Parser<'_> {
             _ => {
                 return Err(ExprError {
                     offset: start,
-                    message: format!("unknown function '{f}' (known: count, passed, failed, errors)"),
+                    message: format!(
+                        "unknown function '{f}' (known: count, passed, failed, errors)"
+                    ),
                 })
             }
         };
@@ -420,7 +424,9 @@ impl Parser<'_> {
                 c.name = Some(self.string()?);
             } else {
                 let key_at = self.pos;
-                let key = self.ident().ok_or_else(|| self.err("expected \"name\" or status = N"))?;
+                let key = self
+                    .ident()
+                    .ok_or_else(|| self.err("expected \"name\" or status = N"))?;
                 if key != "status" {
                     return Err(ExprError {
                         offset: key_at,
@@ -487,13 +493,12 @@ mod tests {
 
     #[test]
     fn balance_invariant() {
-        let e = Expr::parse(
-            "after.balance - before.balance == count(\"tx\", status = 201) * 10_000",
-        )
-        .unwrap();
+        let e =
+            Expr::parse("after.balance - before.balance == count(\"tx\", status = 201) * 10_000")
+                .unwrap();
         assert_eq!(e.eval(&E), Ok(Val::Bool(false)));
-        let e = Expr::parse("after.balance - before.balance == 990000 and count(\"tx\") > 0")
-            .unwrap();
+        let e =
+            Expr::parse("after.balance - before.balance == 990000 and count(\"tx\") > 0").unwrap();
         assert_eq!(e.eval(&E), Ok(Val::Bool(true)));
         let e = Expr::parse("not (1 + 2 * 3 == 7)").unwrap();
         assert_eq!(e.eval(&E), Ok(Val::Bool(false)));
@@ -502,9 +507,18 @@ mod tests {
     #[test]
     fn errors_point_at_the_problem() {
         assert_eq!(Expr::parse("1 +").unwrap_err().offset, 3);
-        assert!(Expr::parse("count(\"x\", stat = 1)").unwrap_err().message.contains("stat"));
-        assert!(Expr::parse("balance == 1").unwrap_err().message.contains("before.NAME"));
-        assert!(Expr::parse("sum(1)").unwrap_err().message.contains("unknown function"));
+        assert!(Expr::parse("count(\"x\", stat = 1)")
+            .unwrap_err()
+            .message
+            .contains("stat"));
+        assert!(Expr::parse("balance == 1")
+            .unwrap_err()
+            .message
+            .contains("before.NAME"));
+        assert!(Expr::parse("sum(1)")
+            .unwrap_err()
+            .message
+            .contains("unknown function"));
         assert_eq!(
             Expr::parse("after.x == 1").unwrap().eval(&E),
             Err("x was not captured".into())

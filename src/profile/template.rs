@@ -307,7 +307,7 @@ fn render_source(src: Source, esc: Escape, ctx: &mut RenderCtx<'_>, out: &mut Ve
         Source::Seq => num((ctx.seq)() as i128, out),
         Source::RandInt(lo, hi) => {
             let span = (hi as i128 - lo as i128 + 1) as u128;
-            let v = lo as i128 + (ctx.rng.next() as u128 % span) as i128;
+            let v = lo as i128 + (ctx.rng.next_u64() as u128 % span) as i128;
             num(v, out)
         }
         Source::NowMs => num(unix_ns() / 1_000_000, out),
@@ -323,7 +323,7 @@ fn render_source(src: Source, esc: Escape, ctx: &mut RenderCtx<'_>, out: &mut Ve
                 out.push(b'"');
             }
             for _ in 0..n {
-                out.push(ALNUM[(ctx.rng.next() % ALNUM.len() as u64) as usize]);
+                out.push(ALNUM[(ctx.rng.next_u64() % ALNUM.len() as u64) as usize]);
             }
             if esc == Escape::JsonValue {
                 out.push(b'"');
@@ -399,7 +399,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -409,15 +409,15 @@ impl Rng {
 
     /// A float in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Writes a random UUID v4 in its 36-character text form.
     pub fn uuid(&mut self, out: &mut [u8; 36]) {
         const HEX: &[u8] = b"0123456789abcdef";
         let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next().to_le_bytes());
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let mut j = 0;

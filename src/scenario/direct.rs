@@ -67,14 +67,25 @@ pub fn run_steps(
         // Teardown templates may read teardown captures: render with both.
         let joined: Vec<Value>;
         if !teardown_part.is_empty() {
-            joined = setup_part.iter().chain(teardown_part.iter()).cloned().collect();
+            joined = setup_part
+                .iter()
+                .chain(teardown_part.iter())
+                .cloned()
+                .collect();
             ctx.globals = &joined;
         }
         let result = render_request(step, target, &mut ctx, &mut scratch, &mut out)
             .map_err(|e| format!("render: {}", e.0))
             .and_then(|()| {
                 cap.start(step);
-                exchange(target.addr, &out, &*step.method == "HEAD", scenario.timeout, scenario.connect_timeout, &mut cap)
+                exchange(
+                    target.addr,
+                    &out,
+                    &*step.method == "HEAD",
+                    scenario.timeout,
+                    scenario.connect_timeout,
+                    &mut cap,
+                )
             });
         let mut report = StepReport {
             name,
@@ -111,9 +122,12 @@ fn exchange(
     connect_timeout: Duration,
     cap: &mut Capture,
 ) -> Result<(), String> {
-    let mut s = TcpStream::connect_timeout(&addr, connect_timeout).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let mut s =
+        TcpStream::connect_timeout(&addr, connect_timeout).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     s.write_all(request).map_err(|e| format!("write: {e}"))?;
     let mut dec = ResponseDecoder::new(Limits::default());
     dec.expect(head);
@@ -133,13 +147,23 @@ fn exchange(
             Ok(0) => {
                 return match dec.decode_eof(&mut *cap) {
                     Ok(Some(_)) => Ok(()),
-                    _ => Err("the server closed the connection before the response was complete".into()),
+                    _ => Err(
+                        "the server closed the connection before the response was complete".into(),
+                    ),
                 }
             }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(format!("no response within {}", humantime::format_duration(timeout)))
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(format!(
+                    "no response within {}",
+                    humantime::format_duration(timeout)
+                ))
             }
             Err(e) => return Err(format!("read: {e}")),
         }

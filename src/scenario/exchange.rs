@@ -52,7 +52,8 @@ pub fn render_request(
     if let Some(b) = &step.body {
         b.render(ctx, body);
     }
-    let path = std::str::from_utf8(path).map_err(|_| RenderError("the path is not UTF-8".into()))?;
+    let path =
+        std::str::from_utf8(path).map_err(|_| RenderError("the path is not UTF-8".into()))?;
     let values = std::str::from_utf8(headers)
         .map_err(|_| RenderError("a header value is not UTF-8".into()))?;
     // Up to 16 headers without allocating; more is rare and may allocate.
@@ -140,7 +141,11 @@ impl Capture {
         self.body.clear();
         self.keep_body = step.needs_body;
         if self.wanted.len() != step.wanted_headers.len()
-            || self.wanted.iter().zip(&step.wanted_headers).any(|(a, b)| a != b)
+            || self
+                .wanted
+                .iter()
+                .zip(&step.wanted_headers)
+                .any(|(a, b)| a != b)
         {
             self.wanted = step.wanted_headers.clone();
         }
@@ -160,7 +165,11 @@ impl Sink for Capture {
             return;
         }
         for h in head.headers {
-            if let Some(i) = self.wanted.iter().position(|w| w.eq_ignore_ascii_case(h.name)) {
+            if let Some(i) = self
+                .wanted
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case(h.name))
+            {
                 if !self.present[i] {
                     self.present[i] = true;
                     self.headers[i].extend_from_slice(h.value);
@@ -201,7 +210,10 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
             Some(list) => format!(
                 "status {} not in [{}]",
                 cap.status,
-                list.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+                list.iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => format!("status {}", cap.status),
         });
@@ -243,8 +255,12 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                 reason = Some(match (json.is_some(), got) {
                     (false, _) => "body is not JSON".to_string(),
                     (true, None) => format!("json {} missing", c.pointer),
-                    (true, Some(_)) if c.op == CmpOp::Exists => format!("json {} missing", c.pointer),
-                    (true, Some(_)) => format!("json {} {} {} failed", c.pointer, c.op.as_str(), c.value),
+                    (true, Some(_)) if c.op == CmpOp::Exists => {
+                        format!("json {} missing", c.pointer)
+                    }
+                    (true, Some(_)) => {
+                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), c.value)
+                    }
                 });
                 break;
             }
@@ -276,7 +292,10 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
             }
             ExtractFrom::Regex(rx) => match rx.captures(&cap.body) {
                 Some(c) => {
-                    let m = c.get(1).or_else(|| c.get(0)).expect("group 0 always matches");
+                    let m = c
+                        .get(1)
+                        .or_else(|| c.get(0))
+                        .expect("group 0 always matches");
                     dest.set_text(m.as_bytes());
                     true
                 }

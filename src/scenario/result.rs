@@ -184,7 +184,11 @@ impl ScenarioResult {
         // Setup and teardown requests are reported apart, not as load.
         let mut load_names = Vec::new();
         for c in &sc.classes {
-            for step in c.on_start.iter().chain(c.tasks.iter().flat_map(|t| &t.steps)) {
+            for step in c
+                .on_start
+                .iter()
+                .chain(c.tasks.iter().flat_map(|t| &t.steps))
+            {
                 match step {
                     Step::Http(h) => load_names.push(h.name),
                     Step::Smpp(s) => load_names.push(s.name),
@@ -201,10 +205,20 @@ impl ScenarioResult {
         let pass = thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
         let mut captured = BTreeMap::new();
         let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
-            names.iter().zip(vals).map(|(n, v)| (n.clone(), v.display())).collect()
+            names
+                .iter()
+                .zip(vals)
+                .map(|(n, v)| (n.clone(), v.display()))
+                .collect()
         };
-        captured.insert("before".to_string(), named(&sc.globals, &globals[..sc.globals.len()]));
-        captured.insert("after".to_string(), named(&sc.teardown_vars, &globals[sc.globals.len()..]));
+        captured.insert(
+            "before".to_string(),
+            named(&sc.globals, &globals[..sc.globals.len()]),
+        );
+        captured.insert(
+            "after".to_string(),
+            named(&sc.teardown_vars, &globals[sc.globals.len()..]),
+        );
         ScenarioResult {
             kind: "scenario",
             hornet_version: env!("CARGO_PKG_VERSION"),
@@ -252,9 +266,25 @@ impl ScenarioResult {
     /// The tables printed after a run.
     pub fn render(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "\nprofile {} ({} model, {:.1}s, {} threads, {} users started, {} iterations)", self.profile, self.model, self.elapsed_s, self.threads, self.users_started, self.iterations);
+        let _ = writeln!(
+            o,
+            "\nprofile {} ({} model, {:.1}s, {} threads, {} users started, {} iterations)",
+            self.profile,
+            self.model,
+            self.elapsed_s,
+            self.threads,
+            self.users_started,
+            self.iterations
+        );
         for s in &self.setup {
-            let _ = writeln!(o, "setup     {:<28} status {:>3}  {:>8.2}ms  {}", s.name, s.status, s.millis, s.failure.as_deref().unwrap_or("ok"));
+            let _ = writeln!(
+                o,
+                "setup     {:<28} status {:>3}  {:>8.2}ms  {}",
+                s.name,
+                s.status,
+                s.millis,
+                s.failure.as_deref().unwrap_or("ok")
+            );
         }
         let _ = writeln!(
             o,
@@ -283,7 +313,15 @@ impl ScenarioResult {
             t.requests, t.passed, t.check_failed, t.errors, t.interrupted
         );
         let statuses: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = writeln!(o, "status codes: {}", if statuses.is_empty() { "none".into() } else { statuses.join(", ") });
+        let _ = writeln!(
+            o,
+            "status codes: {}",
+            if statuses.is_empty() {
+                "none".into()
+            } else {
+                statuses.join(", ")
+            }
+        );
         let failures: Vec<String> = self
             .requests
             .iter()
@@ -291,7 +329,9 @@ impl ScenarioResult {
                 n.failures
                     .iter()
                     .map(move |(r, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, r))
-                    .chain(n.error_kinds.iter().map(move |(k, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)))
+                    .chain(n.error_kinds.iter().map(move |(k, c)| {
+                        format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)
+                    }))
             })
             .collect();
         if !failures.is_empty() {
@@ -308,7 +348,14 @@ impl ScenarioResult {
             );
         }
         for s in &self.teardown {
-            let _ = writeln!(o, "teardown  {:<28} status {:>3}  {:>8.2}ms  {}", s.name, s.status, s.millis, s.failure.as_deref().unwrap_or("ok"));
+            let _ = writeln!(
+                o,
+                "teardown  {:<28} status {:>3}  {:>8.2}ms  {}",
+                s.name,
+                s.status,
+                s.millis,
+                s.failure.as_deref().unwrap_or("ok")
+            );
         }
         for (phase, vals) in &self.captured {
             for (k, v) in vals {
@@ -318,13 +365,25 @@ impl ScenarioResult {
         if !self.thresholds.is_empty() {
             let _ = writeln!(o, "\nthresholds:");
             for v in &self.thresholds {
-                let _ = writeln!(o, "  {:<4}  {:<28} {:<28} actual {}", if v.pass { "PASS" } else { "FAIL" }, truncate(&v.request, 28), v.limit, v.actual);
+                let _ = writeln!(
+                    o,
+                    "  {:<4}  {:<28} {:<28} actual {}",
+                    if v.pass { "PASS" } else { "FAIL" },
+                    truncate(&v.request, 28),
+                    v.limit,
+                    v.actual
+                );
             }
         }
         if !self.invariants.is_empty() {
             let _ = writeln!(o, "\ninvariants:");
             for v in &self.invariants {
-                let _ = writeln!(o, "  {:<4}  {}", if v.pass { "PASS" } else { "FAIL" }, v.expr);
+                let _ = writeln!(
+                    o,
+                    "  {:<4}  {}",
+                    if v.pass { "PASS" } else { "FAIL" },
+                    v.expr
+                );
                 if !v.detail.is_empty() && !v.pass {
                     let _ = writeln!(o, "        {}", v.detail);
                 }
@@ -336,7 +395,11 @@ impl ScenarioResult {
         if let Some(e) = &self.worker_error {
             let _ = writeln!(o, "error: {e} (results are partial)");
         }
-        let _ = writeln!(o, "\nverdict: {}", if self.passed() { "PASS" } else { "FAIL" });
+        let _ = writeln!(
+            o,
+            "\nverdict: {}",
+            if self.passed() { "PASS" } else { "FAIL" }
+        );
         o
     }
 }

@@ -135,7 +135,8 @@ impl RunStats {
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: &RunStats) {
         if self.names.len() < other.names.len() {
-            self.names.resize_with(other.names.len(), NameStats::default);
+            self.names
+                .resize_with(other.names.len(), NameStats::default);
         }
         for (a, b) in self.names.iter_mut().zip(&other.names) {
             a.merge(b);
@@ -179,7 +180,10 @@ mod tests {
         a.merge(&b);
         let n = &a.names[0];
         assert_eq!(n.requests, 4);
-        assert_eq!(n.passed + n.check_failed + n.error_total() + n.interrupted, 4);
+        assert_eq!(
+            n.passed + n.check_failed + n.error_total() + n.interrupted,
+            4
+        );
         assert_eq!(n.latency.len(), 1);
         assert_eq!(a.iterations, 4);
         assert_eq!(a.total().requests, 4);

@@ -116,7 +116,7 @@ impl User {
             self.next_seq = t + 1;
             return t;
         }
-        let mut r = self.rng.next() % class.total_weight.max(1);
+        let mut r = self.rng.next_u64() % class.total_weight.max(1);
         for (i, t) in class.tasks.iter().enumerate() {
             let w = u64::from(t.weight);
             if r < w {

@@ -36,9 +36,17 @@ pub struct InvariantVerdict {
 }
 
 /// Evaluates one threshold against `stats` over `elapsed`.
-pub fn threshold(sc: &Scenario, t: &Threshold, stats: &RunStats, elapsed: Duration) -> Vec<LimitVerdict> {
+pub fn threshold(
+    sc: &Scenario,
+    t: &Threshold,
+    stats: &RunStats,
+    elapsed: Duration,
+) -> Vec<LimitVerdict> {
     let (request, n) = match t.request {
-        Some(i) => (sc.names[i].clone(), stats.names.get(i).cloned().unwrap_or_default()),
+        Some(i) => (
+            sc.names[i].clone(),
+            stats.names.get(i).cloned().unwrap_or_default(),
+        ),
         None => ("all requests".to_string(), stats.total()),
     };
     t.limits
@@ -68,7 +76,11 @@ fn judge_limit(l: &Limit, n: &NameStats, elapsed: Duration) -> (String, String, 
             if n.latency.is_empty() {
                 return (limit, "no responses".into(), false);
             }
-            let v = if q >= 1.0 { n.latency.max() } else { n.latency.value_at_quantile(q) };
+            let v = if q >= 1.0 {
+                n.latency.max()
+            } else {
+                n.latency.value_at_quantile(q)
+            };
             (limit, fmt_dur_us(v), v as u128 <= d.as_micros())
         }
         Limit::Mean(d) => {
@@ -80,16 +92,36 @@ fn judge_limit(l: &Limit, n: &NameStats, elapsed: Duration) -> (String, String, 
             (limit, fmt_dur_us(v as u64), v <= d.as_micros() as f64)
         }
         Limit::ErrorRate(max) => {
-            let share = if ended == 0 { 0.0 } else { n.failed() as f64 / ended as f64 };
-            (format!("error rate <= {}", pct(max)), pct(share), ended > 0 && share <= max)
+            let share = if ended == 0 {
+                0.0
+            } else {
+                n.failed() as f64 / ended as f64
+            };
+            (
+                format!("error rate <= {}", pct(max)),
+                pct(share),
+                ended > 0 && share <= max,
+            )
         }
         Limit::Checks(min) => {
-            let share = if ended == 0 { 0.0 } else { n.passed as f64 / ended as f64 };
-            (format!("checks passed >= {}", pct(min)), pct(share), ended > 0 && share >= min)
+            let share = if ended == 0 {
+                0.0
+            } else {
+                n.passed as f64 / ended as f64
+            };
+            (
+                format!("checks passed >= {}", pct(min)),
+                pct(share),
+                ended > 0 && share >= min,
+            )
         }
         Limit::Rps(min) => {
             let rps = n.requests as f64 / elapsed.as_secs_f64().max(1e-9);
-            (format!("throughput >= {min} req/s"), format!("{rps:.1} req/s"), rps >= min)
+            (
+                format!("throughput >= {min} req/s"),
+                format!("{rps:.1} req/s"),
+                rps >= min,
+            )
         }
     }
 }
@@ -120,12 +152,18 @@ impl Env for RunEnv<'_> {
         } else {
             (&self.sc.globals, 0, "before")
         };
-        let i = list.iter().position(|n| n == name).ok_or_else(|| format!("{w}.{name} is not captured"))?;
+        let i = list
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| format!("{w}.{name} is not captured"))?;
         let v = &self.globals[offset + i];
         if v.bytes.is_empty() {
-            return Err(format!("{w}.{name} was never captured (did its step fail?)"));
+            return Err(format!(
+                "{w}.{name} was never captured (did its step fail?)"
+            ));
         }
-        v.as_f64().ok_or_else(|| format!("{w}.{name} is not a number: {}", v.display()))
+        v.as_f64()
+            .ok_or_else(|| format!("{w}.{name} is not a number: {}", v.display()))
     }
 
     fn count(&self, f: &CountFn) -> f64 {
@@ -175,7 +213,9 @@ pub fn invariants(sc: &Scenario, stats: &RunStats, globals: &[Value]) -> Vec<Inv
 /// For `a OP b`, "actual a, expected OP b, difference a - b".
 fn comparison_detail(e: &Expr, env: &dyn Env) -> String {
     match e {
-        Expr::Bin(op, a, b) if matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
+        Expr::Bin(op, a, b)
+            if matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) =>
+        {
             match (a.eval(env), b.eval(env)) {
                 (Ok(Val::Num(x)), Ok(Val::Num(y))) => format!(
                     "actual {}, expected {op} {}, difference {}",

@@ -181,7 +181,8 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     let sc = setup.scenario.clone();
     let (schedule, max_users) = match &sc.load.model {
         LoadModel::Open { shape, max_users } => {
-            let share = (*max_users + (setup.workers as u64 - 1 - setup.index as u64)) / setup.workers as u64;
+            let share = (*max_users + (setup.workers as u64 - 1 - setup.index as u64))
+                / setup.workers as u64;
             (
                 Some(OpenSchedule::new(setup.index, setup.workers, shape.clone())),
                 share.max(1),
@@ -221,7 +222,8 @@ impl Worker {
         let mut next_control = 0u64;
         loop {
             let now = self.s.clock.now();
-            if !self.draining && (now >= self.end_ns || self.s.shared.stop.load(Ordering::Relaxed)) {
+            if !self.draining && (now >= self.end_ns || self.s.shared.stop.load(Ordering::Relaxed))
+            {
                 self.begin_drain(now);
             }
             if self.draining && (self.in_flight == 0 || now >= self.drain_deadline) {
@@ -243,11 +245,16 @@ impl Worker {
                 self.advance(key);
             }
             if now >= next_interval {
-                let stats = std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
+                let stats =
+                    std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
                 let _ = self.s.tx.send(Report::Interval(Box::new(stats)));
                 next_interval += INTERVAL_NS * ((now - next_interval) / INTERVAL_NS + 1);
             }
-            let mut wake = next_interval.min(if self.draining { self.drain_deadline } else { self.end_ns });
+            let mut wake = next_interval.min(if self.draining {
+                self.drain_deadline
+            } else {
+                self.end_ns
+            });
             if !self.draining {
                 wake = wake.min(next_control.max(now + 1));
                 if let Some(t) = self.next_arrival() {
@@ -269,7 +276,10 @@ impl Worker {
             }
             for ev in events.iter() {
                 let key = ev.token().0;
-                self.on_event(key, ev.is_readable() || ev.is_read_closed() || ev.is_error());
+                self.on_event(
+                    key,
+                    ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                );
             }
         }
         self.finish();
@@ -287,7 +297,11 @@ impl Worker {
         }
         let want_total = shape.level_at(now as f64).round().max(0.0) as u64;
         let (n, w) = (self.s.workers as u64, self.s.index as u64);
-        let want = if want_total > w { (want_total - w - 1) / n + 1 } else { 0 };
+        let want = if want_total > w {
+            (want_total - w - 1) / n + 1
+        } else {
+            0
+        };
         while (self.active.len() as u64) < want {
             self.spawn(now);
         }
@@ -300,10 +314,10 @@ impl Worker {
     /// No user is mid-iteration (all done, or idle waiting for arrivals).
     fn all_parked(&self) -> bool {
         self.ready.is_empty()
-            && self
-                .users
-                .iter()
-                .all(|(_, u)| matches!(u.wait, Wait::Done | Wait::Arrival) || (u.wait == Wait::Timer && u.step == usize::MAX))
+            && self.users.iter().all(|(_, u)| {
+                matches!(u.wait, Wait::Done | Wait::Arrival)
+                    || (u.wait == Wait::Timer && u.step == usize::MAX)
+            })
     }
 
     fn cap_reached(&self) -> bool {
@@ -318,7 +332,13 @@ impl Worker {
         let id = self.s.index as u64 + self.next_local * self.s.workers as u64;
         self.next_local += 1;
         let class = self.s.plan.class_of(id);
-        let user = User::new(id, class, self.s.scenario.user_vars.len(), &self.feed_sizes, self.s.scenario.load.seed);
+        let user = User::new(
+            id,
+            class,
+            self.s.scenario.user_vars.len(),
+            &self.feed_sizes,
+            self.s.scenario.load.seed,
+        );
         let key = self.users.insert(user);
         let ckey = self.captures.insert(Capture::default());
         debug_assert_eq!(key, ckey, "users and captures share keys");
@@ -376,7 +396,11 @@ impl Worker {
                 }
                 return;
             };
-            let intended = self.schedule.as_ref().expect("open").intended(self.dispatched);
+            let intended = self
+                .schedule
+                .as_ref()
+                .expect("open")
+                .intended(self.dispatched);
             self.dispatched += 1;
             if now.saturating_sub(intended) > LATE_NS {
                 self.stats.late_starts += 1;
@@ -497,7 +521,9 @@ impl Worker {
                     let n = &mut self.stats.names[step.name];
                     n.requests += 1;
                     n.check_failed += 1;
-                    *n.reasons.entry("smpp steps are not supported in profiles yet".into()).or_default() += 1;
+                    *n.reasons
+                        .entry("smpp steps are not supported in profiles yet".into())
+                        .or_default() += 1;
                     self.users[key].step += 1;
                 }
             }
@@ -548,7 +574,10 @@ impl Worker {
     /// Renders and sends an HTTP step. Returns true if the user now waits.
     fn send(&mut self, key: usize, step: &HttpStep, now: u64) -> bool {
         let sc = self.s.scenario.clone();
-        let target = sc.http.as_ref().expect("compile requires a host for HTTP steps");
+        let target = sc
+            .http
+            .as_ref()
+            .expect("compile requires a host for HTTP steps");
         if self.users[key].http.is_none() {
             match HttpConn::connect(target.addr, self.poll.registry(), Token(key)) {
                 Ok(c) => self.users[key].http = Some(c),
@@ -588,7 +617,11 @@ impl Worker {
         u.sent_at = now;
         u.wait = Wait::Response;
         self.in_flight += 1;
-        let flushed = if conn.connected { conn.flush() } else { Ok(false) };
+        let flushed = if conn.connected {
+            conn.flush()
+        } else {
+            Ok(false)
+        };
         let at = now + sc.timeout.as_nanos() as u64;
         self.arm(key, at);
         if let Err(kind) = flushed {
@@ -629,9 +662,10 @@ impl Worker {
         })();
         match outcome {
             Ok(None) | Ok(Some(ReadResult::Pending)) => {}
-            Ok(Some(ReadResult::Done { keep_alive, body_len })) => {
-                self.complete(key, keep_alive, body_len)
-            }
+            Ok(Some(ReadResult::Done {
+                keep_alive,
+                body_len,
+            })) => self.complete(key, keep_alive, body_len),
             Err(kind) => self.fail_or_drop(key, kind, now),
         }
     }
@@ -661,7 +695,10 @@ impl Worker {
         u.timer_gen = u.timer_gen.wrapping_add(1);
         let cap = &self.captures[key];
         let n = &mut self.stats.names[step.name];
-        n.record_latency(now.saturating_sub(u.intended), now.saturating_sub(u.sent_at));
+        n.record_latency(
+            now.saturating_sub(u.intended),
+            now.saturating_sub(u.sent_at),
+        );
         *n.status.entry(cap.status).or_default() += 1;
         n.bytes += body_len;
         let mut sinks = Sinks {
@@ -748,6 +785,9 @@ impl Worker {
             self.remove(key);
         }
         let stats = std::mem::take(&mut self.stats);
-        let _ = self.s.tx.send(Report::Done(Box::new(stats), thread_cpu_time()));
+        let _ = self
+            .s
+            .tx
+            .send(Report::Done(Box::new(stats), thread_cpu_time()));
     }
 }

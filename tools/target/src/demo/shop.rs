@@ -160,10 +160,7 @@ pub(crate) fn create_order(state: &State, req: &DemoRequest) -> Result<Outcome, 
     drop(shop);
     Ok(Outcome::Later(Commit::new(move |state: &State| {
         let mut shop = lock(&state.shop);
-        let live = shop
-            .products
-            .get(&order.product_id)
-            .map_or(0, |p| p.stock);
+        let live = shop.products.get(&order.product_id).map_or(0, |p| p.stock);
         place(&mut shop, order, live - quantity)
     })))
 }
