@@ -320,6 +320,11 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
             source,
         })?;
     }
+    if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
+        return Ok(Outcome::NothingWorked {
+            reason: "no request got a response".into(),
+        });
+    }
     if !result.passed() {
         let mut failed: Vec<String> = result
             .thresholds
@@ -336,11 +341,6 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         );
         return Ok(Outcome::Failed {
             reason: format!("FAILED: {}", failed.join("; ")),
-        });
-    }
-    if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
-        return Ok(Outcome::NothingWorked {
-            reason: "no request got a response".into(),
         });
     }
     Ok(Outcome::Completed)

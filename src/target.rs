@@ -32,7 +32,7 @@ pub enum TargetError {
     #[error("https is not supported yet in '{0}': TLS support is planned; use an http:// URL")]
     Https(String),
     /// Some other scheme.
-    #[error("unsupported scheme '{scheme}' in '{url}': hornet http needs an http:// URL")]
+    #[error("unsupported scheme '{scheme}' in '{url}': only http:// URLs are supported")]
     Scheme {
         /// The scheme given.
         scheme: String,

@@ -252,3 +252,75 @@ path = "/"
     );
     assert!(r.elapsed_s < 2.0);
 }
+
+#[test]
+fn smpp_steps_bind_once_per_user_and_submit() {
+    let t = demo();
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let text = r#"
+[target]
+host = "HOST"
+[target.smpp]
+endpoint = "SMSC"
+system_id = "hornet"
+password = "secret"
+[load]
+users = 4
+iterations = 60
+threads = 2
+[[user]]
+name = "Mixed"
+[[user.task]]
+name = "send"
+steps = [
+  { name = "api send", path = "/api/v1/messages/send", json = { source = "hornet", destination = "4477009{{ rand_int(10000, 99999) }}", text = "hi" }, check = { status = [202] } },
+  { name = "submit_sm", smpp = { source = "hornet", destination = "4477009{{ seq() }}", text = "Hello from user {{ user_id }}, ça va? Привет" } },
+  { name = "long submit", smpp = { destination = "447700900000", text = "{{ rand_str(400) }}" } },
+]
+"#
+    .replace("SMSC", &smsc.local_addr().to_string());
+    let r = run(&text, &format!("http://{}", t.local_addr()));
+    accounting_holds(&r);
+    let by = |n: &str| r.requests.iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(by("api send").passed, 60);
+    assert_eq!(by("submit_sm").passed, 60, "{:?}", by("submit_sm"));
+    assert_eq!(by("long submit").passed, 60, "{:?}", by("long submit"));
+    assert_eq!(by("submit_sm").latency_us.count, 60);
+    // One bind per user, kept across tasks.
+    assert_eq!(smsc.counters().binds_ok, 4);
+    smsc.shutdown();
+}
+
+#[test]
+fn a_refused_bind_is_a_counted_failure_not_a_hang() {
+    let cfg = hornet_smsc::SmscConfig {
+        credentials: Some(("other".into(), "pw".into())),
+        ..Default::default()
+    };
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap();
+    let text = r#"
+[target.smpp]
+endpoint = "SMSC"
+system_id = "hornet"
+[load]
+users = 2
+run_time = "400ms"
+threads = 1
+[[user]]
+name = "S"
+[[user.task]]
+name = "submit_sm"
+smpp = { destination = "447700900000", text = "x" }
+"#
+    .replace("SMSC", &smsc.local_addr().to_string());
+    let r = run(&text, "unused");
+    accounting_holds(&r);
+    let n = &r.requests[0];
+    assert!(n.check_failed >= 2, "{n:?}");
+    assert!(
+        n.failures.keys().all(|k| k.starts_with("bind refused")),
+        "{n:?}"
+    );
+    assert_eq!(n.passed, 0);
+    smsc.shutdown();
+}

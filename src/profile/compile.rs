@@ -16,7 +16,7 @@ use super::error::{Locator, ProfileError};
 use super::expr::Expr;
 use super::model::{RawCheck, RawExtract, RawLoad, RawProfile, RawStep, RawUser};
 use super::scenario::*;
-use super::template::{builtin, Escape, Resolved, Source, Template};
+use super::template::{builtin, Escape, Resolved, Source, Template, TemplateError};
 use crate::cli::{MAX_DURATION, MAX_RATE, MAX_THREADS};
 use crate::load::{Shape, Stage};
 
@@ -75,7 +75,10 @@ pub fn compile_str(
     let raw: RawProfile = toml::from_str(text).map_err(|e| {
         let mut err = loc.from_toml(&e);
         if let Some(span) = e.span() {
-            if !err.message.contains('`') {
+            let names_key = ["unknown field", "missing field", "duplicate key"]
+                .iter()
+                .any(|p| err.message.starts_with(p));
+            if !names_key {
                 if let Some(key) = key_at(text, span.start) {
                     err.message = format!("key `{key}`: {}", err.message);
                 }
@@ -97,18 +100,109 @@ pub fn compile_str(
 }
 
 /// The key whose value starts at `offset`: the last `key =` before it on
-/// its line.
+/// its line or, for an element of an array written over several lines,
+/// the key before the array's opening `[`.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset];
-    let eq = before.rfind('=')?;
-    let key = before[..eq]
+    if let Some(eq) = before.rfind('=') {
+        return key_before(&before[..eq]);
+    }
+    // Walk back out of the enclosing brackets to the `key =` that opens them.
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = offset;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b']' | b'}' => depth += 1,
+            b'[' | b'{' if depth > 0 => depth -= 1,
+            b'[' | b'{' => {
+                let head = text[..i].trim_end();
+                if head.ends_with('=') {
+                    let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+                    return key_before(&head[line_start..head.len() - 1]);
+                }
+                if !(head.ends_with(',') || head.ends_with('[')) {
+                    return None;
+                }
+            }
+            b'=' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The key that ends `head` (the text before a `=` on its line).
+fn key_before(head: &str) -> Option<String> {
+    let key = head
         .trim_end()
         .rsplit(|c: char| c == '{' || c == ',' || c.is_whitespace())
         .next()?
         .trim_matches('"');
     (!key.is_empty()).then(|| key.to_string())
+}
+
+/// Byte offset in `text` of byte `decoded` of the value of the string
+/// literal at `span` (quotes included), stepping over escapes so that the
+/// place stays right after `\"` or `\u00e9`.
+fn literal_offset(text: &str, span: Range<usize>, decoded: usize) -> usize {
+    let Some(lit) = text.get(span.clone()) else {
+        return span.start + 1 + decoded;
+    };
+    let (mut src, basic) = if lit.starts_with("\"\"\"") || lit.starts_with("'''") {
+        // A newline right after the opening delimiter is not in the value.
+        let open = 3 + [&b"\r\n"[..], b"\n"]
+            .iter()
+            .find(|nl| lit.as_bytes()[3..].starts_with(nl))
+            .map_or(0, |nl| nl.len());
+        (open, lit.starts_with('"'))
+    } else if lit.starts_with('"') || lit.starts_with('\'') {
+        (1, lit.starts_with('"'))
+    } else {
+        return span.start + 1 + decoded;
+    };
+    let b = lit.as_bytes();
+    let mut left = decoded;
+    while left > 0 && src < lit.len() {
+        if basic && b[src] == b'\\' {
+            match b.get(src + 1) {
+                Some(&c @ (b'u' | b'U')) => {
+                    let digits = if c == b'u' { 4 } else { 8 };
+                    let len = lit
+                        .get(src + 2..src + 2 + digits)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .and_then(char::from_u32)
+                        .map_or(1, char::len_utf8);
+                    src += 2 + digits;
+                    left = left.saturating_sub(len);
+                }
+                // A line-ending backslash: it and the whitespace after it
+                // are not in the value.
+                Some(c) if c.is_ascii_whitespace() => {
+                    src += 1;
+                    while src < b.len() && b[src].is_ascii_whitespace() {
+                        src += 1;
+                    }
+                }
+                Some(_) => {
+                    src += 2;
+                    left -= 1;
+                }
+                None => break,
+            }
+        } else {
+            let len = lit[src..].chars().next().map_or(1, char::len_utf8);
+            src += len;
+            left = left.saturating_sub(len);
+        }
+    }
+    span.start + src.min(lit.len())
 }
 
 struct Compiler<'a> {
@@ -170,7 +264,10 @@ impl<'a> Compiler<'a> {
         let mut default_headers = Vec::new();
         for (k, v) in &raw.target.headers {
             check_header_name(k).map_err(|m| self.err(v.span(), m))?;
-            default_headers.push((k.as_str().into(), self.template(v, Escape::Raw, Phase::User)?));
+            default_headers.push((
+                k.as_str().into(),
+                self.template(v, Escape::Raw, Phase::User)?,
+            ));
         }
         let ctx = StepCtx {
             http: http.as_ref(),
@@ -181,7 +278,9 @@ impl<'a> Compiler<'a> {
         let teardown = self.steps(&raw.teardown, Phase::Teardown, &ctx)?;
 
         if raw.users.is_empty() {
-            return Err(self.loc.whole("the profile has no [[user]] class: nothing to run"));
+            return Err(self
+                .loc
+                .whole("the profile has no [[user]] class: nothing to run"));
         }
         let mut classes = Vec::new();
         for u in &raw.users {
@@ -189,7 +288,10 @@ impl<'a> Compiler<'a> {
         }
         for (i, c) in classes.iter().enumerate() {
             if classes[..i].iter().any(|d| d.name == c.name) {
-                return Err(self.err(raw.users[i].get_ref().name.span(), format!("user class `{}` is defined twice", c.name)));
+                return Err(self.err(
+                    raw.users[i].get_ref().name.span(),
+                    format!("user class `{}` is defined twice", c.name),
+                ));
             }
         }
         if !ov.user_classes.is_empty() {
@@ -215,7 +317,10 @@ impl<'a> Compiler<'a> {
             smpp,
             default_headers,
             timeout: raw.target.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
-            connect_timeout: raw.target.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0),
+            connect_timeout: raw
+                .target
+                .connect_timeout
+                .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0),
             load,
             globals: self.globals,
             teardown_vars: self.teardown_vars,
@@ -249,7 +354,10 @@ impl<'a> Compiler<'a> {
                 other => {
                     return Err(self.err(
                         v.span(),
-                        format!("vars.{name}: a variable is a string, number or boolean, not a {}", other.type_str()),
+                        format!(
+                            "vars.{name}: a variable is a string, number or boolean, not a {}",
+                            other.type_str()
+                        ),
                     ))
                 }
             };
@@ -258,7 +366,10 @@ impl<'a> Compiler<'a> {
         for (name, v) in &raw.env {
             check_var_name(name).map_err(|m| self.err(v.span(), m))?;
             if self.consts.contains_key(name) {
-                return Err(self.err(v.span(), format!("env.{name}: `{name}` is also defined in [vars]")));
+                return Err(self.err(
+                    v.span(),
+                    format!("env.{name}: `{name}` is also defined in [vars]"),
+                ));
             }
             let spec = v.get_ref();
             let (var, default) = match spec.split_once(":-") {
@@ -280,7 +391,11 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn feed(&self, name: &str, data: &Spanned<super::model::RawData>) -> Result<Feed, ProfileError> {
+    fn feed(
+        &self,
+        name: &str,
+        data: &Spanned<super::model::RawData>,
+    ) -> Result<Feed, ProfileError> {
         check_var_name(name).map_err(|m| self.err(data.span(), m))?;
         let d = data.get_ref();
         let shared = match d.cursor.as_ref().map(|c| c.get_ref().as_str()) {
@@ -288,11 +403,19 @@ impl<'a> Compiler<'a> {
             Some("shared") => true,
             Some(other) => {
                 let c = d.cursor.as_ref().expect("matched Some");
-                return Err(self.err(c.span(), format!("data.{name}.cursor: '{other}' is not per_user or shared")));
+                return Err(self.err(
+                    c.span(),
+                    format!("data.{name}.cursor: '{other}' is not per_user or shared"),
+                ));
             }
         };
         let file = self.dir.join(d.file.get_ref());
-        let fail = |m: String| self.err(d.file.span(), format!("data.{name}.file: {}: {m}", file.display()));
+        let fail = |m: String| {
+            self.err(
+                d.file.span(),
+                format!("data.{name}.file: {}: {m}", file.display()),
+            )
+        };
         let mut rdr = csv::Reader::from_path(&file).map_err(|e| fail(e.to_string()))?;
         let columns: Vec<String> = rdr
             .headers()
@@ -303,7 +426,12 @@ impl<'a> Compiler<'a> {
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| fail(e.to_string()))?;
-            rows.push(rec.iter().map(Box::from).collect::<Vec<_>>().into_boxed_slice());
+            rows.push(
+                rec.iter()
+                    .map(Box::from)
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            );
         }
         if rows.is_empty() {
             return Err(fail("the file has no data rows".into()));
@@ -324,7 +452,10 @@ impl<'a> Compiler<'a> {
         for (name, e) in extract {
             check_var_name(name).map_err(|m| self.err(e.span(), m))?;
             if self.consts.contains_key(name) || self.feeds.iter().any(|f| &f.name == name) {
-                return Err(self.err(e.span(), format!("extract.{name}: `{name}` is already a constant or data feed")));
+                return Err(self.err(
+                    e.span(),
+                    format!("extract.{name}: `{name}` is already a constant or data feed"),
+                ));
             }
             let list = match phase {
                 Phase::Setup => &mut self.globals,
@@ -351,7 +482,10 @@ impl<'a> Compiler<'a> {
                 let f = &self.feeds[fi];
                 return match f.columns.iter().position(|c| c == col) {
                     Some(ci) => Ok(Resolved::Source(Source::Feed { feed: fi, col: ci })),
-                    None => Err(format!("data feed `{feed}` has no column `{col}` (columns: {})", f.columns.join(", "))),
+                    None => Err(format!(
+                        "data feed `{feed}` has no column `{col}` (columns: {})",
+                        f.columns.join(", ")
+                    )),
                 };
             }
         }
@@ -377,12 +511,49 @@ impl<'a> Compiler<'a> {
         Err(format!("unknown variable `{expr}`{hint}: define it in [vars], [env], a data feed or an extract"))
     }
 
-    fn template(&self, t: &Spanned<String>, esc: Escape, phase: Phase) -> Result<Template, ProfileError> {
+    fn template(
+        &self,
+        t: &Spanned<String>,
+        esc: Escape,
+        phase: Phase,
+    ) -> Result<Template, ProfileError> {
         Template::compile(t.get_ref(), esc, &mut |e| self.resolve(e, phase))
-            .map_err(|e| self.err(t.span().start + 1 + e.offset..t.span().end, e.message))
+            .map_err(|e| self.template_err(t.span(), e))
     }
 
-    fn json_template(&self, v: &Spanned<toml::Value>, phase: Phase) -> Result<Template, ProfileError> {
+    /// A template error in the string literal at `span`: placed at the
+    /// offending `{{`, naming the key the string is the value of.
+    fn template_err(&self, span: Range<usize>, e: TemplateError) -> ProfileError {
+        let text = self.loc.text();
+        let at = literal_offset(text, span.clone(), e.offset);
+        let message = match key_at(text, span.start) {
+            Some(key) => format!("key `{key}`: {}", e.message),
+            None => e.message,
+        };
+        self.err(at..span.end, message)
+    }
+
+    /// A template error in string `s` somewhere inside the JSON body at
+    /// `span` (whose inner values carry no spans of their own): placed at
+    /// the string when it can be found in the source.
+    fn json_err(&self, span: Range<usize>, s: &str, e: TemplateError) -> ProfileError {
+        let text = self.loc.text();
+        let found = text
+            .get(span.clone())
+            .filter(|_| !s.is_empty())
+            .and_then(|j| j.find(s))
+            .filter(|&p| p > 0);
+        match found {
+            Some(p) => self.template_err(span.start + p - 1..span.end, e),
+            None => self.template_err(span, TemplateError { offset: 0, ..e }),
+        }
+    }
+
+    fn json_template(
+        &self,
+        v: &Spanned<toml::Value>,
+        phase: Phase,
+    ) -> Result<Template, ProfileError> {
         let mut t = Template::default();
         self.json_value(v.get_ref(), v.span(), phase, &mut t)?;
         Ok(t)
@@ -395,23 +566,32 @@ impl<'a> Compiler<'a> {
         phase: Phase,
         t: &mut Template,
     ) -> Result<(), ProfileError> {
-        let fail = |e: super::template::TemplateError| self.err(span.clone(), e.message);
         match v {
             toml::Value::String(s) => {
                 let whole = s.trim_start().starts_with("{{")
                     && s.trim_end().ends_with("}}")
                     && s.matches("{{").count() == 1;
                 if whole {
-                    t.append(s.trim(), Escape::JsonValue, &mut |e| self.resolve(e, phase)).map_err(fail)?;
+                    let lead = s.len() - s.trim_start().len();
+                    t.append(s.trim(), Escape::JsonValue, &mut |e| self.resolve(e, phase))
+                        .map_err(|e| {
+                            let e = TemplateError {
+                                offset: e.offset + lead,
+                                ..e
+                            };
+                            self.json_err(span.clone(), s, e)
+                        })?;
                 } else {
                     t.push_lit(b"\"");
-                    t.append(s, Escape::JsonString, &mut |e| self.resolve(e, phase)).map_err(fail)?;
+                    t.append(s, Escape::JsonString, &mut |e| self.resolve(e, phase))
+                        .map_err(|e| self.json_err(span.clone(), s, e))?;
                     t.push_lit(b"\"");
                 }
             }
             toml::Value::Integer(i) => t.push_lit(i.to_string().as_bytes()),
             toml::Value::Float(f) => {
-                let n = serde_json::Number::from_f64(*f).ok_or_else(|| self.err(span.clone(), "JSON cannot hold NaN or infinity"))?;
+                let n = serde_json::Number::from_f64(*f)
+                    .ok_or_else(|| self.err(span.clone(), "JSON cannot hold NaN or infinity"))?;
                 t.push_lit(n.to_string().as_bytes())
             }
             toml::Value::Boolean(b) => t.push_lit(b.to_string().as_bytes()),
@@ -461,7 +641,12 @@ impl<'a> Compiler<'a> {
             return Err(self.err(raw.name.span(), "user.name: must not be empty"));
         }
         let weight = match &raw.weight {
-            Some(w) if *w.get_ref() == 0 => return Err(self.err(w.span(), format!("user `{name}`: weight must be at least 1"))),
+            Some(w) if *w.get_ref() == 0 => {
+                return Err(self.err(
+                    w.span(),
+                    format!("user `{name}`: weight must be at least 1"),
+                ))
+            }
             Some(w) => *w.get_ref(),
             None => 1,
         };
@@ -471,29 +656,47 @@ impl<'a> Compiler<'a> {
             (None, Some(b), None) => {
                 let [lo, hi] = *b.get_ref();
                 if lo.0 > hi.0 {
-                    return Err(self.err(b.span(), format!("user `{name}`: think_between: the first bound is above the second")));
+                    return Err(self.err(
+                        b.span(),
+                        format!(
+                            "user `{name}`: think_between: the first bound is above the second"
+                        ),
+                    ));
                 }
                 Think::Between(lo.0, hi.0)
             }
             (None, None, Some(p)) => Think::Pacing(p.0),
-            _ => return Err(self.err(u.span(), format!("user `{name}`: give at most one of think, think_between, pacing"))),
+            _ => {
+                return Err(self.err(
+                    u.span(),
+                    format!("user `{name}`: give at most one of think, think_between, pacing"),
+                ))
+            }
         };
         let on_start = self.steps(&raw.on_start, Phase::User, ctx)?;
         if raw.tasks.is_empty() {
-            return Err(self.err(raw.name.span(), format!("user `{name}` has no [[user.task]]")));
+            return Err(self.err(
+                raw.name.span(),
+                format!("user `{name}` has no [[user.task]]"),
+            ));
         }
         let mut tasks = Vec::new();
         for t in &raw.tasks {
             let step = t.get_ref();
             let weight = match &step.weight {
-                Some(w) if *w.get_ref() == 0 => return Err(self.err(w.span(), "task weight must be at least 1")),
+                Some(w) if *w.get_ref() == 0 => {
+                    return Err(self.err(w.span(), "task weight must be at least 1"))
+                }
                 Some(w) => *w.get_ref(),
                 None => 1,
             };
             let steps = match &step.steps {
                 Some(flow) => {
                     if has_request_keys(step) {
-                        return Err(self.err(t.span(), "a task with `steps` is a flow: put the request keys inside its steps"));
+                        return Err(self.err(
+                            t.span(),
+                            "a task with `steps` is a flow: put the request keys inside its steps",
+                        ));
                     }
                     if flow.is_empty() {
                         return Err(self.err(t.span(), "a flow needs at least one step"));
@@ -517,11 +720,24 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn steps(&mut self, raw: &[Spanned<RawStep>], phase: Phase, ctx: &StepCtx<'_>) -> Result<Vec<Step>, ProfileError> {
-        raw.iter().map(|s| self.step(s, phase, ctx, false)).collect()
+    fn steps(
+        &mut self,
+        raw: &[Spanned<RawStep>],
+        phase: Phase,
+        ctx: &StepCtx<'_>,
+    ) -> Result<Vec<Step>, ProfileError> {
+        raw.iter()
+            .map(|s| self.step(s, phase, ctx, false))
+            .collect()
     }
 
-    fn step(&mut self, s: &Spanned<RawStep>, phase: Phase, ctx: &StepCtx<'_>, is_task: bool) -> Result<Step, ProfileError> {
+    fn step(
+        &mut self,
+        s: &Spanned<RawStep>,
+        phase: Phase,
+        ctx: &StepCtx<'_>,
+        is_task: bool,
+    ) -> Result<Step, ProfileError> {
         let raw = s.get_ref();
         if !is_task {
             if let Some(w) = &raw.weight {
@@ -533,22 +749,34 @@ impl<'a> Compiler<'a> {
         }
         if let Some(d) = raw.sleep {
             if has_request_keys(raw) || raw.smpp.is_some() {
-                return Err(self.err(s.span(), "a `sleep` step is only a pause: no request keys with it"));
+                return Err(self.err(
+                    s.span(),
+                    "a `sleep` step is only a pause: no request keys with it",
+                ));
             }
             return Ok(Step::Sleep(d.0));
         }
         if let Some(sm) = &raw.smpp {
             if has_request_keys(raw) {
-                return Err(self.err(s.span(), "an `smpp` step sends submit_sm: no HTTP keys (path, method, ...) with it"));
+                return Err(self.err(
+                    s.span(),
+                    "an `smpp` step sends submit_sm: no HTTP keys (path, method, ...) with it",
+                ));
             }
             if !ctx.smpp {
                 return Err(self.err(sm.span(), "an smpp step needs [target.smpp]"));
             }
             if phase != Phase::User {
-                return Err(self.err(sm.span(), "smpp steps run in user classes, not in setup or teardown"));
+                return Err(self.err(
+                    sm.span(),
+                    "smpp steps run in user classes, not in setup or teardown",
+                ));
             }
             let sm = sm.get_ref();
-            let name = raw.name.as_ref().map_or_else(|| "submit_sm".to_string(), |n| n.get_ref().clone());
+            let name = raw
+                .name
+                .as_ref()
+                .map_or_else(|| "submit_sm".to_string(), |n| n.get_ref().clone());
             let name = self.name_id(name);
             let source = match &sm.source {
                 Some(t) => self.template(t, Escape::Raw, phase)?,
@@ -562,31 +790,47 @@ impl<'a> Compiler<'a> {
                 registered_delivery: sm.registered_delivery,
             })));
         }
-        let path = raw.path.as_ref().ok_or_else(|| self.err(s.span(), "a step needs `path` (an HTTP request), `smpp` or `sleep`"))?;
-        let target = ctx.http.ok_or_else(|| self.err(path.span(), "an HTTP step needs target.host (or --host)"))?;
+        let path = raw.path.as_ref().ok_or_else(|| {
+            self.err(
+                s.span(),
+                "a step needs `path` (an HTTP request), `smpp` or `sleep`",
+            )
+        })?;
+        let target = ctx
+            .http
+            .ok_or_else(|| self.err(path.span(), "an HTTP step needs target.host (or --host)"))?;
         if !path.get_ref().starts_with('/') {
-            return Err(self.err(path.span(), format!("path \"{}\" must start with '/'", path.get_ref())));
+            return Err(self.err(
+                path.span(),
+                format!("path \"{}\" must start with '/'", path.get_ref()),
+            ));
         }
         let method = match &raw.method {
             Some(m) => {
                 let up = m.get_ref().to_ascii_uppercase();
                 if up.is_empty() || !up.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    return Err(self.err(m.span(), format!("method \"{}\" is not an HTTP method", m.get_ref())));
+                    return Err(self.err(
+                        m.span(),
+                        format!("method \"{}\" is not an HTTP method", m.get_ref()),
+                    ));
                 }
                 up
             }
             None if raw.json.is_some() || raw.body.is_some() => "POST".into(),
             None => "GET".into(),
         };
-        if raw.json.is_some() && raw.body.is_some() {
-            return Err(self.err(s.span(), "give `json` or `body`, not both"));
+        if let (Some(_), Some(b)) = (&raw.json, &raw.body) {
+            return Err(self.err(b.span(), "give `json` or `body`, not both"));
         }
-        let name = raw.name.as_ref().map_or_else(|| format!("{method} {}", path.get_ref()), |n| n.get_ref().clone());
+        let name = raw.name.as_ref().map_or_else(
+            || format!("{method} {}", path.get_ref()),
+            |n| n.get_ref().clone(),
+        );
         let name = self.name_id(name);
         let mut full_path = Template::literal(target.base_path.as_bytes());
         full_path
             .append(path.get_ref(), Escape::Raw, &mut |e| self.resolve(e, phase))
-            .map_err(|e| self.err(path.span().start + 1 + e.offset..path.span().end, e.message))?;
+            .map_err(|e| self.template_err(path.span(), e))?;
         let mut headers: Vec<(Box<str>, Template)> = ctx.default_headers.to_vec();
         for (k, v) in &raw.headers {
             check_header_name(k).map_err(|m| self.err(v.span(), m))?;
@@ -595,8 +839,14 @@ impl<'a> Compiler<'a> {
         }
         let body = match (&raw.json, &raw.body) {
             (Some(j), _) => {
-                if !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case("content-type")) {
-                    headers.push(("Content-Type".into(), Template::literal(b"application/json")));
+                if !headers
+                    .iter()
+                    .any(|(h, _)| h.eq_ignore_ascii_case("content-type"))
+                {
+                    headers.push((
+                        "Content-Type".into(),
+                        Template::literal(b"application/json"),
+                    ));
                 }
                 Some(self.json_template(j, phase)?)
             }
@@ -609,33 +859,74 @@ impl<'a> Compiler<'a> {
         for (var, e) in &raw.extract {
             let re = e.get_ref();
             let slot = match phase {
-                Phase::Setup => Slot::Global(self.globals.iter().position(|g| g == var).expect("declared")),
-                Phase::Teardown => Slot::Teardown(self.teardown_vars.iter().position(|g| g == var).expect("declared")),
-                Phase::User => Slot::User(self.user_vars.iter().position(|g| g == var).expect("declared")),
+                Phase::Setup => Slot::Global(
+                    self.globals
+                        .iter()
+                        .position(|g| g == var)
+                        .expect("declared"),
+                ),
+                Phase::Teardown => Slot::Teardown(
+                    self.teardown_vars
+                        .iter()
+                        .position(|g| g == var)
+                        .expect("declared"),
+                ),
+                Phase::User => Slot::User(
+                    self.user_vars
+                        .iter()
+                        .position(|g| g == var)
+                        .expect("declared"),
+                ),
             };
             let from = match (&re.json, &re.header, &re.regex) {
                 (Some(p), None, None) => {
-                    check_pointer(p).map_err(|m| self.err(e.span(), format!("extract.{var}: {m}")))?;
+                    check_pointer(p)
+                        .map_err(|m| self.err(e.span(), format!("extract.{var}: {m}")))?;
                     needs_body = true;
                     needs_json = true;
                     ExtractFrom::Json(p.clone())
                 }
                 (None, Some(h), None) => {
                     let h = h.to_ascii_lowercase();
-                    let i = wanted_headers.iter().position(|w| **w == *h).unwrap_or_else(|| {
-                        wanted_headers.push(h.as_str().into());
-                        wanted_headers.len() - 1
-                    });
+                    let i = wanted_headers
+                        .iter()
+                        .position(|w| **w == *h)
+                        .unwrap_or_else(|| {
+                            wanted_headers.push(h.as_str().into());
+                            wanted_headers.len() - 1
+                        });
                     ExtractFrom::Header(i)
                 }
                 (None, None, Some(r)) => {
                     needs_body = true;
-                    let rx = Regex::new(r).map_err(|x| self.err(e.span(), format!("extract.{var}: bad regex: {x}")))?;
+                    let rx = Regex::new(r).map_err(|x| {
+                        // The crate's message is a multi-line snippet whose
+                        // last line says what is wrong.
+                        let full = x.to_string();
+                        let why = full
+                            .lines()
+                            .rev()
+                            .find_map(|l| l.trim().strip_prefix("error: "))
+                            .map_or_else(
+                                || full.split_whitespace().collect::<Vec<_>>().join(" "),
+                                str::to_string,
+                            );
+                        self.err(e.span(), format!("extract.{var}: bad regex \"{r}\": {why}"))
+                    })?;
                     ExtractFrom::Regex(rx)
                 }
-                _ => return Err(self.err(e.span(), format!("extract.{var}: give exactly one of json, header, regex"))),
+                _ => {
+                    return Err(self.err(
+                        e.span(),
+                        format!("extract.{var}: give exactly one of json, header, regex"),
+                    ))
+                }
             };
-            extract.push(Extract { var: var.clone(), slot, from });
+            extract.push(Extract {
+                var: var.clone(),
+                slot,
+                from,
+            });
         }
         let check = match &raw.check {
             Some(c) => self.check(c, &mut needs_body, &mut needs_json)?,
@@ -655,12 +946,20 @@ impl<'a> Compiler<'a> {
         })))
     }
 
-    fn check(&self, c: &Spanned<RawCheck>, needs_body: &mut bool, needs_json: &mut bool) -> Result<Check, ProfileError> {
+    fn check(
+        &self,
+        c: &Spanned<RawCheck>,
+        needs_body: &mut bool,
+        needs_json: &mut bool,
+    ) -> Result<Check, ProfileError> {
         let raw = c.get_ref();
         let status = match &raw.status {
             Some(list) => {
                 if list.is_empty() || list.iter().any(|s| !(100..=999).contains(s)) {
-                    return Err(self.err(c.span(), "check.status: a non-empty list of codes from 100 to 999"));
+                    return Err(self.err(
+                        c.span(),
+                        "check.status: a non-empty list of codes from 100 to 999",
+                    ));
                 }
                 let mut l = list.clone();
                 l.sort_unstable();
@@ -674,7 +973,8 @@ impl<'a> Compiler<'a> {
         let mut json = Vec::new();
         for j in &raw.json {
             let r = j.get_ref();
-            check_pointer(&r.pointer).map_err(|m| self.err(j.span(), format!("check.json: {m}")))?;
+            check_pointer(&r.pointer)
+                .map_err(|m| self.err(j.span(), format!("check.json: {m}")))?;
             let op = match r.op.as_deref().unwrap_or("==") {
                 "==" => CmpOp::Eq,
                 "!=" => CmpOp::Ne,
@@ -683,19 +983,42 @@ impl<'a> Compiler<'a> {
                 ">" => CmpOp::Gt,
                 ">=" => CmpOp::Ge,
                 "exists" => CmpOp::Exists,
-                other => return Err(self.err(j.span(), format!("check.json: op '{other}' is not one of ==, !=, <, <=, >, >=, exists"))),
+                other => {
+                    return Err(self.err(
+                        j.span(),
+                        format!(
+                            "check.json: op '{other}' is not one of ==, !=, <, <=, >, >=, exists"
+                        ),
+                    ))
+                }
             };
             let value = match (&r.value, op) {
                 (None, CmpOp::Exists) => serde_json::Value::Null,
-                (None, _) => return Err(self.err(j.span(), "check.json: `value` is required (except with op = \"exists\")")),
-                (Some(v), _) => serde_json::to_value(v).map_err(|e| self.err(j.span(), format!("check.json: value: {e}")))?,
+                (None, _) => {
+                    return Err(self.err(
+                        j.span(),
+                        "check.json: `value` is required (except with op = \"exists\")",
+                    ))
+                }
+                (Some(v), _) => serde_json::to_value(v)
+                    .map_err(|e| self.err(j.span(), format!("check.json: value: {e}")))?,
             };
             if matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge) && !value.is_number() {
-                return Err(self.err(j.span(), format!("check.json: {} compares numbers; value is not a number", op.as_str())));
+                return Err(self.err(
+                    j.span(),
+                    format!(
+                        "check.json: {} compares numbers; value is not a number",
+                        op.as_str()
+                    ),
+                ));
             }
             *needs_body = true;
             *needs_json = true;
-            json.push(JsonCheck { pointer: r.pointer.clone(), op, value });
+            json.push(JsonCheck {
+                pointer: r.pointer.clone(),
+                op,
+                value,
+            });
         }
         Ok(Check {
             status,
@@ -704,7 +1027,11 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn http_target(&self, raw: &RawProfile, ov: &Overrides) -> Result<Option<HttpTarget>, ProfileError> {
+    fn http_target(
+        &self,
+        raw: &RawProfile,
+        ov: &Overrides,
+    ) -> Result<Option<HttpTarget>, ProfileError> {
         let (url, span) = match (&ov.host, &raw.target.host) {
             (Some(h), _) => (h.clone(), None),
             (None, Some(h)) => (h.get_ref().clone(), Some(h.span())),
@@ -733,37 +1060,63 @@ impl<'a> Compiler<'a> {
         }))
     }
 
-    fn smpp_target(&self, raw: &RawProfile, ov: &Overrides) -> Result<Option<SmppTarget>, ProfileError> {
+    fn smpp_target(
+        &self,
+        raw: &RawProfile,
+        ov: &Overrides,
+    ) -> Result<Option<SmppTarget>, ProfileError> {
         let Some(s) = &raw.target.smpp else {
             return Ok(None);
         };
         let r = s.get_ref();
-        let endpoint = ov.smpp_endpoint.clone().unwrap_or_else(|| r.endpoint.get_ref().clone());
-        let addr = crate::cli::smpp::resolve_endpoint(&endpoint).map_err(|e| self.err(r.endpoint.span(), format!("target.smpp.endpoint: {e}")))?;
+        let endpoint = ov
+            .smpp_endpoint
+            .clone()
+            .unwrap_or_else(|| r.endpoint.get_ref().clone());
+        let addr = crate::cli::smpp::resolve_endpoint(&endpoint)
+            .map_err(|e| self.err(r.endpoint.span(), format!("target.smpp.endpoint: {e}")))?;
         let constant = |t: &Spanned<String>, key: &str| -> Result<String, ProfileError> {
             let tpl = self.template(t, Escape::Raw, Phase::Setup)?;
             if !tpl.is_static() {
-                return Err(self.err(t.span(), format!("target.smpp.{key}: only constants and env variables may be used here")));
+                return Err(self.err(
+                    t.span(),
+                    format!("target.smpp.{key}: only constants and env variables may be used here"),
+                ));
             }
             let mut out = Vec::new();
             let seq = || 0;
             let mut rng = super::template::Rng::new(0);
             tpl.render(
-                &mut super::template::RenderCtx { globals: &[], user: &[], feeds: &[], rows: &[], user_id: 0, iteration: 0, seq: &seq, rng: &mut rng },
+                &mut super::template::RenderCtx {
+                    globals: &[],
+                    user: &[],
+                    feeds: &[],
+                    rows: &[],
+                    user_id: 0,
+                    iteration: 0,
+                    seq: &seq,
+                    rng: &mut rng,
+                },
                 &mut out,
             );
             Ok(String::from_utf8_lossy(&out).into_owned())
         };
         let system_id = constant(&r.system_id, "system_id")?;
         if system_id.len() > 15 {
-            return Err(self.err(r.system_id.span(), "target.smpp.system_id: at most 15 characters"));
+            return Err(self.err(
+                r.system_id.span(),
+                "target.smpp.system_id: at most 15 characters",
+            ));
         }
         let password = match &r.password {
             Some(p) => constant(p, "password")?,
             None => String::new(),
         };
         if password.len() > 8 {
-            return Err(self.err(r.password.as_ref().expect("set").span(), "target.smpp.password: at most 8 characters"));
+            return Err(self.err(
+                r.password.as_ref().expect("set").span(),
+                "target.smpp.password: at most 8 characters",
+            ));
         }
         Ok(Some(SmppTarget {
             addr,
@@ -779,13 +1132,32 @@ impl<'a> Compiler<'a> {
         for t in &raw.thresholds {
             let r = t.get_ref();
             let request = match &r.request {
-                Some(n) => Some(self.names.iter().position(|x| x == n.get_ref()).ok_or_else(|| {
-                    self.err(n.span(), format!("threshold.request: no request is named `{}` (names: {})", n.get_ref(), self.names.join(", ")))
-                })?),
+                Some(n) => Some(
+                    self.names
+                        .iter()
+                        .position(|x| x == n.get_ref())
+                        .ok_or_else(|| {
+                            self.err(
+                                n.span(),
+                                format!(
+                                    "threshold.request: no request is named `{}` (names: {})",
+                                    n.get_ref(),
+                                    self.names.join(", ")
+                                ),
+                            )
+                        })?,
+                ),
                 None => None,
             };
             let mut limits = Vec::new();
-            for (q, d) in [(0.5, r.p50), (0.9, r.p90), (0.95, r.p95), (0.99, r.p99), (0.999, r.p999), (1.0, r.max)] {
+            for (q, d) in [
+                (0.5, r.p50),
+                (0.9, r.p90),
+                (0.95, r.p95),
+                (0.99, r.p99),
+                (0.999, r.p999),
+                (1.0, r.max),
+            ] {
                 if let Some(d) = d {
                     limits.push(Limit::Quantile(q, d.0));
                 }
@@ -806,7 +1178,10 @@ impl<'a> Compiler<'a> {
                 limits.push(Limit::Rps(*x.get_ref()));
             }
             if limits.is_empty() {
-                return Err(self.err(t.span(), "threshold: no limit given (p50 .. p999, max, mean, error_rate, checks, rps)"));
+                return Err(self.err(
+                    t.span(),
+                    "threshold: no limit given (p50 .. p999, max, mean, error_rate, checks, rps)",
+                ));
             }
             out.push(Threshold {
                 request,
@@ -821,8 +1196,9 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for s in &raw.invariants {
             let text = s.get_ref();
-            let at = |off: usize| s.span().start + 1 + off..s.span().end;
-            let expr = Expr::parse(text).map_err(|e| self.err(at(e.offset), format!("invariant: {}", e.message)))?;
+            let at = |off: usize| literal_offset(self.loc.text(), s.span(), off)..s.span().end;
+            let expr = Expr::parse(text)
+                .map_err(|e| self.err(at(e.offset), format!("invariant: {}", e.message)))?;
             let mut bad = None;
             expr.visit(&mut |e| match e {
                 Expr::Count(c) => {
@@ -845,18 +1221,29 @@ impl<'a> Compiler<'a> {
             if let Some((off, m)) = bad {
                 return Err(self.err(at(off), m));
             }
-            out.push(Invariant { text: text.clone(), expr });
+            out.push(Invariant {
+                text: text.clone(),
+                expr,
+            });
         }
         Ok(out)
     }
 
-    fn load(&self, raw: &RawLoad, ov: &Overrides, classes: &[Class]) -> Result<LoadSpec, ProfileError> {
+    fn load(
+        &self,
+        raw: &RawLoad,
+        ov: &Overrides,
+        classes: &[Class],
+    ) -> Result<LoadSpec, ProfileError> {
         let whole = |m: String| self.loc.whole(m);
         let open = match raw.model.as_ref().map(|m| m.get_ref().as_str()) {
             Some("open") => true,
             Some("closed") => false,
             Some(other) => {
-                return Err(self.err(raw.model.as_ref().expect("set").span(), format!("load.model: '{other}' is not closed or open")))
+                return Err(self.err(
+                    raw.model.as_ref().expect("set").span(),
+                    format!("load.model: '{other}' is not closed or open"),
+                ))
             }
             None => ov.rate.is_some() || raw.rate.is_some(),
         };
@@ -870,7 +1257,9 @@ impl<'a> Compiler<'a> {
                 });
             }
         }
-        let spawn_rate = ov.spawn_rate.or(raw.spawn_rate.as_ref().map(|s| *s.get_ref()));
+        let spawn_rate = ov
+            .spawn_rate
+            .or(raw.spawn_rate.as_ref().map(|s| *s.get_ref()));
         if let Some(r) = spawn_rate {
             if !(r.is_finite() && r > 0.0 && r <= MAX_RATE) {
                 let m = format!("load.spawn_rate: {r} must be above 0 and at most {MAX_RATE}");
@@ -890,7 +1279,9 @@ impl<'a> Compiler<'a> {
                 });
             }
         }
-        let iterations = ov.iterations.or(raw.iterations.as_ref().map(|s| *s.get_ref()));
+        let iterations = ov
+            .iterations
+            .or(raw.iterations.as_ref().map(|s| *s.get_ref()));
         if iterations == Some(0) {
             return Err(whole("load.iterations: must be at least 1".into()));
         }
@@ -902,58 +1293,104 @@ impl<'a> Compiler<'a> {
                 target: *s.target.get_ref(),
             })
             .collect();
-        let shapes_given = usize::from(!stages.is_empty()) + usize::from(raw.step.is_some()) + usize::from(raw.spike.is_some());
+        let shapes_given = usize::from(!stages.is_empty())
+            + usize::from(raw.step.is_some())
+            + usize::from(raw.spike.is_some());
         if shapes_given > 1 {
-            return Err(whole("load: give at most one of stages, step, spike".into()));
+            return Err(whole(
+                "load: give at most one of stages, step, spike".into(),
+            ));
         }
         if let Some(st) = &raw.step {
             let s = st.get_ref();
             if s.steps == 0 || s.steps > 10_000 || s.every.0.is_zero() {
-                return Err(self.err(st.span(), "load.step: steps must be 1..10000 and every more than zero"));
+                return Err(self.err(
+                    st.span(),
+                    "load.step: steps must be 1..10000 and every more than zero",
+                ));
             }
             let ramp = Duration::from_millis(1).min(s.every.0 / 2);
             for i in 0..s.steps {
                 let level = s.start + s.step * f64::from(i);
-                stages.push(Stage { duration: ramp, target: level });
-                stages.push(Stage { duration: s.every.0 - ramp, target: level });
+                stages.push(Stage {
+                    duration: ramp,
+                    target: level,
+                });
+                stages.push(Stage {
+                    duration: s.every.0 - ramp,
+                    target: level,
+                });
             }
         }
         if let Some(sp) = &raw.spike {
             let s = sp.get_ref();
             let ramp = s.ramp.map_or(Duration::from_secs(1), |d| d.0);
             if ramp.is_zero() || s.hold.0.is_zero() || s.before.0 <= Duration::from_secs(1) {
-                return Err(self.err(sp.span(), "load.spike: ramp and hold must be more than zero, before more than 1s"));
+                return Err(self.err(
+                    sp.span(),
+                    "load.spike: ramp and hold must be more than zero, before more than 1s",
+                ));
             }
-            stages.push(Stage { duration: Duration::from_secs(1), target: s.base });
-            stages.push(Stage { duration: s.before.0 - Duration::from_secs(1), target: s.base });
-            stages.push(Stage { duration: ramp, target: s.peak });
-            stages.push(Stage { duration: s.hold.0, target: s.peak });
-            stages.push(Stage { duration: ramp, target: s.base });
+            stages.push(Stage {
+                duration: Duration::from_secs(1),
+                target: s.base,
+            });
+            stages.push(Stage {
+                duration: s.before.0 - Duration::from_secs(1),
+                target: s.base,
+            });
+            stages.push(Stage {
+                duration: ramp,
+                target: s.peak,
+            });
+            stages.push(Stage {
+                duration: s.hold.0,
+                target: s.peak,
+            });
+            stages.push(Stage {
+                duration: ramp,
+                target: s.base,
+            });
             if let Some(a) = s.after.filter(|a| !a.0.is_zero()) {
-                stages.push(Stage { duration: a.0, target: s.base });
+                stages.push(Stage {
+                    duration: a.0,
+                    target: s.base,
+                });
             }
         }
         let stage_time: Duration = stages.iter().map(|s| s.duration).sum();
-        let run_time = match (ov.run_time.or(raw.run_time.map(|d| d.0)), stages.is_empty(), iterations) {
+        let run_time = match (
+            ov.run_time.or(raw.run_time.map(|d| d.0)),
+            stages.is_empty(),
+            iterations,
+        ) {
             (Some(t), _, _) => t,
             (None, false, _) => stage_time,
             (None, true, Some(_)) => ITERATIONS_RUN_TIME,
             (None, true, None) => {
-                return Err(whole("load.run_time is required (or stages, step, spike, or iterations)".into()))
+                return Err(whole(
+                    "load.run_time is required (or stages, step, spike, or iterations)".into(),
+                ))
             }
         };
         if run_time.is_zero() || run_time > MAX_DURATION {
-            return Err(whole(format!("load.run_time: {} must be more than zero and at most 30 days", humantime::format_duration(run_time))));
+            return Err(whole(format!(
+                "load.run_time: {} must be more than zero and at most 30 days",
+                humantime::format_duration(run_time)
+            )));
         }
         let shape_err = |e: crate::load::ShapeError| whole(format!("load: {e}"));
         let model = if open {
             let shape = if !stages.is_empty() && ov.rate.is_none() {
                 if stages.iter().any(|s| s.target > MAX_RATE) {
-                    return Err(whole(format!("load: stage targets must be at most {MAX_RATE} iterations/s")));
+                    return Err(whole(format!(
+                        "load: stage targets must be at most {MAX_RATE} iterations/s"
+                    )));
                 }
                 Shape::from_stages(stages).map_err(shape_err)?
             } else {
-                let r = rate.ok_or_else(|| whole("load: the open model needs rate (or stages)".into()))?;
+                let r = rate
+                    .ok_or_else(|| whole("load: the open model needs rate (or stages)".into()))?;
                 Shape::constant(r, run_time)
             };
             LoadModel::Open {
@@ -962,11 +1399,15 @@ impl<'a> Compiler<'a> {
             }
         } else {
             if raw.rate.is_some() {
-                return Err(whole("load.rate goes with the open model; the closed model takes users".into()));
+                return Err(whole(
+                    "load.rate goes with the open model; the closed model takes users".into(),
+                ));
             }
             let shape = if !stages.is_empty() && ov.users.is_none() {
                 if stages.iter().any(|s| s.target > MAX_USERS as f64) {
-                    return Err(whole(format!("load: stage targets must be at most {MAX_USERS} users")));
+                    return Err(whole(format!(
+                        "load: stage targets must be at most {MAX_USERS} users"
+                    )));
                 }
                 Shape::from_stages(stages).map_err(shape_err)?
             } else {
@@ -977,17 +1418,28 @@ impl<'a> Compiler<'a> {
                         let ramp = Duration::from_secs_f64(u as f64 / r);
                         let mut st = Vec::new();
                         if !ramp.is_zero() {
-                            st.push(Stage { duration: ramp, target: u as f64 });
+                            st.push(Stage {
+                                duration: ramp,
+                                target: u as f64,
+                            });
                         }
-                        st.push(Stage { duration: run_time.saturating_sub(ramp).max(Duration::from_millis(1)), target: u as f64 });
+                        st.push(Stage {
+                            duration: run_time.saturating_sub(ramp).max(Duration::from_millis(1)),
+                            target: u as f64,
+                        });
                         Shape::from_stages(st).map_err(shape_err)?
                     }
-                    Some(r) => Shape::from_stages(vec![Stage { duration: run_time, target: r * run_time.as_secs_f64() }])
-                        .map_err(shape_err)?,
+                    Some(r) => Shape::from_stages(vec![Stage {
+                        duration: run_time,
+                        target: r * run_time.as_secs_f64(),
+                    }])
+                    .map_err(shape_err)?,
                     None => Shape::constant(u as f64, run_time),
                 }
             };
-            LoadModel::Closed { shape: Arc::new(shape) }
+            LoadModel::Closed {
+                shape: Arc::new(shape),
+            }
         };
         let peak_users = match &model {
             LoadModel::Closed { shape } => shape.peak().ceil() as u64,
@@ -1000,7 +1452,9 @@ impl<'a> Compiler<'a> {
             (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         if threads == 0 || threads > MAX_THREADS {
-            return Err(whole(format!("load.threads: {threads} must be between 1 and {MAX_THREADS}")));
+            return Err(whole(format!(
+                "load.threads: {threads} must be between 1 and {MAX_THREADS}"
+            )));
         }
         let seed = raw.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -1037,7 +1491,9 @@ fn check_var_name(name: &str) -> Result<(), String> {
     let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok {
-        return Err(format!("`{name}` is not a variable name (letters, digits and _, not starting with a digit)"));
+        return Err(format!(
+            "`{name}` is not a variable name (letters, digits and _, not starting with a digit)"
+        ));
     }
     if builtin(name).is_some() || matches!(name, "before" | "after" | "setup" | "teardown") {
         return Err(format!("`{name}` is a built-in name; choose another"));
@@ -1046,11 +1502,17 @@ fn check_var_name(name: &str) -> Result<(), String> {
 }
 
 fn check_header_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !ok {
-        return Err(format!("header name `{name}` is not a valid HTTP field name"));
+        return Err(format!(
+            "header name `{name}` is not a valid HTTP field name"
+        ));
     }
-    if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding") {
+    if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
+    {
         return Err(format!("header `{name}` is set by hornet from the body"));
     }
     Ok(())
@@ -1060,6 +1522,40 @@ fn check_pointer(p: &str) -> Result<(), String> {
     if p.is_empty() || p.starts_with('/') {
         Ok(())
     } else {
-        Err(format!("JSON pointer \"{p}\" must be empty or start with '/' (e.g. \"/access\")"))
+        Err(format!(
+            "JSON pointer \"{p}\" must be empty or start with '/' (e.g. \"/access\")"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_at_finds_the_key_of_a_value() {
+        let t =
+            "a = 1\nb = { c = \"x\", d = [1, \"y\"] }\ne = [\n  \"1s\",\n  [\"z\"],\n]\n[[f]]\n";
+        let at = |needle: &str| t.find(needle).unwrap();
+        assert_eq!(key_at(t, at("1")).as_deref(), Some("a"));
+        assert_eq!(key_at(t, at("\"x\"")).as_deref(), Some("c"));
+        assert_eq!(key_at(t, at("\"y\"")).as_deref(), Some("d"));
+        assert_eq!(key_at(t, at("\"1s\"")).as_deref(), Some("e"));
+        assert_eq!(key_at(t, at("\"z\"")).as_deref(), Some("e"));
+        assert_eq!(key_at(t, at("[[f]]")), None);
+        assert_eq!(key_at(t, at("[[f]]") + 2), None);
+    }
+
+    #[test]
+    fn literal_offsets_step_over_escapes() {
+        let t = r#"k = "a\"b\u00e9{{ x }}""#;
+        let span = 4..t.len();
+        // Decoded: a " b é(2 bytes) {{ -> the `{{` is decoded byte 5.
+        assert_eq!(&t[literal_offset(t, span.clone(), 5)..][..2], "{{");
+        assert_eq!(literal_offset(t, span, 0), 5);
+        let t = "k = 'a\\b{{'";
+        assert_eq!(&t[literal_offset(t, 4..t.len(), 3)..][..2], "{{");
+        let t = "k = \"\"\"\nab{{ x }}\"\"\"";
+        assert_eq!(&t[literal_offset(t, 4..t.len(), 2)..][..2], "{{");
     }
 }

@@ -49,6 +49,11 @@ impl<'a> Locator<'a> {
         Locator { file, text }
     }
 
+    /// The profile's text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// An error at the start of `span`.
     pub fn at(&self, span: Range<usize>, message: impl Into<String>) -> ProfileError {
         let (line, column) = self.position(span.start);
@@ -84,8 +89,15 @@ impl<'a> Locator<'a> {
     /// type, bad duration) into one line.
     pub fn from_toml(&self, err: &toml::de::Error) -> ProfileError {
         // The crate's Display is a multi-line snippet; keep its message and
-        // give the place ourselves.
-        let message = err.message().trim().to_string();
+        // give the place ourselves. Syntax messages can still span lines
+        // ("invalid table header\nexpected `.`, `]]`"): join them.
+        let message = err
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
         match err.span() {
             Some(span) => self.at(span, message),
             None => self.whole(message),

@@ -377,9 +377,11 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str("a duration such as \"10s\", \"500ms\" or \"1m30s\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
-                humantime::parse_duration(v.trim())
-                    .map(Dur)
-                    .map_err(|e| E::custom(format!("invalid duration \"{v}\": {e} (examples: 10s, 500ms, 1m30s)")))
+                humantime::parse_duration(v.trim()).map(Dur).map_err(|e| {
+                    E::custom(format!(
+                        "invalid duration \"{v}\": {e} (examples: 10s, 500ms, 1m30s)"
+                    ))
+                })
             }
         }
         d.deserialize_str(V)
@@ -398,7 +400,9 @@ impl<'de> Deserialize<'de> for Ratio {
                 if (0.0..=1.0).contains(&v) {
                     Ok(Ratio(v))
                 } else {
-                    Err(E::custom(format!("{v} is not a share between 0 and 1 (or 0% and 100%)")))
+                    Err(E::custom(format!(
+                        "{v} is not a share between 0 and 1 (or 0% and 100%)"
+                    )))
                 }
             }
         }
@@ -420,8 +424,15 @@ impl<'de> Deserialize<'de> for Ratio {
                     None => t.parse::<f64>(),
                 };
                 match parsed {
-                    Ok(x) if x.is_finite() => V::check(x),
-                    _ => Err(E::custom(format!("invalid share \"{v}\" (examples: 0.01, \"1%\")"))),
+                    // Say it back as written: "150%", not 1.5.
+                    Ok(x) if x.is_finite() => V::check(x).map_err(|_: E| {
+                        E::custom(format!(
+                            "\"{v}\" is not a share between 0 and 1 (or 0% and 100%)"
+                        ))
+                    }),
+                    _ => Err(E::custom(format!(
+                        "invalid share \"{v}\" (examples: 0.01, \"1%\")"
+                    ))),
                 }
             }
         }

@@ -10,6 +10,7 @@ pub mod conn;
 pub mod direct;
 pub mod exchange;
 pub mod result;
+pub mod smpp_conn;
 pub mod stats;
 pub mod user;
 pub mod verdict;
@@ -58,7 +59,9 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     let plan = Arc::new(ClassPlan::new(&sc));
     let frozen = Arc::new(globals.clone());
     let (tx, rx) = crossbeam_channel::unbounded();
-    let start = Instant::now() + Duration::from_millis(5);
+    // Zero is now: a clock starting in the future would read 0 for the
+    // first requests and record their latency as nothing.
+    let start = Instant::now();
     let clock = Clock::new(start);
     let workers = sc.load.threads;
     let mut handles = Vec::new();

@@ -138,8 +138,14 @@ pub struct ScenarioResult {
     pub iterations_done: u64,
     /// Open model: iterations started over 1 ms late (no free user).
     pub late_starts: u64,
+    /// Open model: iterations started over 1 ms late because every allowed
+    /// user was busy (raise `load.users`).
+    pub starved_starts: u64,
     /// Open model: iterations due but not started at the end.
     pub not_started: u64,
+    /// What limited the generator itself, if anything: late starts with
+    /// users free, a worker near a full core.
+    pub generator_notes: Vec<String>,
     /// TCP connections opened by users.
     pub connects: u64,
     /// Per request name, in profile order.
@@ -202,7 +208,12 @@ impl ScenarioResult {
             .flat_map(|t| verdict::threshold(sc, t, stats, elapsed))
             .collect();
         let invariants = verdict::invariants(sc, stats, globals);
-        let pass = thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
+        let total = stats.total();
+        // A run where nothing was answered passes nothing, whatever its
+        // thresholds say about the empty set.
+        let answered = total.requests == 0 || total.responses() > 0;
+        let pass =
+            answered && thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
         let mut captured = BTreeMap::new();
         let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
             names
@@ -235,6 +246,8 @@ impl ScenarioResult {
             iterations: stats.iterations,
             iterations_done: stats.iterations_done,
             late_starts: stats.late_starts,
+            starved_starts: stats.starved_starts,
+            generator_notes: generator_notes(sc, stats, elapsed, cpu),
             not_started: stats.not_started,
             connects: stats.connects,
             requests: sc
@@ -340,12 +353,15 @@ impl ScenarioResult {
                 let _ = writeln!(o, "{f}");
             }
         }
-        if self.late_starts > 0 || self.not_started > 0 {
+        if self.starved_starts > 0 || self.not_started > 0 {
             let _ = writeln!(
                 o,
-                "warning: the open model ran short of users: {} iterations started late, {} never started (raise load.users)",
-                self.late_starts, self.not_started
+                "warning: the open model ran short of users: {} iterations started over 1 ms late with all {} users busy, {} never started (raise load.users)",
+                self.starved_starts, self.users_started, self.not_started
             );
+        }
+        for n in &self.generator_notes {
+            let _ = writeln!(o, "warning: {n}");
         }
         for s in &self.teardown {
             let _ = writeln!(
@@ -412,4 +428,30 @@ fn truncate(s: &str, n: usize) -> String {
         t.push('~');
         t
     }
+}
+
+/// Notes on the generator itself being a bottleneck.
+fn generator_notes(
+    sc: &Scenario,
+    stats: &RunStats,
+    elapsed: Duration,
+    cpu: Duration,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let late_share = stats.late_starts as f64 / stats.iterations.max(1) as f64;
+    if stats.late_starts > 0 && late_share > 0.01 {
+        notes.push(format!(
+            "hornet itself started {} of {} iterations over 1 ms late with users free: the generator was a bottleneck (add threads or cores)",
+            stats.late_starts, stats.iterations
+        ));
+    }
+    let busy = cpu.as_secs_f64() / (elapsed.as_secs_f64().max(1e-9) * sc.load.threads as f64);
+    if busy > 0.9 {
+        notes.push(format!(
+            "the workers used {:.0}% of {} cores: the generator may have been CPU-bound (add threads)",
+            busy * 100.0,
+            sc.load.threads
+        ));
+    }
+    notes
 }

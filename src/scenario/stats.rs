@@ -110,8 +110,11 @@ pub struct RunStats {
     /// Task iterations completed (every step ran).
     pub iterations_done: u64,
     /// Open model: iterations that started more than 1 ms after their
-    /// intended time because no user was free.
+    /// intended time while users were free: the generator was late.
     pub late_starts: u64,
+    /// Open model: iterations that started over 1 ms late because every
+    /// allowed user (`load.users`) was busy.
+    pub starved_starts: u64,
     /// Open model: iterations due but never started when the run ended.
     pub not_started: u64,
     /// Users started.
@@ -144,6 +147,7 @@ impl RunStats {
         self.iterations += other.iterations;
         self.iterations_done += other.iterations_done;
         self.late_starts += other.late_starts;
+        self.starved_starts += other.starved_starts;
         self.not_started += other.not_started;
         self.users_started += other.users_started;
         self.connects += other.connects;

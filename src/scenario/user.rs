@@ -2,6 +2,7 @@
 //! variables, random generator, data-feed rows and connection.
 
 use super::conn::HttpConn;
+use super::smpp_conn::SmppConn;
 use crate::profile::scenario::{Class, Step, Think};
 use crate::profile::template::Rng;
 use crate::profile::values::Value;
@@ -47,6 +48,8 @@ pub struct User {
     pub rows: Vec<usize>,
     /// Its HTTP connection, if open.
     pub http: Option<HttpConn>,
+    /// Its SMPP session, if open.
+    pub smpp: Option<SmppConn>,
     /// Current section and step.
     pub section: Section,
     /// Index of the current step in the section.
@@ -87,6 +90,7 @@ impl User {
             // different rows.
             rows: feeds.iter().map(|&n| (id as usize) % n.max(1)).collect(),
             http: None,
+            smpp: None,
             section: Section::OnStart,
             step: 0,
             wait: Wait::Ready,

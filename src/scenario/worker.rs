@@ -21,12 +21,14 @@ use slab::Slab;
 
 use super::conn::{HttpConn, ReadResult};
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
+use super::smpp_conn::{SmppConn, SmppProgress};
 use super::stats::RunStats;
 use super::user::{Section, User, Wait};
 use crate::engine::clock::{thread_cpu_time, Clock};
+use crate::engine::timer::Timer;
 use crate::load::OpenSchedule;
 use crate::metrics::ErrorKind;
-use crate::profile::scenario::{HttpStep, LoadModel, Scenario, Step};
+use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
 use crate::profile::template::RenderCtx;
 use crate::profile::values::Value;
 
@@ -149,9 +151,15 @@ pub struct WorkerSetup {
     pub tx: Sender<Report>,
 }
 
+/// The timerfd's token: odd like an SMPP token, but no user has this key.
+const TIMER: Token = Token(usize::MAX);
+
 struct Worker {
     s: WorkerSetup,
     poll: Poll,
+    /// Sub-millisecond wake-ups (epoll_wait has ms resolution), for
+    /// open-model arrivals.
+    timer: Timer,
     users: Slab<User>,
     /// Active (not retiring) users in spawn order, for ramp-down.
     active: Vec<usize>,
@@ -160,6 +168,9 @@ struct Worker {
     idle: VecDeque<usize>,
     stats: RunStats,
     scratch: Scratch,
+    /// Rendered source, destination and text of an SMPP step, and its
+    /// encoded text.
+    smpp_scratch: [Vec<u8>; 4],
     captures: Slab<Capture>,
     next_local: u64,
     /// Users running `on_start`.
@@ -172,6 +183,8 @@ struct Worker {
     end_ns: u64,
     draining: bool,
     drain_deadline: u64,
+    /// The last dispatch ran out of users at the cap.
+    starved: bool,
     feed_sizes: Vec<usize>,
 }
 
@@ -190,7 +203,9 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         }
         LoadModel::Closed { .. } => (None, u64::MAX),
     };
+    let timer = Timer::new(poll.registry(), TIMER)?;
     let mut w = Worker {
+        timer,
         stats: RunStats::new(sc.names.len()),
         end_ns: sc.load.run_time.as_nanos() as u64,
         feed_sizes: sc.feeds.iter().map(|f| f.rows.len()).collect(),
@@ -202,6 +217,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         ready: VecDeque::new(),
         idle: VecDeque::new(),
         scratch: Scratch::default(),
+        smpp_scratch: Default::default(),
         captures: Slab::new(),
         next_local: 0,
         starting: 0,
@@ -211,6 +227,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         max_users,
         draining: false,
         drain_deadline: 0,
+        starved: false,
     };
     w.run()
 }
@@ -269,17 +286,30 @@ impl Worker {
             }
             let now = self.s.clock.now();
             let timeout = Duration::from_nanos(wake.saturating_sub(now));
+            if self.schedule.is_some() && wake > now && timeout < Duration::from_millis(2) {
+                // epoll_wait would round up to a whole millisecond.
+                self.timer.arm(&self.s.clock, wake)?;
+            }
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
             for ev in events.iter() {
-                let key = ev.token().0;
-                self.on_event(
-                    key,
-                    ev.is_readable() || ev.is_read_closed() || ev.is_error(),
-                );
+                if ev.token() == TIMER {
+                    self.timer.fired();
+                    continue;
+                }
+                // Token 2k: user k's HTTP connection; 2k + 1: its SMPP session.
+                let (key, smpp) = (ev.token().0 / 2, ev.token().0 % 2 == 1);
+                if smpp {
+                    self.on_smpp_event(key);
+                } else {
+                    self.on_event(
+                        key,
+                        ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                    );
+                }
             }
         }
         self.finish();
@@ -368,6 +398,9 @@ impl Worker {
         if let Some(c) = u.http {
             c.close(self.poll.registry());
         }
+        if let Some(c) = u.smpp {
+            c.close(self.poll.registry());
+        }
         self.active.retain(|&k| k != key);
         self.idle.retain(|&k| k != key);
     }
@@ -394,6 +427,9 @@ impl Worker {
                     self.spawn(now);
                     continue;
                 }
+                // Every allowed user is busy: what waits now is late
+                // because of the cap, not because of the generator.
+                self.starved = (self.users.len() as u64) >= self.max_users;
                 return;
             };
             let intended = self
@@ -403,7 +439,14 @@ impl Worker {
                 .intended(self.dispatched);
             self.dispatched += 1;
             if now.saturating_sub(intended) > LATE_NS {
-                self.stats.late_starts += 1;
+                if self.starved {
+                    self.stats.starved_starts += 1;
+                } else {
+                    self.stats.late_starts += 1;
+                }
+            }
+            if self.dispatched >= due {
+                self.starved = false;
             }
             let u = &mut self.users[key];
             u.arrival = Some(intended);
@@ -478,6 +521,9 @@ impl Worker {
         if let Some(c) = u.http.take() {
             c.close(self.poll.registry());
         }
+        if let Some(c) = u.smpp.take() {
+            c.close(self.poll.registry());
+        }
         self.active.retain(|&k| k != key);
     }
 
@@ -516,15 +562,9 @@ impl Worker {
                     }
                 }
                 Some(Step::Smpp(step)) => {
-                    // SMPP steps in user classes are not run by this
-                    // version: counted as failed so the gap is visible.
-                    let n = &mut self.stats.names[step.name];
-                    n.requests += 1;
-                    n.check_failed += 1;
-                    *n.reasons
-                        .entry("smpp steps are not supported in profiles yet".into())
-                        .or_default() += 1;
-                    self.users[key].step += 1;
+                    if self.send_smpp(key, step, now) {
+                        return;
+                    }
                 }
             }
         }
@@ -579,7 +619,7 @@ impl Worker {
             .as_ref()
             .expect("compile requires a host for HTTP steps");
         if self.users[key].http.is_none() {
-            match HttpConn::connect(target.addr, self.poll.registry(), Token(key)) {
+            match HttpConn::connect(target.addr, self.poll.registry(), Token(key * 2)) {
                 Ok(c) => self.users[key].http = Some(c),
                 Err(e) => {
                     self.stats.names[step.name].requests += 1;
@@ -628,6 +668,148 @@ impl Worker {
             self.fail(key, kind, now);
         }
         true
+    }
+
+    /// Renders and queues an SMPP submit. Returns true if the user now
+    /// waits.
+    fn send_smpp(&mut self, key: usize, step: &SmppStep, now: u64) -> bool {
+        let sc = self.s.scenario.clone();
+        let target = sc
+            .smpp
+            .as_ref()
+            .expect("compile requires [target.smpp] for smpp steps");
+        if self.users[key].smpp.is_none() {
+            match SmppConn::connect(target, self.poll.registry(), Token(key * 2 + 1)) {
+                Ok(c) => self.users[key].smpp = Some(c),
+                Err(e) => {
+                    self.stats.names[step.name].requests += 1;
+                    self.fail(key, ErrorKind::from_connect_error(&e), now);
+                    return true;
+                }
+            }
+        }
+        let u = &mut self.users[key];
+        let seq = &self.s.shared.seq;
+        let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut ctx = RenderCtx {
+            globals: &self.s.globals,
+            user: &u.vars,
+            feeds: &sc.feeds,
+            rows: &u.rows,
+            user_id: u.id,
+            iteration: u.iteration.saturating_sub(1),
+            seq: &next_seq,
+            rng: &mut u.rng,
+        };
+        let [src, dst, text, enc] = &mut self.smpp_scratch;
+        src.clear();
+        dst.clear();
+        text.clear();
+        step.source.render(&mut ctx, src);
+        step.destination.render(&mut ctx, dst);
+        step.text.render(&mut ctx, text);
+        let name = &mut self.stats.names[step.name];
+        name.requests += 1;
+        let conn = u.smpp.as_mut().expect("just connected");
+        let queued = match std::str::from_utf8(text) {
+            Ok(t) if src.len() <= 20 && dst.len() <= 20 => {
+                conn.submit(src, dst, t, step.registered_delivery, enc)
+            }
+            Ok(_) => Err("source or destination longer than 20 characters".into()),
+            Err(_) => Err("the text is not UTF-8".into()),
+        };
+        if let Err(e) = queued {
+            name.check_failed += 1;
+            *name.reasons.entry(format!("render: {e}")).or_default() += 1;
+            self.stats.render_errors += 1;
+            u.step += 1;
+            return false;
+        }
+        u.intended = u.arrival.take().unwrap_or(now);
+        u.sent_at = now;
+        u.wait = Wait::Response;
+        self.in_flight += 1;
+        let at = now + sc.timeout.as_nanos() as u64;
+        self.arm(key, at);
+        // Writes now if the socket is up and bound; else on its event.
+        self.on_smpp_event(key);
+        true
+    }
+
+    fn on_smpp_event(&mut self, key: usize) {
+        let now = self.s.clock.now();
+        let sc = self.s.scenario.clone();
+        let Some(u) = self.users.get_mut(key) else {
+            return;
+        };
+        let waiting = u.wait == Wait::Response
+            && matches!(u.current(&sc.classes[u.class]), Some(Step::Smpp(_)));
+        let Some(conn) = u.smpp.as_mut() else {
+            return;
+        };
+        match conn.on_ready() {
+            Ok(SmppProgress::Pending) => {}
+            Ok(SmppProgress::Answered(status)) if waiting => {
+                self.in_flight -= 1;
+                u.timer_gen = u.timer_gen.wrapping_add(1);
+                let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
+                    return;
+                };
+                let n = &mut self.stats.names[step.name];
+                n.record_latency(
+                    now.saturating_sub(u.intended),
+                    now.saturating_sub(u.sent_at),
+                );
+                if status.is_ok() {
+                    n.passed += 1;
+                } else {
+                    n.check_failed += 1;
+                    *n.reasons
+                        .entry(format!("submit_sm_resp {status}"))
+                        .or_default() += 1;
+                }
+                u.step += 1;
+                u.wait = Wait::Ready;
+                self.ready.push_back(key);
+            }
+            Ok(SmppProgress::Answered(_)) => {}
+            Ok(SmppProgress::BindRefused(status)) => {
+                if let Some(c) = u.smpp.take() {
+                    c.close(self.poll.registry());
+                }
+                if waiting {
+                    let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
+                        return;
+                    };
+                    let n = &mut self.stats.names[step.name];
+                    n.check_failed += 1;
+                    *n.reasons
+                        .entry(format!("bind refused: {status}"))
+                        .or_default() += 1;
+                    // Not a transport error, but the task cannot go on:
+                    // abandon it like one, without counting it twice.
+                    self.in_flight -= 1;
+                    u.wait = Wait::Ready;
+                    u.step = usize::MAX;
+                    if self.draining {
+                        self.finish_user(key);
+                    } else if self.schedule.is_some() {
+                        u.wait = Wait::Arrival;
+                        self.idle.push_back(key);
+                    } else {
+                        u.wait = Wait::Timer;
+                        self.arm(key, now + ERROR_BACKOFF_NS);
+                    }
+                }
+            }
+            Err(kind) => {
+                if waiting {
+                    self.fail(key, kind, now);
+                } else if let Some(c) = u.smpp.take() {
+                    c.close(self.poll.registry());
+                }
+            }
+        }
     }
 
     fn on_event(&mut self, key: usize, readable: bool) {
@@ -728,13 +910,25 @@ impl Worker {
     fn fail(&mut self, key: usize, kind: ErrorKind, now: u64) {
         let sc = self.s.scenario.clone();
         let u = &mut self.users[key];
-        if let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) {
-            self.stats.names[step.name].errors[kind as usize] += 1;
-        }
+        let smpp_step = match u.current(&sc.classes[u.class]) {
+            Some(Step::Http(step)) => {
+                self.stats.names[step.name].errors[kind as usize] += 1;
+                false
+            }
+            Some(Step::Smpp(step)) => {
+                self.stats.names[step.name].errors[kind as usize] += 1;
+                true
+            }
+            _ => false,
+        };
         if u.wait == Wait::Response {
             self.in_flight -= 1;
         }
-        if let Some(c) = u.http.take() {
+        if smpp_step {
+            if let Some(c) = u.smpp.take() {
+                c.close(self.poll.registry());
+            }
+        } else if let Some(c) = u.http.take() {
             c.close(self.poll.registry());
         }
         u.arrival = None;
@@ -778,8 +972,10 @@ impl Worker {
         for key in keys {
             let u = &self.users[key];
             if u.wait == Wait::Response {
-                if let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) {
-                    self.stats.names[step.name].interrupted += 1;
+                match u.current(&sc.classes[u.class]) {
+                    Some(Step::Http(step)) => self.stats.names[step.name].interrupted += 1,
+                    Some(Step::Smpp(step)) => self.stats.names[step.name].interrupted += 1,
+                    _ => {}
                 }
             }
             self.remove(key);

@@ -1,0 +1,292 @@
+//! A user's SMPP session for `smpp` steps: one transceiver bind per user
+//! (as the seeds' Locust `SMPPUser` holds one client), opened on the first
+//! submit, kept across tasks, one submit_sm in flight at a time.
+//!
+//! The SMSC's own requests are answered at once whatever the user is doing:
+//! enquire_link, deliver_sm (receipts, mobile-originated), unbind. Anything
+//! undecodable is answered with generic_nack, never a panic.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use hornet_smpp::text::Coding;
+use hornet_smpp::{
+    check_frame, decode, decode_header, encode, tag, Bind, Body, CommandStatus, MessageIdResp, Pdu,
+    SubmitSm, Tlv, Tlvs, DEFAULT_MAX_PDU,
+};
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use crate::metrics::ErrorKind;
+use crate::profile::scenario::SmppTarget;
+
+/// Longest text carried in `short_message`; longer ones go in the
+/// message_payload TLV (one PDU, no segmentation).
+const SHORT_MESSAGE_MAX: usize = 254;
+
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// bind_transceiver sent (or queued until the connect completes).
+    Binding,
+    /// Ready for submits.
+    Bound,
+}
+
+/// What a read pass produced for the submit in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmppProgress {
+    /// Nothing decisive yet.
+    Pending,
+    /// The submit was answered with this status.
+    Answered(CommandStatus),
+    /// The SMSC refused the bind with this status.
+    BindRefused(CommandStatus),
+}
+
+/// One user's SMPP session.
+#[derive(Debug)]
+pub struct SmppConn {
+    stream: TcpStream,
+    connected: bool,
+    phase: Phase,
+    out: Vec<u8>,
+    written: usize,
+    input: Vec<u8>,
+    /// A submit rendered while the bind is pending, sent once bound.
+    staged: Vec<u8>,
+    next_seq: u32,
+    bind_seq: u32,
+    /// Sequence number of the submit in flight.
+    awaited: Option<u32>,
+}
+
+impl SmppConn {
+    /// Connects and queues the bind.
+    pub fn connect(target: &SmppTarget, registry: &Registry, token: Token) -> io::Result<SmppConn> {
+        let mut stream = TcpStream::connect(target.addr)?;
+        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        let mut c = SmppConn {
+            stream,
+            connected: false,
+            phase: Phase::Binding,
+            out: Vec::with_capacity(256),
+            written: 0,
+            input: Vec::new(),
+            staged: Vec::new(),
+            next_seq: 1,
+            bind_seq: 1,
+            awaited: None,
+        };
+        let bind = Bind {
+            system_id: target.system_id.as_bytes(),
+            password: target.password.as_bytes(),
+            system_type: target.system_type.as_bytes(),
+            ..Bind::default()
+        };
+        c.bind_seq = c.seq();
+        encode(
+            &Pdu::new(c.bind_seq, Body::BindTransceiver(bind)),
+            &mut c.out,
+        )
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        Ok(c)
+    }
+
+    /// The peer address the session was opened to.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.stream.peer_addr().ok()
+    }
+
+    fn seq(&mut self) -> u32 {
+        let s = self.next_seq;
+        // Sequence numbers run 1..=0x7FFFFFFF and wrap.
+        self.next_seq = if s >= 0x7FFF_FFFF { 1 } else { s + 1 };
+        s
+    }
+
+    /// Deregisters the socket.
+    pub fn close(mut self, registry: &Registry) {
+        let _ = registry.deregister(&mut self.stream);
+    }
+
+    /// Encodes a submit_sm for the step; sent now if bound, else after the
+    /// bind. `Err` says why it cannot be encoded.
+    pub fn submit(
+        &mut self,
+        source: &[u8],
+        destination: &[u8],
+        text: &str,
+        registered_delivery: bool,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let coding = Coding::best_for(text);
+        scratch.clear();
+        coding
+            .encode(text, scratch)
+            .map_err(|e| format!("text cannot be encoded: {e}"))?;
+        let payload = [Tlv::new(tag::MESSAGE_PAYLOAD, scratch)];
+        let long = scratch.len() > SHORT_MESSAGE_MAX;
+        let sm = SubmitSm {
+            source_addr: source,
+            destination_addr: destination,
+            data_coding: coding.data_coding(),
+            registered_delivery: u8::from(registered_delivery),
+            short_message: if long { b"" } else { scratch },
+            tlvs: if long {
+                Tlvs::List(&payload)
+            } else {
+                Tlvs::EMPTY
+            },
+            ..SubmitSm::default()
+        };
+        let seq = self.seq();
+        let dst = if self.phase == Phase::Bound {
+            &mut self.out
+        } else {
+            &mut self.staged
+        };
+        encode(&Pdu::new(seq, Body::SubmitSm(sm)), dst).map_err(|e| format!("submit_sm: {e}"))?;
+        self.awaited = Some(seq);
+        Ok(())
+    }
+
+    /// No submit is in flight any more (timeout or abandon).
+    pub fn forget(&mut self) {
+        self.awaited = None;
+        self.staged.clear();
+    }
+
+    /// Completes the connect, writes what is queued, reads and handles
+    /// PDUs. `Err` means the session is gone.
+    pub fn on_ready(&mut self) -> Result<SmppProgress, ErrorKind> {
+        if !self.connected {
+            if let Ok(Some(e)) | Err(e) = self.stream.take_error() {
+                return Err(ErrorKind::from_connect_error(&e));
+            }
+            match self.stream.peer_addr() {
+                Ok(_) => {
+                    self.connected = true;
+                    let _ = self.stream.set_nodelay(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    return Ok(SmppProgress::Pending)
+                }
+                Err(e) => return Err(ErrorKind::from_connect_error(&e)),
+            }
+        }
+        self.flush()?;
+        let progress = self.read()?;
+        self.flush()?;
+        Ok(progress)
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        while self.written < self.out.len() {
+            match self.stream.write(&self.out[self.written..]) {
+                Ok(0) => return Err(ErrorKind::ClosedEarly),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+        self.out.clear();
+        self.written = 0;
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<SmppProgress, ErrorKind> {
+        let mut progress = SmppProgress::Pending;
+        let mut chunk = [0u8; 8192];
+        // PDUs that arrived before a close still count (a refused bind is
+        // answered, then the SMSC hangs up).
+        let mut eof = false;
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => self.input.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+        let mut at = 0;
+        loop {
+            let len = match check_frame(&self.input[at..], DEFAULT_MAX_PDU) {
+                Ok(Some(len)) => len,
+                Ok(None) => break,
+                Err(_) => return Err(ErrorKind::Parse),
+            };
+            let frame = at..at + len;
+            at += len;
+            if let Some(p) = self.handle(frame)? {
+                progress = p;
+            }
+        }
+        self.input.drain(..at);
+        match progress {
+            SmppProgress::Pending if eof => Err(ErrorKind::ClosedEarly),
+            p => Ok(p),
+        }
+    }
+
+    fn handle(&mut self, frame: std::ops::Range<usize>) -> Result<Option<SmppProgress>, ErrorKind> {
+        let bytes = &self.input[frame];
+        let pdu = match decode(bytes) {
+            Ok(p) => p,
+            Err(_) => {
+                let header = decode_header(bytes).map_err(|_| ErrorKind::Parse)?;
+                // A malformed response to our submit fails it; a malformed
+                // request from the SMSC gets generic_nack.
+                if header.command_id & 0x8000_0000 != 0 {
+                    if Some(header.sequence_number) == self.awaited {
+                        self.awaited = None;
+                        return Ok(Some(SmppProgress::Answered(CommandStatus::ESME_RINVCMDLEN)));
+                    }
+                    return Ok(None);
+                }
+                let nack = Pdu {
+                    sequence_number: header.sequence_number,
+                    command_status: CommandStatus::ESME_RINVCMDLEN,
+                    body: Body::GenericNack,
+                };
+                let _ = encode(&nack, &mut self.out);
+                return Ok(None);
+            }
+        };
+        let seq = pdu.sequence_number;
+        let reply = match pdu.body {
+            Body::BindTransceiverResp(_)
+                if seq == self.bind_seq && self.phase == Phase::Binding =>
+            {
+                if !pdu.command_status.is_ok() {
+                    return Ok(Some(SmppProgress::BindRefused(pdu.command_status)));
+                }
+                self.phase = Phase::Bound;
+                self.out.append(&mut self.staged);
+                return Ok(None);
+            }
+            Body::SubmitSmResp(_) | Body::GenericNack if Some(seq) == self.awaited => {
+                self.awaited = None;
+                return Ok(Some(SmppProgress::Answered(pdu.command_status)));
+            }
+            Body::GenericNack if seq == self.bind_seq && self.phase == Phase::Binding => {
+                return Ok(Some(SmppProgress::BindRefused(pdu.command_status)));
+            }
+            Body::EnquireLink => Body::EnquireLinkResp,
+            Body::DeliverSm(_) => Body::DeliverSmResp(MessageIdResp::default()),
+            Body::Unbind => {
+                let _ = encode(&Pdu::new(seq, Body::UnbindResp), &mut self.out);
+                let _ = self.flush();
+                return Err(ErrorKind::ClosedEarly);
+            }
+            _ => return Ok(None),
+        };
+        let _ = encode(&Pdu::new(seq, reply), &mut self.out);
+        Ok(None)
+    }
+}
