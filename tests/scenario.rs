@@ -324,3 +324,151 @@ smpp = { destination = "447700900000", text = "x" }
     assert_eq!(n.passed, 0);
     smsc.shutdown();
 }
+
+fn run_in(dir: &Path, profile: &str, host: &str) -> ScenarioResult {
+    let path = dir.join("p.toml");
+    std::fs::write(&path, profile.replace("HOST", host)).unwrap();
+    let sc = hornet::profile::load(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    hornet::scenario::run(sc, false).unwrap()
+}
+
+#[test]
+fn data_feeds_walk_rows_per_user_or_shared() {
+    let t = demo();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("people.csv"),
+        "email,password\na@x.io,pa\nb@x.io,pb\nc@x.io,pc\n",
+    )
+    .unwrap();
+    // Every iteration registers the feed's current row: a shared cursor
+    // hands each row out once per lap, so 6 iterations register 3 emails
+    // twice (201 then 409).
+    let r = run_in(
+        dir.path(),
+        r#"
+[target]
+host = "HOST"
+[data.people]
+file = "people.csv"
+cursor = "shared"
+[load]
+users = 2
+iterations = 6
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "register"
+path = "/api/auth/register"
+json = { email = "{{ people.email }}", password = "{{ people.password }}" }
+check = { status = [201, 409] }
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    let n = &r.requests[0];
+    assert_eq!(n.status.get("201"), Some(&3), "{n:?}");
+    assert_eq!(n.status.get("409"), Some(&3), "{n:?}");
+    // Per user: user i starts at row i, so one iteration each of 3 users
+    // registers 3 different rows... of a fresh server.
+    let t2 = demo();
+    let r = run_in(
+        dir.path(),
+        r#"
+[target]
+host = "HOST"
+[data.people]
+file = "people.csv"
+[load]
+users = 3
+iterations = 3
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "register"
+path = "/api/auth/register"
+json = { email = "{{ people.email }}", password = "{{ people.password }}" }
+check = { status = [201] }
+"#,
+        &format!("http://{}", t2.local_addr()),
+    );
+    assert_eq!(r.requests[0].passed, 3, "{:?}", r.requests[0]);
+}
+
+#[test]
+fn pacing_spaces_task_starts_and_ramp_down_retires_users() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+stages = [
+  { duration = "300ms", target = 4 },
+  { duration = "1200ms", target = 4 },
+  { duration = "300ms", target = 0 },
+]
+threads = 2
+[[user]]
+name = "U"
+pacing = "200ms"
+[[user.task]]
+name = "health"
+path = "/health"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.users_started, 4);
+    assert_eq!(r.total.interrupted, 0);
+    // 4 users for ~1.5 s, one task per 200 ms each: about 30, never 100s.
+    assert!((10..=45).contains(&r.iterations), "{}", r.iterations);
+    assert!(r.elapsed_s < 3.0, "{}", r.elapsed_s);
+}
+
+#[test]
+fn result_document_matches_its_schema() {
+    let t = demo();
+    let r = run(
+        r#"
+invariants = ["count(\"health\") > 0"]
+[target]
+host = "HOST"
+[load]
+users = 2
+run_time = "300ms"
+threads = 1
+[[setup]]
+name = "state"
+path = "/__demo/state"
+extract.state = { json = "/shop" }
+[[user]]
+name = "U"
+[[user.task]]
+name = "health"
+path = "/health"
+[[threshold]]
+p99 = "5s"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    let doc = serde_json::to_value(&r).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/scenario-result.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+    assert_eq!(doc["verdict"], "pass");
+    assert!(doc["captured"]["before"]["state"]
+        .as_str()
+        .unwrap()
+        .starts_with('{'));
+}
