@@ -160,6 +160,12 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, AppError> {
     let http_outcome = demo_http(&args)?;
     println!();
     let smpp_outcome = demo_smpp(&args)?;
+    println!();
+    let profile_outcome = demo_profile(&args)?;
+    let smpp_outcome = match (smpp_outcome, profile_outcome) {
+        (Outcome::Completed, other) => other,
+        (first, _) => first,
+    };
     Ok(match (http_outcome, smpp_outcome) {
         (Outcome::Completed, Outcome::Completed) => Outcome::Completed,
         (Outcome::NothingWorked { reason }, _) | (_, Outcome::NothingWorked { reason }) => {
@@ -167,6 +173,46 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, AppError> {
         }
         (Outcome::Failed { reason }, _) | (_, Outcome::Failed { reason }) => {
             Outcome::Failed { reason }
+        }
+    })
+}
+
+/// The race test of seed 000, embedded: profiles/finance-race.toml against
+/// the demo API in safe mode, so the demo shows a scenario and an invariant.
+const DEMO_PROFILE: &str = include_str!("../profiles/finance-race.toml");
+
+fn demo_profile(args: &DemoArgs) -> Result<Outcome, AppError> {
+    let cfg = hornet_target::TargetConfig {
+        threads: 2,
+        demo: Some(hornet_target::DemoConfig::default()),
+        ..Default::default()
+    };
+    let api = hornet_target::start("127.0.0.1:0".parse().expect("literal address"), cfg)
+        .map_err(AppError::DemoTarget)?;
+    let ov = crate::profile::Overrides {
+        host: Some(format!("http://{}", api.local_addr())),
+        ..Default::default()
+    };
+    println!(
+        "hornet demo: profile finance-race (seed 000: login, 100 parallel transactions, balance invariant) against the built-in demo API on {}",
+        api.local_addr()
+    );
+    let sc = crate::profile::compile_str(
+        Path::new("profiles/finance-race.toml"),
+        DEMO_PROFILE,
+        &ov,
+        &|k| std::env::var(k).ok(),
+    )?;
+    let result = crate::scenario::run(sc, !args.quiet)?;
+    api.shutdown();
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(result.render().as_bytes());
+    let _ = stdout.flush();
+    Ok(if result.passed() {
+        Outcome::Completed
+    } else {
+        Outcome::Failed {
+            reason: "the demo profile's invariant failed".into(),
         }
     })
 }
