@@ -8,6 +8,7 @@
 //! `now_rfc3339()`). Constants and environment variables are folded into
 //! the literal text at compile time, so rendering them costs nothing.
 
+use std::io::Write as _;
 use std::time::SystemTime;
 
 use std::sync::Arc;
@@ -289,8 +290,8 @@ fn no_args(v: Vec<i64>, src: Source, expr: &str) -> Result<Source, String> {
 
 fn render_source(src: Source, esc: Escape, ctx: &mut RenderCtx<'_>, out: &mut Vec<u8>) {
     let num = |n: i128, out: &mut Vec<u8>| {
-        let mut buf = itoa_buf(n);
-        out.append(&mut buf);
+        // Formats straight into the buffer: no temporary string.
+        let _ = write!(out, "{n}");
     };
     match src {
         Source::Global(i) => write_value(ctx.globals.get(i), esc, out),
@@ -340,11 +341,6 @@ fn unix_ns() -> i128 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
-}
-
-fn itoa_buf(n: i128) -> Vec<u8> {
-    // Small and allocation-light enough: numbers are short.
-    n.to_string().into_bytes()
 }
 
 fn write_value(v: Option<&Value>, esc: Escape, out: &mut Vec<u8>) {
