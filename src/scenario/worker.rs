@@ -343,7 +343,10 @@ impl Worker {
 
     /// No user is mid-iteration (all done, or idle waiting for arrivals).
     fn all_parked(&self) -> bool {
-        self.ready.is_empty()
+        // Nothing in flight is necessary; check it first so the scan over
+        // users runs only at the very end.
+        self.in_flight == 0
+            && self.ready.is_empty()
             && self.users.iter().all(|(_, u)| {
                 matches!(u.wait, Wait::Done | Wait::Arrival)
                     || (u.wait == Wait::Timer && u.step == usize::MAX)
@@ -401,8 +404,14 @@ impl Worker {
         if let Some(c) = u.smpp {
             c.close(self.poll.registry());
         }
-        self.active.retain(|&k| k != key);
-        self.idle.retain(|&k| k != key);
+        // Retiring users already left `active`; only idle users are queued
+        // in `idle`. Skipping the scans keeps ramp-down and the end linear.
+        if !u.retiring {
+            self.active.retain(|&k| k != key);
+        }
+        if u.wait == Wait::Arrival {
+            self.idle.retain(|&k| k != key);
+        }
     }
 
     fn next_arrival(&self) -> Option<u64> {
@@ -524,7 +533,9 @@ impl Worker {
         if let Some(c) = u.smpp.take() {
             c.close(self.poll.registry());
         }
-        self.active.retain(|&k| k != key);
+        if !self.draining {
+            self.active.retain(|&k| k != key);
+        }
     }
 
     /// Moves a ready user forward until it waits for something.
@@ -953,6 +964,8 @@ impl Worker {
 
     fn begin_drain(&mut self, now: u64) {
         self.draining = true;
+        // No ramping from here on: nobody needs the spawn order.
+        self.active.clear();
         self.drain_deadline = now + self.s.scenario.timeout.as_nanos() as u64;
         let keys: Vec<usize> = self.users.iter().map(|(k, _)| k).collect();
         for key in keys {
@@ -968,6 +981,8 @@ impl Worker {
 
     fn finish(&mut self) {
         let sc = self.s.scenario.clone();
+        self.active.clear();
+        self.idle.clear();
         let keys: Vec<usize> = self.users.iter().map(|(k, _)| k).collect();
         for key in keys {
             let u = &self.users[key];
