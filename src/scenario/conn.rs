@@ -78,37 +78,15 @@ impl HttpConn {
 
     /// Checks a pending connect on a writable event.
     pub fn finish_connect(&mut self) -> Result<bool, ErrorKind> {
-        if self.connected {
-            return Ok(true);
+        if !self.connected {
+            self.connected = connect_done(&self.stream)?;
         }
-        if let Ok(Some(e)) | Err(e) = self.stream.take_error() {
-            return Err(ErrorKind::from_connect_error(&e));
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => {
-                self.connected = true;
-                let _ = self.stream.set_nodelay(true);
-                Ok(true)
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-            Err(e) => Err(ErrorKind::from_connect_error(&e)),
-        }
+        Ok(self.connected)
     }
 
     /// Writes what is queued. `Ok(true)` when all of it is out.
     pub fn flush(&mut self) -> Result<bool, ErrorKind> {
-        while self.written < self.out.len() {
-            match self.stream.write(&self.out[self.written..]) {
-                Ok(0) => return Err(ErrorKind::ClosedEarly),
-                Ok(n) => self.written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ErrorKind::from_io_error(&e)),
-            }
-        }
-        self.out.clear();
-        self.written = 0;
-        Ok(true)
+        write_out(&mut self.stream, &mut self.out, &mut self.written)
     }
 
     /// True when queued bytes wait for the socket.
@@ -177,4 +155,41 @@ impl HttpConn {
             self.out = Vec::new();
         }
     }
+}
+
+/// Whether a non-blocking connect has completed (`Ok(false)`: not yet).
+/// Sets `TCP_NODELAY` once it has: requests are written whole.
+pub fn connect_done(stream: &TcpStream) -> Result<bool, ErrorKind> {
+    if let Ok(Some(e)) | Err(e) = stream.take_error() {
+        return Err(ErrorKind::from_connect_error(&e));
+    }
+    match stream.peer_addr() {
+        Ok(_) => {
+            let _ = stream.set_nodelay(true);
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(ErrorKind::from_connect_error(&e)),
+    }
+}
+
+/// Writes `out[*written..]` until done (`Ok(true)`, buffer cleared) or the
+/// socket would block (`Ok(false)`).
+pub fn write_out(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    written: &mut usize,
+) -> Result<bool, ErrorKind> {
+    while *written < out.len() {
+        match stream.write(&out[*written..]) {
+            Ok(0) => return Err(ErrorKind::ClosedEarly),
+            Ok(n) => *written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ErrorKind::from_io_error(&e)),
+        }
+    }
+    out.clear();
+    *written = 0;
+    Ok(true)
 }

@@ -6,8 +6,7 @@
 //! enquire_link, deliver_sm (receipts, mobile-originated), unbind. Anything
 //! undecodable is answered with generic_nack, never a panic.
 
-use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::io::{self, Read};
 
 use hornet_smpp::text::Coding;
 use hornet_smpp::{
@@ -17,6 +16,7 @@ use hornet_smpp::{
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
+use super::conn::{connect_done, write_out};
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::SmppTarget;
 
@@ -93,11 +93,6 @@ impl SmppConn {
         Ok(c)
     }
 
-    /// The peer address the session was opened to.
-    pub fn addr(&self) -> Option<SocketAddr> {
-        self.stream.peer_addr().ok()
-    }
-
     fn seq(&mut self) -> u32 {
         let s = self.next_seq;
         // Sequence numbers run 1..=0x7FFFFFFF and wrap.
@@ -161,18 +156,9 @@ impl SmppConn {
     /// PDUs. `Err` means the session is gone.
     pub fn on_ready(&mut self) -> Result<SmppProgress, ErrorKind> {
         if !self.connected {
-            if let Ok(Some(e)) | Err(e) = self.stream.take_error() {
-                return Err(ErrorKind::from_connect_error(&e));
-            }
-            match self.stream.peer_addr() {
-                Ok(_) => {
-                    self.connected = true;
-                    let _ = self.stream.set_nodelay(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    return Ok(SmppProgress::Pending)
-                }
-                Err(e) => return Err(ErrorKind::from_connect_error(&e)),
+            self.connected = connect_done(&self.stream)?;
+            if !self.connected {
+                return Ok(SmppProgress::Pending);
             }
         }
         self.flush()?;
@@ -182,18 +168,7 @@ impl SmppConn {
     }
 
     fn flush(&mut self) -> Result<(), ErrorKind> {
-        while self.written < self.out.len() {
-            match self.stream.write(&self.out[self.written..]) {
-                Ok(0) => return Err(ErrorKind::ClosedEarly),
-                Ok(n) => self.written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ErrorKind::from_io_error(&e)),
-            }
-        }
-        self.out.clear();
-        self.written = 0;
-        Ok(())
+        write_out(&mut self.stream, &mut self.out, &mut self.written).map(|_| ())
     }
 
     fn read(&mut self) -> Result<SmppProgress, ErrorKind> {

@@ -1,10 +1,12 @@
 //! A virtual user's state: where it is in its class's steps, its own
 //! variables, random generator, data-feed rows and connection.
 
+use std::sync::Arc;
+
 use super::conn::HttpConn;
 use super::smpp_conn::SmppConn;
-use crate::profile::scenario::{Class, Step, Think};
-use crate::profile::template::Rng;
+use crate::profile::scenario::{Class, Feed, Step, Think};
+use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
 
 /// Which list of steps the user is in.
@@ -102,6 +104,26 @@ impl User {
             next_seq: 0,
             retiring: false,
             head: false,
+        }
+    }
+
+    /// What the user's templates read: its variables, rows, number,
+    /// iteration and random generator, beside the run's globals.
+    pub fn render_ctx<'a>(
+        &'a mut self,
+        globals: &'a [Value],
+        feeds: &'a [Arc<Feed>],
+        seq: &'a dyn Fn() -> u64,
+    ) -> RenderCtx<'a> {
+        RenderCtx {
+            globals,
+            user: &self.vars,
+            feeds,
+            rows: &self.rows,
+            user_id: self.id,
+            iteration: self.iteration.saturating_sub(1),
+            seq,
+            rng: &mut self.rng,
         }
     }
 

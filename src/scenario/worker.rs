@@ -29,7 +29,6 @@ use crate::engine::timer::Timer;
 use crate::load::OpenSchedule;
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
-use crate::profile::template::RenderCtx;
 use crate::profile::values::Value;
 
 /// Interval between stats messages.
@@ -642,20 +641,15 @@ impl Worker {
         let u = &mut self.users[key];
         let seq = &self.s.shared.seq;
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let conn = u.http.as_mut().expect("just connected");
-        let mut ctx = RenderCtx {
-            globals: &self.s.globals,
-            user: &u.vars,
-            feeds: &sc.feeds,
-            rows: &u.rows,
-            user_id: u.id,
-            iteration: u.iteration.saturating_sub(1),
-            seq: &next_seq,
-            rng: &mut u.rng,
-        };
+        // The connection leaves the user while the user lends its
+        // variables to the render.
+        let mut conn = u.http.take().expect("just connected");
+        let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
-        if let Err(e) = render_request(step, target, &mut ctx, &mut self.scratch, conn.out()) {
+        let rendered = render_request(step, target, &mut ctx, &mut self.scratch, conn.out());
+        let conn = u.http.insert(conn);
+        if let Err(e) = rendered {
             name.check_failed += 1;
             *name.reasons.entry(format!("render: {}", e.0)).or_default() += 1;
             self.stats.render_errors += 1;
@@ -702,16 +696,8 @@ impl Worker {
         let u = &mut self.users[key];
         let seq = &self.s.shared.seq;
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut ctx = RenderCtx {
-            globals: &self.s.globals,
-            user: &u.vars,
-            feeds: &sc.feeds,
-            rows: &u.rows,
-            user_id: u.id,
-            iteration: u.iteration.saturating_sub(1),
-            seq: &next_seq,
-            rng: &mut u.rng,
-        };
+        let conn = u.smpp.take().expect("just connected");
+        let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
         let [src, dst, text, enc] = &mut self.smpp_scratch;
         src.clear();
         dst.clear();
@@ -719,9 +705,9 @@ impl Worker {
         step.source.render(&mut ctx, src);
         step.destination.render(&mut ctx, dst);
         step.text.render(&mut ctx, text);
+        let conn = u.smpp.insert(conn);
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
-        let conn = u.smpp.as_mut().expect("just connected");
         let queued = match std::str::from_utf8(text) {
             Ok(t) if src.len() <= 20 && dst.len() <= 20 => {
                 conn.submit(src, dst, t, step.registered_delivery, enc)
