@@ -472,3 +472,223 @@ p99 = "5s"
         .unwrap()
         .starts_with('{'));
 }
+
+// Regressions found by review: each ran wrong before its fix.
+
+#[test]
+fn a_user_reusing_a_slot_is_not_hit_by_its_predecessors_timers() {
+    let cfg = TargetConfig {
+        delay: Duration::from_millis(400),
+        ..Default::default()
+    };
+    let t = hornet_target::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap();
+    // One user, retired after its first request, then a new one in the
+    // same slot while the first request's timeout entry is still queued.
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+timeout = "1500ms"
+[load]
+stages = [
+  { duration = "10ms", target = 1 },
+  { duration = "490ms", target = 1 },
+  { duration = "10ms", target = 0 },
+  { duration = "490ms", target = 0 },
+  { duration = "10ms", target = 1 },
+  { duration = "1490ms", target = 1 },
+]
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "get"
+path = "/"
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.total.errors, 0, "{:?}", r.total);
+    assert!(r.total.passed >= 3, "{:?}", r.total);
+}
+
+#[test]
+fn a_refused_bind_in_on_start_retries_on_start_and_the_cap_still_ends_the_run() {
+    let t = demo();
+    let cfg = hornet_smsc::SmscConfig {
+        credentials: Some(("other".into(), "pw".into())),
+        ..Default::default()
+    };
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap();
+    let text = r#"
+[target]
+host = "HOST"
+[target.smpp]
+endpoint = "SMSC"
+system_id = "hornet"
+[load]
+iterations = 50
+run_time = "20s"
+threads = 1
+[[user]]
+name = "Broken"
+fixed_count = 1
+[[user.on_start]]
+name = "bind check"
+smpp = { destination = "447700900000", text = "x" }
+[[user.on_start]]
+name = "login"
+path = "/health"
+[[user.task]]
+name = "never"
+path = "/health"
+[[user]]
+name = "Fine"
+fixed_count = 1
+think = "5ms"
+[[user.task]]
+name = "work"
+path = "/health"
+"#
+    .replace("SMSC", &smsc.local_addr().to_string());
+    let r = run(&text, &format!("http://{}", t.local_addr()));
+    accounting_holds(&r);
+    let by = |n: &str| r.requests.iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(by("work").requests, 50);
+    assert_eq!(
+        by("login").requests,
+        0,
+        "on_start must not go past a refused bind"
+    );
+    assert_eq!(by("never").requests, 0);
+    assert!(by("bind check").check_failed >= 1);
+    assert!(r.elapsed_s < 5.0, "the cap ends the run: {}", r.elapsed_s);
+    smsc.shutdown();
+}
+
+#[test]
+fn open_model_latency_does_not_include_a_deliberate_sleep() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+rate = 40
+users = 20
+run_time = "1s"
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "flow"
+steps = [{ sleep = "200ms" }, { name = "get", path = "/health" }]
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    let n = &r.requests[0];
+    assert!(n.latency_us.count > 20);
+    assert!(n.latency_us.p50 < 100_000, "{:?}", n.latency_us);
+}
+
+#[test]
+fn ramp_down_lets_users_finish_their_task() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+stages = [
+  { duration = "10ms", target = 6 },
+  { duration = "500ms", target = 6 },
+  { duration = "10ms", target = 0 },
+  { duration = "600ms", target = 0 },
+]
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "flow"
+steps = [{ name = "a", path = "/health" }, { sleep = "150ms" }, { name = "b", path = "/health" }]
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    let by = |n: &str| r.requests.iter().find(|x| x.name == n).unwrap().clone();
+    assert_eq!(by("a").requests, by("b").requests);
+    assert_eq!(r.iterations, r.iterations_done);
+}
+
+#[test]
+fn a_failing_target_is_not_hit_faster_than_the_pacing() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 5
+run_time = "1s"
+threads = 1
+[[user]]
+name = "U"
+pacing = "500ms"
+[[user.task]]
+name = "x"
+path = "/"
+"#,
+        &format!("http://127.0.0.1:{port}"),
+    );
+    accounting_holds(&r);
+    assert!(r.total.errors >= 5);
+    assert!(r.total.requests <= 15, "{:?}", r.total);
+}
+
+#[test]
+fn setup_gives_up_on_a_trickling_server_at_its_timeout() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok((mut s, _)) = l.accept() {
+            let response = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789";
+            for b in response.chunks(1) {
+                if s.write_all(b).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    });
+    let text = format!(
+        r#"
+[target]
+host = "http://{addr}"
+timeout = "500ms"
+[load]
+users = 1
+run_time = "1s"
+[[setup]]
+name = "slow"
+path = "/"
+[[user]]
+name = "U"
+[[user.task]]
+path = "/"
+"#
+    );
+    let sc = compile_str(Path::new("t.toml"), &text, &Overrides::default(), &|_| None).unwrap();
+    let started = std::time::Instant::now();
+    let err = hornet::scenario::run(sc, false).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("no response within"), "{err}");
+}

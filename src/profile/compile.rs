@@ -307,6 +307,10 @@ impl<'a> Compiler<'a> {
             classes.retain(|c| ov.user_classes.contains(&c.name));
         }
 
+        let timeout = raw.target.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
+        if timeout.is_zero() {
+            return Err(self.loc.whole("target.timeout: must be more than zero"));
+        }
         let thresholds = self.thresholds(&raw)?;
         let invariants = self.invariants(&raw)?;
         let load = self.load(&raw.load, ov, &classes)?;
@@ -316,7 +320,7 @@ impl<'a> Compiler<'a> {
             http,
             smpp,
             default_headers,
-            timeout: raw.target.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
+            timeout,
             connect_timeout: raw
                 .target
                 .connect_timeout
@@ -639,6 +643,14 @@ impl<'a> Compiler<'a> {
         let name = raw.name.get_ref().clone();
         if name.is_empty() {
             return Err(self.err(raw.name.span(), "user.name: must not be empty"));
+        }
+        if let Some(n) = raw.fixed_count {
+            if n == 0 || n > MAX_USERS {
+                return Err(self.err(
+                    raw.name.span(),
+                    format!("user `{name}`: fixed_count {n} must be between 1 and {MAX_USERS}"),
+                ));
+            }
         }
         let weight = match &raw.weight {
             Some(w) if *w.get_ref() == 0 => {
@@ -1412,6 +1424,11 @@ impl<'a> Compiler<'a> {
                 Shape::from_stages(stages).map_err(shape_err)?
             } else {
                 let fixed: u64 = classes.iter().filter_map(|c| c.fixed_count).sum();
+                if fixed > MAX_USERS {
+                    return Err(whole(format!(
+                        "user classes: fixed_count adds up to {fixed}, more than {MAX_USERS} users"
+                    )));
+                }
                 let u = users.unwrap_or(fixed.max(1));
                 match spawn_rate {
                     Some(r) if (u as f64 / r) < run_time.as_secs_f64() => {

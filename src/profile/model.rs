@@ -377,11 +377,19 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str("a duration such as \"10s\", \"500ms\" or \"1m30s\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
-                humantime::parse_duration(v.trim()).map(Dur).map_err(|e| {
+                let d = humantime::parse_duration(v.trim()).map_err(|e| {
                     E::custom(format!(
                         "invalid duration \"{v}\": {e} (examples: 10s, 500ms, 1m30s)"
                     ))
-                })
+                })?;
+                // Deadlines are u64 nanoseconds on the run clock: keep every
+                // duration far from where that would wrap.
+                if d > crate::cli::MAX_DURATION {
+                    return Err(E::custom(format!(
+                        "duration \"{v}\" is too long (at most 30 days)"
+                    )));
+                }
+                Ok(Dur(d))
             }
         }
         d.deserialize_str(V)

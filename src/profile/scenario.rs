@@ -13,7 +13,7 @@ use super::template::Template;
 use crate::load::Shape;
 
 /// A runnable scenario.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Scenario {
     /// The profile file.
     pub file: PathBuf,
@@ -129,7 +129,7 @@ pub struct Feed {
 }
 
 /// A user class.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Class {
     /// Name.
     pub name: String,
@@ -163,7 +163,7 @@ pub enum Think {
 }
 
 /// A task: one step or a flow.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Task {
     /// Pick weight.
     pub weight: u32,
@@ -172,7 +172,7 @@ pub struct Task {
 }
 
 /// One step.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Step {
     /// An HTTP request.
     Http(Box<HttpStep>),
@@ -183,7 +183,7 @@ pub enum Step {
 }
 
 /// An HTTP request step.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HttpStep {
     /// Index into [`Scenario::names`].
     pub name: usize,
@@ -208,7 +208,7 @@ pub struct HttpStep {
 }
 
 /// An SMPP submit step.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SmppStep {
     /// Index into [`Scenario::names`].
     pub name: usize,
@@ -234,7 +234,7 @@ pub enum Slot {
 }
 
 /// One capture.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Extract {
     /// Variable name, for messages.
     pub var: String,
@@ -245,7 +245,7 @@ pub struct Extract {
 }
 
 /// Capture methods.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ExtractFrom {
     /// JSON pointer.
     Json(String),
@@ -256,7 +256,7 @@ pub enum ExtractFrom {
 }
 
 /// Pass criteria of a response.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Check {
     /// Statuses that pass; `None`: below 400.
     pub status: Option<Vec<u16>>,
@@ -267,7 +267,7 @@ pub struct Check {
 }
 
 /// A JSON comparison.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JsonCheck {
     /// Pointer.
     pub pointer: String,

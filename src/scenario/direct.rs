@@ -40,6 +40,8 @@ pub fn run_steps(
     let mut cap = Capture::default();
     let mut rng = Rng::new(scenario.load.seed);
     let (setup_part, teardown_part) = globals.split_at_mut(scenario.globals.len());
+    // `seq()` counts from 1 here too (its own sequence, apart from the load's).
+    let counter = std::cell::Cell::new(0u64);
     for step in steps {
         let step = match step {
             Step::Sleep(d) => {
@@ -53,7 +55,10 @@ pub fn run_steps(
         let name = scenario.names[step.name].clone();
         let started = Instant::now();
         let mut out = Vec::new();
-        let seq = || 0;
+        let seq = || {
+            counter.set(counter.get() + 1);
+            counter.get()
+        };
         let mut ctx = RenderCtx {
             globals: setup_part,
             user: &[],
@@ -124,9 +129,16 @@ fn exchange(
 ) -> Result<(), String> {
     let mut s =
         TcpStream::connect_timeout(&addr, connect_timeout).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(timeout))
-        .map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(timeout))
+    // The timeout bounds the whole exchange, not each read: a server that
+    // trickles a byte at a time must not keep setup waiting.
+    let deadline = Instant::now() + timeout;
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("no response within {}", humantime::format_duration(timeout)))
+    };
+    s.set_write_timeout(Some(left()?))
         .map_err(|e| e.to_string())?;
     s.write_all(request).map_err(|e| format!("write: {e}"))?;
     let mut dec = ResponseDecoder::new(Limits::default());
@@ -143,6 +155,8 @@ fn exchange(
                 Err(e) => return Err(format!("bad response: {e}")),
             }
         }
+        s.set_read_timeout(Some(left()?))
+            .map_err(|e| e.to_string())?;
         match s.read(&mut chunk) {
             Ok(0) => {
                 return match dec.decode_eof(&mut *cap) {

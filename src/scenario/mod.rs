@@ -69,7 +69,9 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
         let setup = WorkerSetup {
             index,
             workers,
-            scenario: sc.clone(),
+            // Each worker its own copy: the Arc is cloned on the hot path,
+            // and one shared count would bounce between cores.
+            scenario: Arc::new((*sc).clone()),
             globals: frozen.clone(),
             shared: shared.clone(),
             plan: plan.clone(),

@@ -59,7 +59,7 @@ pub struct User {
     /// What it waits for.
     pub wait: Wait,
     /// Generation of its armed timer; older heap entries are stale.
-    pub timer_gen: u32,
+    pub timer_gen: u64,
     /// Intended start of the current request (run-clock ns): its send time,
     /// or an open-model arrival's intended time for an iteration's first
     /// request.

@@ -162,7 +162,11 @@ struct Worker {
     users: Slab<User>,
     /// Active (not retiring) users in spawn order, for ramp-down.
     active: Vec<usize>,
-    timers: BinaryHeap<Reverse<(u64, usize, u32)>>,
+    /// (deadline, user key, generation). Generations come from one counter
+    /// per worker, so an entry left by a removed user can never match the
+    /// user that later reuses its key.
+    timers: BinaryHeap<Reverse<(u64, usize, u64)>>,
+    next_gen: u64,
     ready: VecDeque<usize>,
     idle: VecDeque<usize>,
     stats: RunStats,
@@ -213,6 +217,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         users: Slab::new(),
         active: Vec::new(),
         timers: BinaryHeap::new(),
+        next_gen: 0,
         ready: VecDeque::new(),
         idle: VecDeque::new(),
         scratch: Scratch::default(),
@@ -228,7 +233,12 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         drain_deadline: 0,
         starved: false,
     };
-    w.run()
+    let result = w.run();
+    if result.is_err() {
+        // Count what is in flight and hand over the stats even so.
+        w.finish();
+    }
+    result
 }
 
 impl Worker {
@@ -349,6 +359,8 @@ impl Worker {
             && self.users.iter().all(|(_, u)| {
                 matches!(u.wait, Wait::Done | Wait::Arrival)
                     || (u.wait == Wait::Timer && u.step == usize::MAX)
+                    // Still retrying on_start: it would never start a task.
+                    || (u.section == Section::OnStart && u.wait != Wait::Response)
             })
     }
 
@@ -386,7 +398,11 @@ impl Worker {
     fn retire(&mut self, key: usize) {
         let u = &mut self.users[key];
         u.retiring = true;
-        if matches!(u.wait, Wait::Timer | Wait::Arrival) {
+        // Leave now only between tasks (thinking, idle, or retrying
+        // on_start); mid-task users finish their task first.
+        let between = u.wait == Wait::Arrival
+            || (u.wait == Wait::Timer && (u.step == usize::MAX || u.section == Section::OnStart));
+        if between {
             self.remove(key);
         }
     }
@@ -465,9 +481,9 @@ impl Worker {
     }
 
     fn arm(&mut self, key: usize, at: u64) {
-        let u = &mut self.users[key];
-        u.timer_gen = u.timer_gen.wrapping_add(1);
-        self.timers.push(Reverse((at, key, u.timer_gen)));
+        self.next_gen += 1;
+        self.users[key].timer_gen = self.next_gen;
+        self.timers.push(Reverse((at, key, self.next_gen)));
     }
 
     fn fire_timers(&mut self, now: u64) {
@@ -532,9 +548,8 @@ impl Worker {
         if let Some(c) = u.smpp.take() {
             c.close(self.poll.registry());
         }
-        if !self.draining {
-            self.active.retain(|&k| k != key);
-        }
+        // Only called once the iteration cap is reached or the run drains:
+        // `control` no longer reads `active` then, so no scan is needed.
     }
 
     /// Moves a ready user forward until it waits for something.
@@ -561,8 +576,13 @@ impl Worker {
                 }
                 Some(Step::Sleep(d)) => {
                     u.step += 1;
+                    // A deliberate pause is not lateness: the first request
+                    // after it is intended that much later.
+                    if let Some(a) = u.arrival.as_mut() {
+                        *a = a.saturating_add(d.as_nanos() as u64);
+                    }
                     u.wait = Wait::Timer;
-                    let at = now + d.as_nanos() as u64;
+                    let at = now.saturating_add(d.as_nanos() as u64);
                     self.arm(key, at);
                     return;
                 }
@@ -604,7 +624,7 @@ impl Worker {
                 let pause = u.think_ns(think, u.task_started, now);
                 if pause > 0 && !u.retiring {
                     u.wait = Wait::Timer;
-                    self.arm(key, now + pause);
+                    self.arm(key, now.saturating_add(pause));
                     return false;
                 }
             }
@@ -667,7 +687,7 @@ impl Worker {
         } else {
             Ok(false)
         };
-        let at = now + sc.timeout.as_nanos() as u64;
+        let at = now.saturating_add(sc.timeout.as_nanos() as u64);
         self.arm(key, at);
         if let Err(kind) = flushed {
             self.fail(key, kind, now);
@@ -726,7 +746,7 @@ impl Worker {
         u.sent_at = now;
         u.wait = Wait::Response;
         self.in_flight += 1;
-        let at = now + sc.timeout.as_nanos() as u64;
+        let at = now.saturating_add(sc.timeout.as_nanos() as u64);
         self.arm(key, at);
         // Writes now if the socket is up and bound; else on its event.
         self.on_smpp_event(key);
@@ -748,7 +768,7 @@ impl Worker {
             Ok(SmppProgress::Pending) => {}
             Ok(SmppProgress::Answered(status)) if waiting => {
                 self.in_flight -= 1;
-                u.timer_gen = u.timer_gen.wrapping_add(1);
+                u.timer_gen = 0;
                 let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
                     return;
                 };
@@ -786,17 +806,7 @@ impl Worker {
                     // Not a transport error, but the task cannot go on:
                     // abandon it like one, without counting it twice.
                     self.in_flight -= 1;
-                    u.wait = Wait::Ready;
-                    u.step = usize::MAX;
-                    if self.draining {
-                        self.finish_user(key);
-                    } else if self.schedule.is_some() {
-                        u.wait = Wait::Arrival;
-                        self.idle.push_back(key);
-                    } else {
-                        u.wait = Wait::Timer;
-                        self.arm(key, now + ERROR_BACKOFF_NS);
-                    }
+                    self.abandon(key, now);
                 }
             }
             Err(kind) => {
@@ -811,10 +821,12 @@ impl Worker {
 
     fn on_event(&mut self, key: usize, readable: bool) {
         let now = self.s.clock.now();
+        let sc = self.s.scenario.clone();
         let Some(u) = self.users.get_mut(key) else {
             return;
         };
-        let waiting = u.wait == Wait::Response;
+        let waiting = u.wait == Wait::Response
+            && matches!(u.current(&sc.classes[u.class]), Some(Step::Http(_)));
         let Some(conn) = u.http.as_mut() else {
             return;
         };
@@ -850,7 +862,11 @@ impl Worker {
     }
 
     fn fail_or_drop(&mut self, key: usize, kind: ErrorKind, now: u64) {
-        if self.users[key].wait == Wait::Response {
+        let sc = self.s.scenario.clone();
+        let u = &self.users[key];
+        if u.wait == Wait::Response
+            && matches!(u.current(&sc.classes[u.class]), Some(Step::Http(_)))
+        {
             self.fail(key, kind, now);
         } else {
             self.drop_conn(key);
@@ -871,7 +887,7 @@ impl Worker {
             return;
         };
         self.in_flight -= 1;
-        u.timer_gen = u.timer_gen.wrapping_add(1);
+        u.timer_gen = 0;
         let cap = &self.captures[key];
         let n = &mut self.stats.names[step.name];
         n.record_latency(
@@ -928,24 +944,43 @@ impl Worker {
         } else if let Some(c) = u.http.take() {
             c.close(self.poll.registry());
         }
+        self.abandon(key, now);
+    }
+
+    /// The current step failed so that the rest of the section cannot run:
+    /// retry `on_start` from the top after a pause, or drop the task and go
+    /// on after the usual think time (at least a short back-off, so a
+    /// refused connection is not a busy loop), or wait for the next arrival.
+    fn abandon(&mut self, key: usize, now: u64) {
+        let sc = self.s.scenario.clone();
+        let open = self.schedule.is_some();
+        let u = &mut self.users[key];
         u.arrival = None;
-        if u.section == Section::OnStart {
-            // Retry on_start from the top after a pause.
-            u.step = 0;
-        } else {
-            u.step = usize::MAX;
-        }
+        u.timer_gen = 0;
         if self.draining {
             self.finish_user(key);
             return;
         }
-        if self.schedule.is_some() && u.section != Section::OnStart {
+        if u.section == Section::OnStart {
+            u.step = 0;
+            u.wait = Wait::Timer;
+            self.arm(key, now + ERROR_BACKOFF_NS);
+            return;
+        }
+        u.step = usize::MAX;
+        if u.retiring {
+            self.remove(key);
+            return;
+        }
+        if open {
             u.wait = Wait::Arrival;
             self.idle.push_back(key);
             return;
         }
+        let think = sc.classes[u.class].think;
+        let pause = u.think_ns(think, u.task_started, now).max(ERROR_BACKOFF_NS);
         u.wait = Wait::Timer;
-        self.arm(key, now + ERROR_BACKOFF_NS);
+        self.arm(key, now.saturating_add(pause));
     }
 
     fn begin_drain(&mut self, now: u64) {
