@@ -60,6 +60,10 @@ pub struct User {
     pub wait: Wait,
     /// Generation of its armed timer; older heap entries are stale.
     pub timer_gen: u64,
+    /// When the request in flight times out.
+    pub deadline: Option<u64>,
+    /// The worker's timeout heap holds an entry for this user.
+    pub deadline_queued: bool,
     /// Intended start of the current request (run-clock ns): its send time,
     /// or an open-model arrival's intended time for an iteration's first
     /// request.
@@ -97,6 +101,8 @@ impl User {
             step: 0,
             wait: Wait::Ready,
             timer_gen: 0,
+            deadline: None,
+            deadline_queued: false,
             intended: 0,
             sent_at: 0,
             arrival: None,

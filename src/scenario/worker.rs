@@ -167,6 +167,11 @@ struct Worker {
     /// user that later reuses its key.
     timers: BinaryHeap<Reverse<(u64, usize, u64)>>,
     next_gen: u64,
+    /// Request timeouts: (deadline, user key, user id), at most one entry
+    /// per user. A response does not remove its entry; when the entry comes
+    /// due it is dropped or moved to the user's current deadline, so the
+    /// heap never grows with the request rate.
+    deadlines: BinaryHeap<Reverse<(u64, usize, u64)>>,
     ready: VecDeque<usize>,
     idle: VecDeque<usize>,
     stats: RunStats,
@@ -218,6 +223,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         active: Vec::new(),
         timers: BinaryHeap::new(),
         next_gen: 0,
+        deadlines: BinaryHeap::new(),
         ready: VecDeque::new(),
         idle: VecDeque::new(),
         scratch: Scratch::default(),
@@ -267,6 +273,7 @@ impl Worker {
                 self.dispatch(now);
             }
             self.fire_timers(now);
+            self.fire_deadlines(now);
             while let Some(key) = self.ready.pop_front() {
                 self.advance(key);
             }
@@ -288,6 +295,9 @@ impl Worker {
                 }
             }
             if let Some(Reverse((t, _, _))) = self.timers.peek() {
+                wake = wake.min(*t);
+            }
+            if let Some(Reverse((t, _, _))) = self.deadlines.peek() {
                 wake = wake.min(*t);
             }
             if !self.ready.is_empty() {
@@ -486,6 +496,41 @@ impl Worker {
         self.timers.push(Reverse((at, key, self.next_gen)));
     }
 
+    fn arm_timeout(&mut self, key: usize, at: u64) {
+        let u = &mut self.users[key];
+        u.deadline = Some(at);
+        if !u.deadline_queued {
+            u.deadline_queued = true;
+            self.deadlines.push(Reverse((at, key, u.id)));
+        }
+    }
+
+    fn fire_deadlines(&mut self, now: u64) {
+        while let Some(Reverse((t, key, id))) = self.deadlines.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.deadlines.pop();
+            let Some(u) = self.users.get_mut(key).filter(|u| u.id == id) else {
+                continue;
+            };
+            u.deadline_queued = false;
+            match u.deadline {
+                Some(d) if d <= now => {
+                    u.deadline = None;
+                    if u.wait == Wait::Response {
+                        self.fail(key, ErrorKind::Timeout, now);
+                    }
+                }
+                Some(d) => {
+                    u.deadline_queued = true;
+                    self.deadlines.push(Reverse((d, key, id)));
+                }
+                None => {}
+            }
+        }
+    }
+
     fn fire_timers(&mut self, now: u64) {
         while let Some(Reverse((t, key, gen))) = self.timers.peek().copied() {
             if t > now {
@@ -498,13 +543,9 @@ impl Worker {
             if u.timer_gen != gen {
                 continue;
             }
-            match u.wait {
-                Wait::Timer => {
-                    u.wait = Wait::Ready;
-                    self.ready.push_back(key);
-                }
-                Wait::Response => self.fail(key, ErrorKind::Timeout, now),
-                _ => {}
+            if u.wait == Wait::Timer {
+                u.wait = Wait::Ready;
+                self.ready.push_back(key);
             }
         }
     }
@@ -688,7 +729,7 @@ impl Worker {
             Ok(false)
         };
         let at = now.saturating_add(sc.timeout.as_nanos() as u64);
-        self.arm(key, at);
+        self.arm_timeout(key, at);
         if let Err(kind) = flushed {
             self.fail(key, kind, now);
         }
@@ -747,7 +788,7 @@ impl Worker {
         u.wait = Wait::Response;
         self.in_flight += 1;
         let at = now.saturating_add(sc.timeout.as_nanos() as u64);
-        self.arm(key, at);
+        self.arm_timeout(key, at);
         // Writes now if the socket is up and bound; else on its event.
         self.on_smpp_event(key);
         true
@@ -768,7 +809,7 @@ impl Worker {
             Ok(SmppProgress::Pending) => {}
             Ok(SmppProgress::Answered(status)) if waiting => {
                 self.in_flight -= 1;
-                u.timer_gen = 0;
+                u.deadline = None;
                 let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
                     return;
                 };
@@ -887,7 +928,7 @@ impl Worker {
             return;
         };
         self.in_flight -= 1;
-        u.timer_gen = 0;
+        u.deadline = None;
         let cap = &self.captures[key];
         let n = &mut self.stats.names[step.name];
         n.record_latency(
@@ -957,6 +998,7 @@ impl Worker {
         let u = &mut self.users[key];
         u.arrival = None;
         u.timer_gen = 0;
+        u.deadline = None;
         if self.draining {
             self.finish_user(key);
             return;
