@@ -6,6 +6,9 @@ Round after round, alternating: the scenario in benches/profiles/scenario.toml
 and one worker thread against the same `hornet-target --demo` (one thread).
 Reports medians of requests per second and requests per client CPU-second
 (user + sys of the whole hornet process) and their ratio; target >= 0.5.
+With Locust installed (pip install locust), the same scenario as a
+FastHttpUser (benches/locust_scenario.py, 50 users, one process) runs in
+each round too, for reference.
 Then a closed-model run of 10,000 users with 1 s think time
 (benches/profiles/users-10k.toml): requests per second per interval and
 hornet's peak RSS; target < 200 MB.
@@ -13,9 +16,11 @@ Raw results: benches/results/DATE-HOST-profile.{txt,json}.
 """
 
 import argparse
+import csv as csvmod
 import datetime
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -54,11 +59,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--users-duration", type=int, default=20)
+    ap.add_argument("--no-locust", action="store_true", help="skip Locust even if installed")
     a = ap.parse_args()
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     target = start_target(port)
+    locust = shutil.which("locust") if not a.no_locust else None
     rows = {"scenario": [], "http": []}
+    if locust:
+        rows["locust"] = []
     out = {"date": datetime.date.today().isoformat(), "host": socket.gethostname(), "cpus": CPUS,
            "rounds": a.rounds, "duration_s": a.duration, "runs": rows}
     try:
@@ -66,18 +75,29 @@ def main():
             js = os.path.join(d, "r.json")
             for r in range(a.rounds):
                 order = ["scenario", "http"] if r % 2 == 0 else ["http", "scenario"]
+                if locust:
+                    order.append("locust")
                 for kind in order:
                     if kind == "scenario":
                         cmd = [HORNET, "run", os.path.join(ROOT, "benches/profiles/scenario.toml"),
                                "--host", host, "--run-time", f"{a.duration}s", "-q", "--json", js]
-                    else:
+                    elif kind == "http":
                         cmd = [HORNET, "http", f"{host}/api/v1/health", "-c", "50", "-t", "1",
                                "-d", f"{a.duration}s", "-q", "--json", js]
+                    else:
+                        csv = os.path.join(d, "locust")
+                        cmd = [locust, "-f", os.path.join(ROOT, "benches/locust_scenario.py"), "--headless",
+                               "-u", "50", "-r", "50", "-t", f"{a.duration}s", "-H", host, "--csv", csv,
+                               "--only-summary", "--loglevel", "ERROR"]
                     _, wall, cpu, rss = run_measured(pin(1, cmd))
-                    doc = json.load(open(js))
-                    reqs = doc["total"]["requests"] if kind == "scenario" else doc["requests"]
-                    failed = (doc["total"]["check_failed"] + doc["total"]["errors"]) if kind == "scenario" \
-                        else doc["requests"] - doc["ok"]
+                    if kind == "locust":
+                        agg = [row for row in csvmod.DictReader(open(csv + "_stats.csv")) if row["Name"] == "Aggregated"][0]
+                        reqs, failed = int(agg["Request Count"]), int(agg["Failure Count"])
+                    else:
+                        doc = json.load(open(js))
+                        reqs = doc["total"]["requests"] if kind == "scenario" else doc["requests"]
+                        failed = (doc["total"]["check_failed"] + doc["total"]["errors"]) if kind == "scenario" \
+                            else doc["requests"] - doc["ok"]
                     row = {"requests": reqs, "failed": failed, "wall_s": wall, "cpu_s": cpu,
                            "rps": reqs / a.duration, "req_per_cpu_s": reqs / cpu, "rss_kb": rss}
                     rows[kind].append(row)
@@ -90,6 +110,12 @@ def main():
             out["ratio_req_per_cpu_s"] = ratio
             print(f"median scenario {med['scenario']['req_per_cpu_s']:.0f} vs http {med['http']['req_per_cpu_s']:.0f}"
                   f" req/CPU-s: ratio {ratio:.2f} (target >= 0.50)")
+            if locust:
+                lr = med["scenario"]["req_per_cpu_s"] / med["locust"]["req_per_cpu_s"]
+                out["ratio_scenario_vs_locust_req_per_cpu_s"] = lr
+                print(f"median scenario {med['scenario']['req_per_cpu_s']:.0f} vs Locust FastHttpUser "
+                      f"{med['locust']['req_per_cpu_s']:.0f} req/CPU-s: {lr:.1f}x; "
+                      f"RSS {med['scenario']['rss_kb'] / 1024:.1f} vs {med['locust']['rss_kb'] / 1024:.1f} MiB")
             cmd = [HORNET, "run", os.path.join(ROOT, "benches/profiles/users-10k.toml"), "--host", host,
                    "--run-time", f"{a.users_duration}s", "--json", js]
             stdout, wall, cpu, rss = run_measured(pin(1, cmd))
