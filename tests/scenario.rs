@@ -692,3 +692,42 @@ path = "/"
     );
     assert!(err.to_string().contains("no response within"), "{err}");
 }
+
+#[test]
+fn header_and_regex_extraction_and_body_checks() {
+    let t = demo();
+    let r = run(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 1
+iterations = 1
+threads = 1
+[[setup]]
+name = "health"
+path = "/health"
+check = { status = [200], body_contains = "ok" }
+extract.server = { header = "server" }
+extract.status_word = { regex = "\"status\"\\s*:\\s*\"(\\w+)\"" }
+extract.whole = { regex = "o." }
+[[user]]
+name = "U"
+[[user.task]]
+name = "contains"
+path = "/health"
+check = { body_contains = "nope" }
+"#,
+        &format!("http://{}", t.local_addr()),
+    );
+    accounting_holds(&r);
+    assert_eq!(r.captured["before"]["server"], "hornet-target");
+    assert_eq!(r.captured["before"]["status_word"], "ok");
+    assert_eq!(r.captured["before"]["whole"], "ok");
+    let n = &r.requests[0];
+    assert_eq!(n.check_failed, 1);
+    assert!(
+        n.failures.contains_key("body does not contain \"nope\""),
+        "{n:?}"
+    );
+}
