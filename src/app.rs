@@ -352,6 +352,7 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         );
         return Ok(Outcome::Completed);
     }
+    crate::interrupt::install();
     let result = crate::scenario::run(scenario, !args.quiet)?;
     if let Some((http, smsc)) = servers {
         http.shutdown();

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod engine;
+pub mod interrupt;
 pub mod load;
 pub mod metrics;
 pub mod plan;

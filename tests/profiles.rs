@@ -333,3 +333,42 @@ fn protei_smpp_class_runs_briefly_against_the_demo_smsc() {
     );
     assert_sane("protei-10k SMPPUser", &out, &doc);
 }
+
+#[test]
+fn ctrl_c_stops_the_load_and_still_prints_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "run",
+            "profiles/finance-race.toml",
+            "--demo",
+            "-q",
+            "--iterations",
+            "100000000",
+            "--run-time",
+            "60s",
+            "-u",
+            "5",
+            "--json",
+        ])
+        .arg(&json)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("aborted: interrupted (Ctrl-C)"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(doc["total"]["requests"].as_u64().unwrap() > 0);
+    assert!(doc["elapsed_s"].as_f64().unwrap() < 10.0);
+}

@@ -103,6 +103,10 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
+        if aborted.is_none() && crate::interrupt::requested() {
+            aborted = Some("interrupted (Ctrl-C): the load stopped early".into());
+            shared.stop.store(true, Ordering::Relaxed);
+        }
         let now = Instant::now();
         if now.duration_since(last_live.0) >= Duration::from_secs(1) {
             let t = total.total();
