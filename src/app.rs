@@ -62,6 +62,14 @@ pub enum AppError {
     /// The demo's built-in target or SMSC could not start.
     #[error("could not start the demo's built-in server: {0}")]
     DemoTarget(std::io::Error),
+    /// Writing the CSV files failed.
+    #[error("cannot write --csv files '{path}_*.csv': {source}")]
+    Csv {
+        /// The prefix.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Writing the JSON result failed.
     #[error("cannot write --json file '{path}': {source}")]
     Json {
@@ -365,6 +373,14 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         write_json(&result, path).map_err(|source| AppError::Json {
             path: path.display().to_string(),
             source,
+        })?;
+    }
+    if let Some(prefix) = &args.csv {
+        crate::report::locust_csv::write_scenario(&result, prefix).map_err(|source| {
+            AppError::Csv {
+                path: prefix.display().to_string(),
+                source,
+            }
         })?;
     }
     if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {

@@ -372,3 +372,71 @@ fn ctrl_c_stops_the_load_and_still_prints_the_results() {
     assert!(doc["total"]["requests"].as_u64().unwrap() > 0);
     assert!(doc["elapsed_s"].as_f64().unwrap() < 10.0);
 }
+
+#[test]
+fn csv_files_have_locusts_columns_and_agree_with_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("run");
+    let json = dir.path().join("r.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "run",
+            "profiles/last-item.toml",
+            "--demo",
+            "--racy",
+            "-q",
+            "--csv",
+        ])
+        .arg(&prefix)
+        .arg("--json")
+        .arg(&json)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |suffix: &str| {
+        let mut p = prefix.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::read_to_string(p).unwrap()
+    };
+    // Locust 2.x's headers, written out here independently of the code.
+    let stats = read("_stats.csv");
+    assert_eq!(
+        stats.lines().next().unwrap(),
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
+    );
+    let failures = read("_failures.csv");
+    assert_eq!(
+        failures.lines().next().unwrap(),
+        "Method,Name,Error,Occurrences"
+    );
+    let history = read("_stats_history.csv");
+    assert_eq!(
+        history.lines().next().unwrap(),
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size"
+    );
+    assert!(history.lines().count() >= 2, "{history}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let agg = stats
+        .lines()
+        .find(|l| l.starts_with(",Aggregated,"))
+        .unwrap();
+    let cols: Vec<&str> = agg.split(',').collect();
+    assert_eq!(cols.len(), 22);
+    assert_eq!(cols[2], doc["total"]["requests"].to_string());
+    let order = stats
+        .lines()
+        .find(|l| l.starts_with("POST,order,"))
+        .unwrap();
+    assert_eq!(order.split(',').nth(2), Some("20"));
+    // Every data row has the header's column count.
+    for l in stats.lines().chain(history.lines()) {
+        let n = l.split(',').count();
+        assert!(n == 22 || n == 24, "{l}");
+    }
+}

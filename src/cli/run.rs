@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// Write the result as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
+    /// PREFIX_stats_history.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

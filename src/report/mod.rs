@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod live;
+pub mod locust_csv;
 pub mod result;
 pub mod smpp_result;
 pub mod smpp_summary;

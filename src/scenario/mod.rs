@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use self::direct::{run_steps, StepReport};
-use self::result::ScenarioResult;
+use self::result::{HistoryPoint, ScenarioResult};
 use self::stats::RunStats;
 use self::worker::{ClassPlan, Report, Shared, WorkerSetup};
 use crate::engine::clock::Clock;
@@ -62,6 +62,9 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     // Zero is now: a clock starting in the future would read 0 for the
     // first requests and record their latency as nothing.
     let start = Instant::now();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     let clock = Clock::new(start);
     let workers = sc.load.threads;
     let mut handles = Vec::new();
@@ -92,11 +95,24 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     let mut breach_since: Vec<Option<Instant>> = vec![None; sc.thresholds.len()];
     let mut aborted = None;
     let mut last_live = (Instant::now(), 0u64);
+    // What arrived since the last history point, and each worker's users.
+    let mut window = RunStats::new(sc.names.len());
+    let mut users_now = vec![0u64; workers];
+    let mut history = Vec::new();
     while done < workers {
         match rx.recv_timeout(Duration::from_millis(250)) {
-            Ok(Report::Interval(s)) => total.merge(&s),
+            Ok(Report::Interval {
+                worker,
+                stats,
+                users,
+            }) => {
+                total.merge(&stats);
+                window.merge(&stats);
+                users_now[worker] = users;
+            }
             Ok(Report::Done(s, c)) => {
                 total.merge(&s);
+                window.merge(&s);
                 cpu += c;
                 done += 1;
             }
@@ -122,6 +138,13 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
                 );
             }
             last_live = (now, t.requests);
+            history.push(HistoryPoint::new(
+                clock.now(),
+                users_now.iter().sum(),
+                &std::mem::replace(&mut window, RunStats::new(sc.names.len())).total(),
+                &t,
+                dt_since(now, &history, start),
+            ));
             if aborted.is_none() {
                 aborted = check_abort(&sc, &total, &mut breach_since, now, start);
                 if aborted.is_some() {
@@ -129,6 +152,18 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
                 }
             }
         }
+    }
+    // The last, partial second.
+    let rest = window.total();
+    if rest.requests + rest.responses() + rest.error_total() > 0 {
+        let now = Instant::now();
+        history.push(HistoryPoint::new(
+            clock.now(),
+            users_now.iter().sum(),
+            &rest,
+            &total.total(),
+            dt_since(now, &history, start),
+        ));
     }
     let mut worker_error = None;
     for h in handles {
@@ -151,7 +186,9 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
         teardown_reports,
         aborted,
         worker_error,
-    ))
+        history,
+    )
+    .started_at(started_at))
 }
 
 /// A threshold with `abort_after` that has failed for that long stops the
@@ -185,4 +222,10 @@ fn check_abort(
         }
     }
     None
+}
+
+/// Seconds covered by the history point taken at `now`.
+fn dt_since(now: Instant, history: &[HistoryPoint], start: Instant) -> f64 {
+    let prev = history.last().map_or(0.0, |h| h.t_s);
+    (now.saturating_duration_since(start).as_secs_f64() - prev).max(1e-9)
 }

@@ -56,11 +56,35 @@ impl Latency {
     }
 }
 
+/// The quantiles of Locust's CSV columns `50%` .. `100%`.
+pub const LOCUST_QUANTILES: [f64; 11] = [
+    0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0,
+];
+
+/// Latency at each of [`LOCUST_QUANTILES`], microseconds (zeros if empty).
+fn locust_quantiles(h: &Histogram<u64>) -> [u64; 11] {
+    let mut q = [0; 11];
+    if !h.is_empty() {
+        for (v, &x) in q.iter_mut().zip(&LOCUST_QUANTILES) {
+            *v = if x >= 1.0 {
+                h.max()
+            } else {
+                h.value_at_quantile(x)
+            };
+        }
+    }
+    q
+}
+
 /// One request name's line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NameResult {
     /// Request name (`Aggregated` for the total).
     pub name: String,
+    /// The request type: the HTTP method, `SMPP` for submit_sm steps,
+    /// empty for the total (Locust's `Type` column).
+    #[serde(rename = "type")]
+    pub kind: String,
     /// Requests started.
     pub requests: u64,
     /// Responses whose checks passed.
@@ -85,12 +109,24 @@ pub struct NameResult {
     pub latency_us: Latency,
     /// Latency from the actual send.
     pub service_us: Latency,
+    /// Fastest response, microseconds.
+    pub min_us: u64,
+    /// Latency at Locust's CSV quantiles (not in the JSON: the CSV's).
+    #[serde(skip)]
+    pub quantiles_us: [u64; 11],
 }
 
 impl NameResult {
-    fn of(name: &str, n: &NameStats, secs: f64) -> NameResult {
+    fn of(name: &str, kind: &str, n: &NameStats, secs: f64) -> NameResult {
         NameResult {
             name: name.to_string(),
+            kind: kind.to_string(),
+            min_us: if n.latency.is_empty() {
+                0
+            } else {
+                n.latency.min()
+            },
+            quantiles_us: locust_quantiles(&n.latency),
             requests: n.requests,
             passed: n.passed,
             check_failed: n.check_failed,
@@ -170,6 +206,88 @@ pub struct ScenarioResult {
     pub cpu_s: f64,
     /// `pass` or `fail` (a threshold or invariant failed).
     pub verdict: &'static str,
+    /// One point per second of the load.
+    pub history: Vec<HistoryPoint>,
+    /// When the load started, Unix seconds.
+    pub started_at: f64,
+}
+
+/// One second of the run: that interval's rates and latency, and the
+/// totals so far (Locust's stats history, as data).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    /// Seconds since the load started.
+    pub t_s: f64,
+    /// Users alive.
+    pub users: u64,
+    /// Requests that ended in the interval.
+    pub requests: u64,
+    /// Of which failed.
+    pub failures: u64,
+    /// Requests per second in the interval.
+    pub rps: f64,
+    /// Failures per second in the interval.
+    pub fps: f64,
+    /// The interval's latency, microseconds.
+    pub p50_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Slowest.
+    pub max_us: u64,
+    /// Requests so far.
+    pub total_requests: u64,
+    /// Failures so far.
+    pub total_failures: u64,
+    /// The interval's latency at Locust's quantiles (CSV only).
+    #[serde(skip)]
+    pub quantiles_us: [u64; 11],
+    /// Totals so far: median, mean, min, max latency (us) and mean body
+    /// size (CSV only).
+    #[serde(skip)]
+    pub totals: (u64, f64, u64, u64, f64),
+}
+
+impl HistoryPoint {
+    /// A point at `t_ns` from the interval's stats and the totals so far.
+    pub fn new(
+        t_ns: u64,
+        users: u64,
+        interval: &NameStats,
+        total: &NameStats,
+        secs: f64,
+    ) -> HistoryPoint {
+        let q = locust_quantiles(&interval.latency);
+        let l = &total.latency;
+        let ended = interval.passed + interval.check_failed + interval.error_total();
+        HistoryPoint {
+            t_s: t_ns as f64 / 1e9,
+            users,
+            requests: ended,
+            failures: interval.failed(),
+            rps: ended as f64 / secs,
+            fps: interval.failed() as f64 / secs,
+            p50_us: q[0],
+            p95_us: q[5],
+            p99_us: q[7],
+            max_us: q[10],
+            total_requests: total.requests,
+            total_failures: total.failed(),
+            quantiles_us: q,
+            totals: if l.is_empty() {
+                (0, 0.0, 0, 0, 0.0)
+            } else {
+                (
+                    l.value_at_quantile(0.5),
+                    l.mean(),
+                    l.min(),
+                    l.max(),
+                    total.bytes as f64 / total.responses().max(1) as f64,
+                )
+            },
+        }
+    }
 }
 
 impl ScenarioResult {
@@ -185,20 +303,26 @@ impl ScenarioResult {
         teardown: Vec<StepReport>,
         aborted: Option<String>,
         worker_error: Option<String>,
+        history: Vec<HistoryPoint>,
     ) -> ScenarioResult {
         let secs = elapsed.as_secs_f64();
         // Setup and teardown requests are reported apart, not as load.
         let mut load_names = Vec::new();
+        let mut kinds = vec![String::new(); sc.names.len()];
         for c in &sc.classes {
             for step in c
                 .on_start
                 .iter()
                 .chain(c.tasks.iter().flat_map(|t| &t.steps))
             {
-                match step {
-                    Step::Http(h) => load_names.push(h.name),
-                    Step::Smpp(s) => load_names.push(s.name),
-                    Step::Sleep(_) => {}
+                let (name, kind) = match step {
+                    Step::Http(h) => (h.name, &*h.method),
+                    Step::Smpp(s) => (s.name, "SMPP"),
+                    Step::Sleep(_) => continue,
+                };
+                load_names.push(name);
+                if kinds[name].is_empty() {
+                    kinds[name] = kind.to_string();
                 }
             }
         }
@@ -256,9 +380,9 @@ impl ScenarioResult {
                 .zip(&stats.names)
                 .enumerate()
                 .filter(|(i, _)| load_names.contains(i))
-                .map(|(_, (name, n))| NameResult::of(name, n, secs))
+                .map(|(i, (name, n))| NameResult::of(name, &kinds[i], n, secs))
                 .collect(),
-            total: NameResult::of("Aggregated", &stats.total(), secs),
+            total: NameResult::of("Aggregated", "", &stats.total(), secs),
             setup,
             teardown,
             captured,
@@ -268,7 +392,15 @@ impl ScenarioResult {
             worker_error,
             cpu_s: cpu.as_secs_f64(),
             verdict: if pass { "pass" } else { "fail" },
+            history,
+            started_at: 0.0,
         }
+    }
+
+    /// Sets the wall-clock start (Unix seconds).
+    pub fn started_at(mut self, unix_s: f64) -> ScenarioResult {
+        self.started_at = unix_s;
+        self
     }
 
     /// True when every threshold and invariant held.

@@ -124,8 +124,15 @@ impl ClassPlan {
 /// What a worker tells the coordinator.
 #[derive(Debug)]
 pub enum Report {
-    /// Stats of the interval that just ended.
-    Interval(Box<RunStats>),
+    /// Stats of the interval that just ended, and the worker's users now.
+    Interval {
+        /// Worker index.
+        worker: usize,
+        /// The interval's stats.
+        stats: Box<RunStats>,
+        /// Users alive (not finished) at the end of the interval.
+        users: u64,
+    },
     /// The worker finished: its last stats and its CPU time.
     Done(Box<RunStats>, Duration),
 }
@@ -280,7 +287,16 @@ impl Worker {
             if now >= next_interval {
                 let stats =
                     std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
-                let _ = self.s.tx.send(Report::Interval(Box::new(stats)));
+                let users = self
+                    .users
+                    .iter()
+                    .filter(|(_, u)| u.wait != Wait::Done)
+                    .count() as u64;
+                let _ = self.s.tx.send(Report::Interval {
+                    worker: self.s.index,
+                    stats: Box::new(stats),
+                    users,
+                });
                 next_interval += INTERVAL_NS * ((now - next_interval) / INTERVAL_NS + 1);
             }
             let mut wake = next_interval.min(if self.draining {
