@@ -13,6 +13,7 @@ use crate::cli::{ConfigError, DemoArgs, HttpArgs, SmppArgs};
 use crate::engine::{run_http, run_smpp, EngineError};
 use crate::plan::HttpPlan;
 use crate::report::live::LiveLine;
+use crate::report::locust_csv::CsvReport;
 use crate::report::smpp_result::SmppResult;
 use crate::report::{smpp_summary, summary, write_json, HttpResult};
 
@@ -84,8 +85,9 @@ pub enum AppError {
 pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let quiet = args.quiet;
     let json = args.json.clone();
+    let csv = args.csv.clone();
     let plan = args.into_plan()?;
-    execute(plan, quiet, json.as_deref())
+    execute(plan, quiet, json.as_deref(), csv.as_deref())
 }
 
 /// Runs a plan, prints the summary on stdout, writes the JSON if asked.
@@ -93,6 +95,7 @@ pub fn execute(
     plan: HttpPlan,
     quiet: bool,
     json: Option<&Path>,
+    csv: Option<&Path>,
 ) -> Result<(HttpResult, Outcome), AppError> {
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
     let out = run_http(&plan, |stat| live.update(stat))?;
@@ -106,6 +109,9 @@ pub fn execute(
             path: path.display().to_string(),
             source,
         })?;
+    }
+    if let Some(prefix) = csv {
+        write_csv(&CsvReport::from_http(&result), prefix)?;
     }
     let outcome = if result.nothing_worked() {
         Outcome::NothingWorked {
@@ -124,6 +130,7 @@ pub fn execute(
 pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let quiet = args.quiet;
     let json = args.json.clone();
+    let csv = args.csv.clone();
     let plan = args.into_plan()?;
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
     let out = run_smpp(&plan, |stat| live.update(stat))?;
@@ -137,6 +144,9 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
             path: path.display().to_string(),
             source,
         })?;
+    }
+    if let Some(prefix) = &csv {
+        write_csv(&CsvReport::from_smpp(&result), prefix)?;
     }
     let outcome = if !result.nothing_worked() {
         Outcome::Completed
@@ -252,6 +262,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         json: args.json.clone(),
+        csv: None,
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -376,12 +387,7 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         })?;
     }
     if let Some(prefix) = &args.csv {
-        crate::report::locust_csv::write_scenario(&result, prefix).map_err(|source| {
-            AppError::Csv {
-                path: prefix.display().to_string(),
-                source,
-            }
-        })?;
+        write_csv(&CsvReport::from_scenario(&result), prefix)?;
     }
     if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
         return Ok(Outcome::NothingWorked {
@@ -407,4 +413,12 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         });
     }
     Ok(Outcome::Completed)
+}
+
+/// Writes the three Locust-compatible CSV files for `--csv PREFIX`.
+fn write_csv(report: &CsvReport, prefix: &Path) -> Result<(), AppError> {
+    report.write(prefix).map_err(|source| AppError::Csv {
+        path: prefix.display().to_string(),
+        source,
+    })
 }

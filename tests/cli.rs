@@ -117,3 +117,101 @@ fn demo_runs_against_the_embedded_target() {
     );
     assert!(stdout.contains("(holds)"), "{stdout}");
 }
+
+/// Locust 2.x's CSV headers, written out independently of the code.
+const LOCUST_STATS: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+const LOCUST_HISTORY: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+
+fn csv_files(prefix: &std::path::Path) -> [String; 3] {
+    ["_stats.csv", "_failures.csv", "_stats_history.csv"].map(|suffix| {
+        let mut p = prefix.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::read_to_string(p).unwrap()
+    })
+}
+
+#[test]
+fn http_and_smpp_write_locust_csvs_that_agree_with_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // HTTP: every response is a 503, which Locust counts as a failure.
+    let t = target(TargetConfig {
+        status: 503,
+        ..TargetConfig::default()
+    });
+    let prefix = dir.path().join("http");
+    let json = dir.path().join("http.json");
+    let url = format!("http://{}/api?x=1", t.local_addr());
+    let out = hornet(&[
+        "http",
+        &url,
+        "-c",
+        "2",
+        "-t",
+        "1",
+        "-d",
+        "1200ms",
+        "-q",
+        "--csv",
+        prefix.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let [stats, failures, history] = csv_files(&prefix);
+    assert_eq!(stats.lines().next(), Some(LOCUST_STATS));
+    assert_eq!(history.lines().next(), Some(LOCUST_HISTORY));
+    assert_eq!(
+        failures.lines().next(),
+        Some("Method,Name,Error,Occurrences")
+    );
+    let row: Vec<&str> = stats.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&row[..2], &["GET", "/api?x=1"]);
+    assert_eq!(row[2], doc["requests"].to_string());
+    // Every response was a 503: all failed, as Locust counts them.
+    assert_eq!(row[3], row[2]);
+    assert_eq!(
+        failures.lines().nth(1).unwrap(),
+        format!("GET,/api?x=1,HTTP 503,{}", doc["requests"])
+    );
+    let last: Vec<&str> = history.lines().last().unwrap().split(',').collect();
+    assert_eq!(
+        last[17],
+        doc["requests"].to_string(),
+        "total requests so far"
+    );
+    t.shutdown();
+
+    // SMPP.
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let prefix = dir.path().join("smpp");
+    let json = dir.path().join("smpp.json");
+    let addr = smsc.local_addr().to_string();
+    let out = hornet(&[
+        "smpp",
+        &addr,
+        "--system-id",
+        "a",
+        "--password",
+        "b",
+        "-d",
+        "1200ms",
+        "-t",
+        "1",
+        "-q",
+        "--csv",
+        prefix.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let [stats, _, history] = csv_files(&prefix);
+    assert_eq!(stats.lines().next(), Some(LOCUST_STATS));
+    let row: Vec<&str> = stats.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(&row[..2], &["SMPP", "submit_sm"]);
+    assert_eq!(row[2], doc["requests"].to_string());
+    assert_eq!(row[3], "0");
+    assert!(history.lines().count() >= 2);
+    smsc.shutdown();
+}

@@ -62,6 +62,10 @@ pub struct HttpArgs {
     /// Write the result as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
+    /// PREFIX_stats_history.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
+use super::quantiles::{locust_quantiles, Cumulative};
 use super::recorder::Metrics;
 use super::snapshot::Snapshot;
 
@@ -34,10 +35,19 @@ pub struct IntervalStat {
     pub max_us: u64,
     /// Connections open at the interval's end, over all workers.
     pub open_connections: u64,
+    /// Corrected latency at Locust's CSV quantiles, microseconds.
+    pub quantiles_us: [u64; 11],
+    /// The run's totals up to the end of this interval.
+    pub cumulative: Cumulative,
 }
 
 impl IntervalStat {
-    fn from_metrics(index: u64, m: &Metrics, open_connections: u64) -> IntervalStat {
+    fn from_metrics(
+        index: u64,
+        m: &Metrics,
+        open_connections: u64,
+        so_far: &Metrics,
+    ) -> IntervalStat {
         let h = &m.latency;
         let q = |p: f64| {
             if h.is_empty() {
@@ -55,6 +65,8 @@ impl IntervalStat {
             p99_us: q(0.99),
             max_us: if h.is_empty() { 0 } else { h.max() },
             open_connections,
+            quantiles_us: locust_quantiles(h),
+            cumulative: cumulative(so_far),
         }
     }
 }
@@ -92,6 +104,8 @@ pub fn collect(
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut peak_connections = 0;
     let mut finished = 0;
+    // Intervals merged in order, for the totals-so-far of each interval.
+    let mut so_far = Metrics::default();
 
     while finished < workers {
         let Ok(snap) = rx.recv() else { break };
@@ -133,6 +147,7 @@ pub fn collect(
             emit(
                 &mut series,
                 &mut peak_connections,
+                &mut so_far,
                 index,
                 p,
                 &mut on_interval,
@@ -145,6 +160,7 @@ pub fn collect(
         emit(
             &mut series,
             &mut peak_connections,
+            &mut so_far,
             index,
             p,
             &mut on_interval,
@@ -161,14 +177,28 @@ pub fn collect(
 fn emit(
     series: &mut Vec<IntervalStat>,
     peak: &mut u64,
+    so_far: &mut Metrics,
     index: u64,
     p: Pending,
     on_interval: &mut impl FnMut(&IntervalStat),
 ) {
-    let stat = IntervalStat::from_metrics(index, &p.metrics, p.open_connections);
+    so_far.merge(&p.metrics);
+    let stat = IntervalStat::from_metrics(index, &p.metrics, p.open_connections, so_far);
     *peak = (*peak).max(stat.open_connections);
     on_interval(&stat);
     series.push(stat);
+}
+
+/// The totals of `m` as a stats-history row wants them.
+pub fn cumulative(m: &Metrics) -> Cumulative {
+    let c = &m.counters;
+    Cumulative::of(
+        &m.latency,
+        c.completed + c.failed + c.timed_out,
+        (c.completed - c.ok) + c.failed + c.timed_out,
+        c.completed,
+        c.body_bytes,
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod collector;
 pub mod error_kind;
+pub mod quantiles;
 pub mod recorder;
 pub mod smpp;
 pub mod snapshot;

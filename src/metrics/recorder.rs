@@ -59,6 +59,8 @@ pub struct Counters {
     /// Failed connection attempts by kind: events, whether or not a request
     /// was waiting on them (an SMPP bind has no request to fail).
     pub connect_errors: [u64; ErrorKind::COUNT],
+    /// Response body bytes (HTTP).
+    pub body_bytes: u64,
 }
 
 impl Default for Counters {
@@ -76,6 +78,7 @@ impl Default for Counters {
             clamped: 0,
             connects: 0,
             connect_errors: [0; ErrorKind::COUNT],
+            body_bytes: 0,
         }
     }
 }
@@ -98,6 +101,7 @@ impl Counters {
         self.late_sends += other.late_sends;
         self.clamped += other.clamped;
         self.connects += other.connects;
+        self.body_bytes += other.body_bytes;
         for (a, b) in self
             .connect_errors
             .iter_mut()
@@ -131,6 +135,7 @@ impl Counters {
             clamped: 0,
             connects: 0,
             connect_errors: [0; ErrorKind::COUNT],
+            body_bytes: 0,
         }
     }
 
@@ -234,6 +239,12 @@ impl Recorder {
     #[inline]
     pub fn scheduled(&mut self, n: u64) {
         self.current.counters.scheduled += n;
+    }
+
+    /// Body bytes of a response just recorded.
+    #[inline]
+    pub fn body_bytes(&mut self, n: u64) {
+        self.current.counters.body_bytes += n;
     }
 
     /// A response arrived. Times are nanoseconds on the run clock.

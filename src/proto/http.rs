@@ -161,7 +161,7 @@ impl HttpConn {
                 }
                 Status::Complete { consumed, response } => {
                     self.rstart += consumed;
-                    self.complete(response.status, now, rec)?;
+                    self.complete(response.status, response.body_len, now, rec)?;
                     if !response.keep_alive {
                         return Ok(false);
                     }
@@ -175,7 +175,13 @@ impl HttpConn {
         Ok(true)
     }
 
-    fn complete(&mut self, status: u16, now: u64, rec: &mut Recorder) -> Result<(), ErrorKind> {
+    fn complete(
+        &mut self,
+        status: u16,
+        body_len: u64,
+        now: u64,
+        rec: &mut Recorder,
+    ) -> Result<(), ErrorKind> {
         if self.written == 0 {
             // A response nobody asked for: the stream is out of step.
             return Err(ErrorKind::Parse);
@@ -183,6 +189,7 @@ impl HttpConn {
         let ex = self.queue.pop_front().expect("written > 0");
         self.written -= 1;
         rec.completed(status, ex.intended, ex.sent, now);
+        rec.body_bytes(body_len);
         self.decoder.expect(self.head_request);
         Ok(())
     }
@@ -190,7 +197,7 @@ impl HttpConn {
     fn on_eof(&mut self, now: u64, rec: &mut Recorder) -> Result<ReadOutcome, ErrorKind> {
         match self.decoder.decode_eof(&mut ()) {
             Ok(Some(response)) => {
-                self.complete(response.status, now, rec)?;
+                self.complete(response.status, response.body_len, now, rec)?;
                 Ok(ReadOutcome::Closed)
             }
             Ok(None) if self.written == 0 => Ok(ReadOutcome::Closed),

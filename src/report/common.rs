@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::RunOutput;
 use crate::load::LoadModel;
+use crate::metrics::quantiles::Cumulative;
 use crate::metrics::{Counters, ErrorKind};
 use crate::plan::LoadPlan;
 
@@ -97,6 +98,12 @@ pub struct TimelinePoint {
     pub max_us: u64,
     /// Connections open at the interval's end.
     pub connections: u64,
+    /// Latency at Locust's CSV quantiles (for `--csv`; not in the JSON).
+    #[serde(skip)]
+    pub quantiles_us: [u64; 11],
+    /// The run's totals at the interval's end (for `--csv`).
+    #[serde(skip)]
+    pub cumulative: Cumulative,
 }
 
 /// One stage of an open-model shape, as reported.
@@ -163,6 +170,8 @@ pub fn timeline(load: &LoadPlan, out: &RunOutput) -> Vec<TimelinePoint> {
             p99_us: s.p99_us,
             max_us: s.max_us,
             connections: s.open_connections,
+            quantiles_us: s.quantiles_us,
+            cumulative: s.cumulative,
         })
         .collect()
 }
@@ -211,4 +220,13 @@ pub fn generator(load: &LoadPlan, out: &RunOutput) -> Generator {
         bottleneck: !notes.is_empty(),
         notes,
     }
+}
+
+/// Wall-clock start of a run that lasted `elapsed` and just ended, Unix
+/// seconds.
+pub fn started_at(elapsed: std::time::Duration) -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+        - elapsed.as_secs_f64()
 }

@@ -73,6 +73,8 @@ mod tests {
             p99_us: 1_500,
             max_us: 9_000,
             open_connections: 50,
+            quantiles_us: [0; 11],
+            cumulative: Default::default(),
         };
         let line = LiveLine::format(&stat, 1.0);
         assert!(line.starts_with("[   5s]"), "{line}");

@@ -1,14 +1,23 @@
 //! Locust-compatible CSV files (`--csv PREFIX`): `PREFIX_stats.csv`,
 //! `PREFIX_failures.csv` and `PREFIX_stats_history.csv`, with Locust's
 //! column names and order, so tooling that reads Locust's CSVs reads ours.
+//! The same writer serves `hornet http`, `hornet smpp` and `hornet run`:
+//! each result converts into a [`CsvReport`].
 //!
 //! Times are milliseconds as Locust writes them, but not rounded to whole
 //! milliseconds: a 0.12 ms response stays 0.12, not 0. Latency comes from
-//! hornet's HdrHistograms (3 significant digits).
+//! hornet's HdrHistograms (3 significant digits; corrected latency in the
+//! open model). A request counts as failed when Locust would count it: a
+//! transport error, a timeout, an HTTP status outside 200..399, an SMPP
+//! status other than ESME_ROK, a failed check.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::metrics::quantiles::Cumulative;
+use crate::report::common::TimelinePoint;
+use crate::report::smpp_result::SmppResult;
+use crate::report::HttpResult;
 use crate::scenario::result::{NameResult, ScenarioResult};
 
 /// `_stats.csv` header, exactly as Locust writes it.
@@ -17,6 +26,330 @@ pub const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Res
 pub const FAILURES_HEADER: &str = "Method,Name,Error,Occurrences";
 /// `_stats_history.csv` header.
 pub const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+
+/// One `_stats.csv` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsRow {
+    /// `Type`: method, `SMPP`, empty for `Aggregated`.
+    pub kind: String,
+    /// `Name`.
+    pub name: String,
+    /// Requests that ended.
+    pub requests: u64,
+    /// Of which failed.
+    pub failures: u64,
+    /// Totals of latency and size.
+    pub latency: Cumulative,
+    /// Latency at Locust's quantiles, microseconds.
+    pub quantiles_us: [u64; 11],
+}
+
+/// One `_stats_history.csv` row (the `Aggregated` line of one second).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    /// Unix seconds.
+    pub timestamp: u64,
+    /// Users (or connections, or binds).
+    pub users: u64,
+    /// Requests per second in the interval.
+    pub rps: f64,
+    /// Failures per second in the interval.
+    pub fps: f64,
+    /// The interval's latency quantiles; `None` without responses.
+    pub quantiles_us: Option<[u64; 11]>,
+    /// Totals so far.
+    pub total: Cumulative,
+}
+
+/// Everything the three files hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvReport {
+    /// Load time, seconds (for the per-second rates).
+    pub elapsed_s: f64,
+    /// Per name, then `Aggregated`.
+    pub stats: Vec<StatsRow>,
+    /// (method, name, error, occurrences).
+    pub failures: Vec<(String, String, String, u64)>,
+    /// One row per interval.
+    pub history: Vec<HistoryRow>,
+}
+
+impl CsvReport {
+    /// From a profile run.
+    pub fn from_scenario(r: &ScenarioResult) -> CsvReport {
+        let row = |n: &NameResult| {
+            let responses = n.passed + n.check_failed;
+            StatsRow {
+                kind: n.kind.clone(),
+                name: n.name.clone(),
+                requests: n.requests,
+                failures: n.check_failed + n.errors,
+                latency: Cumulative {
+                    requests: n.requests,
+                    failures: n.check_failed + n.errors,
+                    median_us: n.latency_us.p50,
+                    mean_us: n.latency_us.mean,
+                    min_us: n.min_us,
+                    max_us: n.latency_us.max,
+                    avg_size: n.bytes as f64 / responses.max(1) as f64,
+                },
+                quantiles_us: n.quantiles_us,
+            }
+        };
+        let mut failures = Vec::new();
+        for n in &r.requests {
+            for (reason, count) in n.failures.iter().chain(&n.error_kinds) {
+                failures.push((n.kind.clone(), n.name.clone(), reason.clone(), *count));
+            }
+        }
+        CsvReport {
+            elapsed_s: r.elapsed_s,
+            stats: r
+                .requests
+                .iter()
+                .chain(std::iter::once(&r.total))
+                .map(row)
+                .collect(),
+            failures,
+            history: r
+                .history
+                .iter()
+                .map(|h| {
+                    let (median_us, mean_us, min_us, max_us, avg_size) = h.totals;
+                    HistoryRow {
+                        timestamp: (r.started_at + h.t_s) as u64,
+                        users: h.users,
+                        rps: h.rps,
+                        fps: h.fps,
+                        quantiles_us: (h.requests > 0).then_some(h.quantiles_us),
+                        total: Cumulative {
+                            requests: h.total_requests,
+                            failures: h.total_failures,
+                            median_us,
+                            mean_us,
+                            min_us,
+                            max_us,
+                            avg_size,
+                        },
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// From `hornet http`: one name, the URL's path.
+    pub fn from_http(r: &HttpResult) -> CsvReport {
+        let name = url::Url::parse(&r.config.url).map_or_else(
+            |_| r.config.url.clone(),
+            |u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            },
+        );
+        let not_ok: u64 = r
+            .status
+            .iter()
+            .filter(|(code, _)| !code.starts_with('2') && !code.starts_with('3'))
+            .map(|(_, n)| n)
+            .sum();
+        let mut failures: Vec<(String, String, String, u64)> = r
+            .status
+            .iter()
+            .filter(|(code, _)| !code.starts_with('2') && !code.starts_with('3'))
+            .map(|(code, n)| {
+                (
+                    r.config.method.clone(),
+                    name.clone(),
+                    format!("HTTP {code}"),
+                    *n,
+                )
+            })
+            .collect();
+        failures.extend(
+            r.errors
+                .iter()
+                .map(|(k, n)| (r.config.method.clone(), name.clone(), k.clone(), *n)),
+        );
+        let ended = r.requests + r.failed + r.timed_out;
+        let failed = not_ok + r.failed + r.timed_out;
+        let latency = Cumulative {
+            requests: ended,
+            failures: failed,
+            median_us: r.latency_us.p50,
+            mean_us: r.latency_us.mean,
+            min_us: r.min_us,
+            max_us: r.latency_us.max,
+            avg_size: r.body_bytes as f64 / r.requests.max(1) as f64,
+        };
+        one_name(
+            &r.config.method,
+            &name,
+            latency,
+            r.quantiles_us,
+            failures,
+            &r.timeline,
+            r.started_at,
+            r.duration_s,
+        )
+    }
+
+    /// From `hornet smpp`: one name, `submit_sm`.
+    pub fn from_smpp(r: &SmppResult) -> CsvReport {
+        let name = "submit_sm".to_string();
+        let mut failures: Vec<(String, String, String, u64)> = r
+            .command_status
+            .iter()
+            .filter(|(st, _)| st.as_str() != "0x00000000")
+            .map(|(st, n)| {
+                (
+                    "SMPP".into(),
+                    name.clone(),
+                    format!("command_status {st}"),
+                    *n,
+                )
+            })
+            .collect();
+        failures.extend(
+            r.errors
+                .iter()
+                .map(|(k, n)| ("SMPP".into(), name.clone(), k.clone(), *n)),
+        );
+        let ended = r.requests + r.failed + r.timed_out;
+        let latency = Cumulative {
+            requests: ended,
+            failures: (r.requests - r.ok.min(r.requests)) + r.failed + r.timed_out,
+            median_us: r.latency_us.p50,
+            mean_us: r.latency_us.mean,
+            min_us: r.min_us,
+            max_us: r.latency_us.max,
+            avg_size: 0.0,
+        };
+        one_name(
+            "SMPP",
+            &name,
+            latency,
+            r.quantiles_us,
+            failures,
+            &r.timeline,
+            r.started_at,
+            r.duration_s,
+        )
+    }
+
+    /// Writes the three files.
+    pub fn write(&self, prefix: &Path) -> io::Result<()> {
+        let [stats, failures, history] = paths(prefix);
+        let open = |p: &Path| -> io::Result<csv::Writer<io::BufWriter<std::fs::File>>> {
+            Ok(csv::Writer::from_writer(io::BufWriter::new(
+                std::fs::File::create(p)?,
+            )))
+        };
+        let mut w = open(&stats)?;
+        w.write_record(STATS_HEADER.split(','))?;
+        for s in &self.stats {
+            let secs = self.elapsed_s.max(1e-9);
+            let mut row = vec![
+                s.kind.clone(),
+                s.name.clone(),
+                s.requests.to_string(),
+                s.failures.to_string(),
+                ms(s.latency.median_us),
+                num(s.latency.mean_us / 1000.0),
+                ms(s.latency.min_us),
+                ms(s.latency.max_us),
+                num(s.latency.avg_size),
+                num(s.requests as f64 / secs),
+                num(s.failures as f64 / secs),
+            ];
+            row.extend(s.quantiles_us.iter().map(|&us| ms(us)));
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+
+        let mut w = open(&failures)?;
+        w.write_record(FAILURES_HEADER.split(','))?;
+        for (method, name, error, n) in &self.failures {
+            w.write_record([method.as_str(), name, error, &n.to_string()])?;
+        }
+        w.flush()?;
+
+        let mut w = open(&history)?;
+        w.write_record(HISTORY_HEADER.split(','))?;
+        for h in &self.history {
+            let mut row = vec![
+                h.timestamp.to_string(),
+                h.users.to_string(),
+                String::new(),
+                "Aggregated".to_string(),
+                num(h.rps),
+                num(h.fps),
+            ];
+            match &h.quantiles_us {
+                Some(q) => row.extend(q.iter().map(|&us| ms(us))),
+                None => row.extend(std::iter::repeat("N/A".to_string()).take(11)),
+            }
+            let t = &h.total;
+            row.extend([
+                t.requests.to_string(),
+                t.failures.to_string(),
+                ms(t.median_us),
+                num(t.mean_us / 1000.0),
+                ms(t.min_us),
+                ms(t.max_us),
+                num(t.avg_size),
+            ]);
+            w.write_record(&row)?;
+        }
+        w.flush()
+    }
+}
+
+/// A one-name report (`hornet http`, `hornet smpp`) with its history from
+/// the run's timeline.
+#[allow(clippy::too_many_arguments)]
+fn one_name(
+    kind: &str,
+    name: &str,
+    latency: Cumulative,
+    quantiles_us: [u64; 11],
+    failures: Vec<(String, String, String, u64)>,
+    timeline: &[TimelinePoint],
+    started_at: f64,
+    elapsed_s: f64,
+) -> CsvReport {
+    let row = |kind: &str, name: &str| StatsRow {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        requests: latency.requests,
+        failures: latency.failures,
+        latency,
+        quantiles_us,
+    };
+    let mut prev = (0.0, Cumulative::default());
+    let history = timeline
+        .iter()
+        .map(|p| {
+            let dt = (p.t_s - prev.0).max(1e-9);
+            let requests = p.cumulative.requests.saturating_sub(prev.1.requests);
+            let failures = p.cumulative.failures.saturating_sub(prev.1.failures);
+            prev = (p.t_s, p.cumulative);
+            HistoryRow {
+                timestamp: (started_at + p.t_s) as u64,
+                users: p.connections,
+                rps: requests as f64 / dt,
+                fps: failures as f64 / dt,
+                quantiles_us: (p.requests > 0).then_some(p.quantiles_us),
+                total: p.cumulative,
+            }
+        })
+        .collect();
+    CsvReport {
+        elapsed_s,
+        stats: vec![row(kind, name), row("", "Aggregated")],
+        failures,
+        history,
+    }
+}
 
 /// The three file names for `prefix`.
 pub fn paths(prefix: &Path) -> [PathBuf; 3] {
@@ -30,77 +363,6 @@ pub fn paths(prefix: &Path) -> [PathBuf; 3] {
         with("_failures.csv"),
         with("_stats_history.csv"),
     ]
-}
-
-/// Writes the three files for a profile run.
-pub fn write_scenario(r: &ScenarioResult, prefix: &Path) -> io::Result<()> {
-    let [stats, failures, history] = paths(prefix);
-    let mut w = csv::Writer::from_writer(io::BufWriter::new(std::fs::File::create(&stats)?));
-    w.write_record(STATS_HEADER.split(','))?;
-    for n in r.requests.iter().chain(std::iter::once(&r.total)) {
-        w.write_record(stats_row(n, r.elapsed_s))?;
-    }
-    w.flush()?;
-
-    let mut w = csv::Writer::from_writer(io::BufWriter::new(std::fs::File::create(&failures)?));
-    w.write_record(FAILURES_HEADER.split(','))?;
-    for n in &r.requests {
-        for (reason, count) in n.failures.iter().chain(&n.error_kinds) {
-            w.write_record([n.kind.as_str(), &n.name, reason, &count.to_string()])?;
-        }
-    }
-    w.flush()?;
-
-    let mut w = csv::Writer::from_writer(io::BufWriter::new(std::fs::File::create(&history)?));
-    w.write_record(HISTORY_HEADER.split(','))?;
-    for h in &r.history {
-        let mut row = vec![
-            format!("{}", (r.started_at + h.t_s) as u64),
-            h.users.to_string(),
-            String::new(),
-            "Aggregated".to_string(),
-            num(h.rps),
-            num(h.fps),
-        ];
-        if h.requests == 0 {
-            row.extend(std::iter::repeat("N/A".to_string()).take(11));
-        } else {
-            row.extend(h.quantiles_us.iter().map(|&us| ms(us)));
-        }
-        let (median, mean, min, max, size) = h.totals;
-        row.extend([
-            h.total_requests.to_string(),
-            h.total_failures.to_string(),
-            ms(median),
-            num(mean / 1000.0),
-            ms(min),
-            ms(max),
-            num(size),
-        ]);
-        w.write_record(&row)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn stats_row(n: &NameResult, secs: f64) -> Vec<String> {
-    let failures = n.check_failed + n.errors;
-    let responses = n.passed + n.check_failed;
-    let mut row = vec![
-        n.kind.clone(),
-        n.name.clone(),
-        n.requests.to_string(),
-        failures.to_string(),
-        ms(n.latency_us.p50),
-        num(n.latency_us.mean / 1000.0),
-        ms(n.min_us),
-        ms(n.latency_us.max),
-        num(n.bytes as f64 / responses.max(1) as f64),
-        num(n.requests as f64 / secs.max(1e-9)),
-        num(failures as f64 / secs.max(1e-9)),
-    ];
-    row.extend(n.quantiles_us.iter().map(|&us| ms(us)));
-    row
 }
 
 /// Microseconds as milliseconds, up to 3 decimals, no trailing zeros.

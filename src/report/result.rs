@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::metrics::quantiles::locust_quantiles;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
-    StageReport, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, started_at, timeline, Generator,
+    Percentiles, StageReport, TimelinePoint,
 };
 use crate::engine::RunOutput;
 use crate::plan::HttpPlan;
@@ -88,6 +89,18 @@ pub struct HttpResult {
     pub generator: Generator,
     /// Per-interval series.
     pub timeline: Vec<TimelinePoint>,
+    /// When the load started, Unix seconds.
+    #[serde(default)]
+    pub started_at: f64,
+    /// Response body bytes received.
+    #[serde(default)]
+    pub body_bytes: u64,
+    /// Fastest response, microseconds (for `--csv`; not in the JSON).
+    #[serde(skip)]
+    pub min_us: u64,
+    /// Latency at Locust's CSV quantiles (for `--csv`).
+    #[serde(skip)]
+    pub quantiles_us: [u64; 11],
 }
 
 impl HttpResult {
@@ -144,6 +157,14 @@ impl HttpResult {
             connect_errors: connect_errors_map(c),
             generator: generator(load, out),
             timeline: timeline(load, out),
+            started_at: started_at(out.elapsed),
+            min_us: if m.latency.is_empty() {
+                0
+            } else {
+                m.latency.min()
+            },
+            quantiles_us: locust_quantiles(&m.latency),
+            body_bytes: c.body_bytes,
         }
     }
 

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::metrics::quantiles::locust_quantiles;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, timeline, Generator, Percentiles,
-    StageReport, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, started_at, timeline, Generator,
+    Percentiles, StageReport, TimelinePoint,
 };
 use crate::engine::RunOutput;
 use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
@@ -160,6 +161,15 @@ pub struct SmppResult {
     pub generator: Generator,
     /// Per-interval series (requests = submit_sm responses).
     pub timeline: Vec<TimelinePoint>,
+    /// When the load started, Unix seconds.
+    #[serde(default)]
+    pub started_at: f64,
+    /// Fastest response, microseconds (for `--csv`; not in the JSON).
+    #[serde(skip)]
+    pub min_us: u64,
+    /// Latency at Locust's CSV quantiles (for `--csv`).
+    #[serde(skip)]
+    pub quantiles_us: [u64; 11],
 }
 
 impl SmppResult {
@@ -264,6 +274,13 @@ impl SmppResult {
             connect_errors: connect_errors_map(c),
             generator: generator(load, out),
             timeline: timeline(load, out),
+            started_at: started_at(out.elapsed),
+            min_us: if totals.latency.is_empty() {
+                0
+            } else {
+                totals.latency.min()
+            },
+            quantiles_us: locust_quantiles(&totals.latency),
         }
     }
 

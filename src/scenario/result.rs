@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::direct::StepReport;
 use super::stats::{NameStats, RunStats};
 use super::verdict::{self, fmt_dur_us, InvariantVerdict, LimitVerdict};
+use crate::metrics::quantiles::locust_quantiles;
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{LoadModel, Step};
 use crate::profile::values::Value;
@@ -54,26 +55,6 @@ impl Latency {
             mean: h.mean(),
         }
     }
-}
-
-/// The quantiles of Locust's CSV columns `50%` .. `100%`.
-pub const LOCUST_QUANTILES: [f64; 11] = [
-    0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0,
-];
-
-/// Latency at each of [`LOCUST_QUANTILES`], microseconds (zeros if empty).
-fn locust_quantiles(h: &Histogram<u64>) -> [u64; 11] {
-    let mut q = [0; 11];
-    if !h.is_empty() {
-        for (v, &x) in q.iter_mut().zip(&LOCUST_QUANTILES) {
-            *v = if x >= 1.0 {
-                h.max()
-            } else {
-                h.value_at_quantile(x)
-            };
-        }
-    }
-    q
 }
 
 /// One request name's line.
