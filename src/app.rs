@@ -11,7 +11,10 @@ use thiserror::Error;
 
 use crate::cli::{ConfigError, DemoArgs, HttpArgs, SmppArgs};
 use crate::engine::{run_http, run_smpp, EngineError};
+use crate::metrics::collector::IntervalStat;
+use crate::metrics::Metrics;
 use crate::plan::HttpPlan;
+use crate::report::hdr_log::HdrLog;
 use crate::report::live::LiveLine;
 use crate::report::locust_csv::CsvReport;
 use crate::report::smpp_result::SmppResult;
@@ -63,6 +66,14 @@ pub enum AppError {
     /// The demo's built-in target or SMSC could not start.
     #[error("could not start the demo's built-in server: {0}")]
     DemoTarget(std::io::Error),
+    /// Writing the HdrHistogram log failed.
+    #[error("cannot write --hdr-log file '{path}': {source}")]
+    HdrLog {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Writing the CSV files failed.
     #[error("cannot write --csv files '{path}_*.csv': {source}")]
     Csv {
@@ -86,8 +97,9 @@ pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let quiet = args.quiet;
     let json = args.json.clone();
     let csv = args.csv.clone();
+    let hdr = args.hdr_log.clone();
     let plan = args.into_plan()?;
-    execute(plan, quiet, json.as_deref(), csv.as_deref())
+    execute(plan, quiet, json.as_deref(), csv.as_deref(), hdr.as_deref())
 }
 
 /// Runs a plan, prints the summary on stdout, writes the JSON if asked.
@@ -96,10 +108,22 @@ pub fn execute(
     quiet: bool,
     json: Option<&Path>,
     csv: Option<&Path>,
+    hdr: Option<&Path>,
 ) -> Result<(HttpResult, Outcome), AppError> {
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
-    let out = run_http(&plan, |stat| live.update(stat))?;
+    let mut log = IntervalLog::open(
+        hdr,
+        crate::report::common::url_name(&plan.url),
+        plan.load.interval,
+    )?;
+    let out = run_http(&plan, |stat, m| {
+        live.update(stat);
+        if let Some(l) = log.as_mut() {
+            l.record(stat, m);
+        }
+    })?;
     live.finish();
+    IntervalLog::finish(log)?;
     let result = HttpResult::new(&plan, &out);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(summary::render(&result).as_bytes());
@@ -131,10 +155,18 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let quiet = args.quiet;
     let json = args.json.clone();
     let csv = args.csv.clone();
+    let hdr = args.hdr_log.clone();
     let plan = args.into_plan()?;
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
-    let out = run_smpp(&plan, |stat| live.update(stat))?;
+    let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
+    let out = run_smpp(&plan, |stat, m| {
+        live.update(stat);
+        if let Some(l) = log.as_mut() {
+            l.record(stat, m);
+        }
+    })?;
     live.finish();
+    IntervalLog::finish(log)?;
     let result = SmppResult::new(&plan, &out);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(smpp_summary::render(&result).as_bytes());
@@ -263,6 +295,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         connect_timeout: Duration::from_secs(2),
         json: args.json.clone(),
         csv: None,
+        hdr_log: None,
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -372,7 +405,21 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         return Ok(Outcome::Completed);
     }
     crate::interrupt::install();
-    let result = crate::scenario::run(scenario, !args.quiet)?;
+    if let Some(path) = &args.hdr_log {
+        // Fail on a bad path before any traffic; the log itself starts
+        // with the load.
+        std::fs::File::create(path).map_err(|source| AppError::HdrLog {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let (result, log_error) = crate::scenario::run_with(
+        scenario,
+        crate::scenario::RunOptions {
+            live: !args.quiet,
+            hdr_log: args.hdr_log.as_deref(),
+        },
+    )?;
     if let Some((http, smsc)) = servers {
         http.shutdown();
         smsc.shutdown();
@@ -388,6 +435,12 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
     }
     if let Some(prefix) = &args.csv {
         write_csv(&CsvReport::from_scenario(&result), prefix)?;
+    }
+    if let (Some(source), Some(path)) = (log_error, &args.hdr_log) {
+        return Err(AppError::HdrLog {
+            path: path.display().to_string(),
+            source,
+        });
     }
     if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
         return Ok(Outcome::NothingWorked {
@@ -421,4 +474,65 @@ fn write_csv(report: &CsvReport, prefix: &Path) -> Result<(), AppError> {
         path: prefix.display().to_string(),
         source,
     })
+}
+
+/// `--hdr-log`: the log, fed once per interval; the first write error is
+/// kept and reported after the run (the run itself is not cut short).
+struct IntervalLog {
+    log: HdrLog,
+    path: std::path::PathBuf,
+    name: String,
+    interval: Duration,
+    error: Option<std::io::Error>,
+}
+
+impl IntervalLog {
+    fn open(
+        path: Option<&Path>,
+        name: String,
+        interval: Duration,
+    ) -> Result<Option<IntervalLog>, AppError> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let log = HdrLog::create(path, std::time::SystemTime::now()).map_err(|source| {
+            AppError::HdrLog {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+        Ok(Some(IntervalLog {
+            log,
+            path: path.to_path_buf(),
+            name,
+            interval,
+            error: None,
+        }))
+    }
+
+    fn record(&mut self, stat: &IntervalStat, m: &Metrics) {
+        if self.error.is_some() {
+            return;
+        }
+        let start = self.interval * stat.index as u32;
+        let r = self
+            .log
+            .write(&self.name, start, self.interval, &m.latency)
+            .and_then(|()| self.log.flush());
+        self.error = r.err();
+    }
+
+    fn finish(log: Option<IntervalLog>) -> Result<(), AppError> {
+        match log {
+            Some(IntervalLog {
+                error: Some(source),
+                path,
+                ..
+            }) => Err(AppError::HdrLog {
+                path: path.display().to_string(),
+                source,
+            }),
+            _ => Ok(()),
+        }
+    }
 }

@@ -215,3 +215,120 @@ fn http_and_smpp_write_locust_csvs_that_agree_with_the_json() {
     assert!(history.lines().count() >= 2);
     smsc.shutdown();
 }
+
+/// Sums the histogram counts of an HdrHistogram interval log, by tag.
+fn hdr_log_counts(path: &std::path::Path) -> std::collections::BTreeMap<String, u64> {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+    let text = std::fs::read(path).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for entry in IntervalLogIterator::new(&text) {
+        if let LogEntry::Interval(h) = entry.unwrap() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(h.encoded_histogram())
+                .unwrap();
+            let back: hdrhistogram::Histogram<u64> =
+                Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+            *counts
+                .entry(h.tag().unwrap().as_str().to_string())
+                .or_default() += back.len();
+        }
+    }
+    counts
+}
+
+#[test]
+fn hdr_logs_round_trip_with_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(TargetConfig::default());
+    let log = dir.path().join("http.hlog");
+    let json = dir.path().join("http.json");
+    let url = format!("http://{}/a b", t.local_addr()).replace(' ', "%20");
+    let out = hornet(&[
+        "http",
+        &url,
+        "-c",
+        "2",
+        "-t",
+        "1",
+        "-d",
+        "2200ms",
+        "-q",
+        "--hdr-log",
+        log.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let counts = hdr_log_counts(&log);
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(
+        counts["/a%20b"],
+        doc["latency_us"]["count"].as_u64().unwrap()
+    );
+    t.shutdown();
+
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let log = dir.path().join("smpp.hlog");
+    let json = dir.path().join("smpp.json");
+    let addr = smsc.local_addr().to_string();
+    let out = hornet(&[
+        "smpp",
+        &addr,
+        "--system-id",
+        "a",
+        "--password",
+        "b",
+        "-d",
+        "1200ms",
+        "-t",
+        "1",
+        "-q",
+        "--hdr-log",
+        log.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(
+        hdr_log_counts(&log)["submit_sm"],
+        doc["latency_us"]["count"].as_u64().unwrap()
+    );
+    smsc.shutdown();
+
+    let log = dir.path().join("run.hlog");
+    let json = dir.path().join("run.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "run",
+            "profiles/shop-standard.toml",
+            "--demo",
+            "--run-time",
+            "1500ms",
+            "-u",
+            "5",
+            "-q",
+            "--hdr-log",
+        ])
+        .arg(&log)
+        .arg("--json")
+        .arg(&json)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let counts = hdr_log_counts(&log);
+    for n in doc["requests"].as_array().unwrap() {
+        let tag = n["name"].as_str().unwrap().replace(' ', "_");
+        let want = n["latency_us"]["count"].as_u64().unwrap();
+        assert_eq!(
+            counts.get(&tag).copied().unwrap_or(0),
+            want,
+            "{tag}: {counts:?}"
+        );
+    }
+}

@@ -30,7 +30,7 @@ fn run(smsc: &SmscHandle, args: &[&str]) -> SmppResult {
         panic!("not an smpp command");
     };
     let plan = smpp.into_plan().expect("valid plan");
-    let out = run_smpp(&plan, |_| {}).expect("run completes");
+    let out = run_smpp(&plan, |_, _| {}).expect("run completes");
     SmppResult::new(&plan, &out)
 }
 

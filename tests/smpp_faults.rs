@@ -36,7 +36,7 @@ fn run(endpoint: &str, args: &[&str]) -> SmppResult {
         unreachable!()
     };
     let plan = smpp.into_plan().unwrap();
-    let out = run_smpp(&plan, |_| {}).unwrap();
+    let out = run_smpp(&plan, |_, _| {}).unwrap();
     SmppResult::new(&plan, &out)
 }
 

@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// PREFIX_stats_history.csv.
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<PathBuf>,
+    /// Write an HdrHistogram interval log (one histogram per interval)
+    /// to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

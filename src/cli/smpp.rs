@@ -174,6 +174,10 @@ pub struct SmppArgs {
     /// PREFIX_stats_history.csv.
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<PathBuf>,
+    /// Write an HdrHistogram interval log (one histogram per interval)
+    /// to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

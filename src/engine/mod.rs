@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::metrics::collector::{collect, Collected, IntervalStat};
+use crate::metrics::Metrics;
 use crate::plan::{HttpPlan, LoadPlan, SmppPlan};
 use crate::proto::http::HttpConn;
 use crate::proto::smpp::SmppSession;
@@ -58,10 +59,11 @@ pub struct RunOutput {
 }
 
 /// Runs an HTTP plan to completion. `on_interval` is called on this thread
-/// once per completed interval (for live progress).
+/// once per completed interval with its summary and its merged metrics
+/// (live progress, interval logs).
 pub fn run_http(
     plan: &HttpPlan,
-    on_interval: impl FnMut(&IntervalStat),
+    on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
     let request: Arc<[u8]> = Arc::from(plan.request.as_slice());
     let (limits, head, pipeline) = (plan.limits, plan.head_request, plan.pipeline);
@@ -72,7 +74,7 @@ pub fn run_http(
 /// Runs an SMPP plan to completion: one session (bind) per connection slot.
 pub fn run_smpp(
     plan: &SmppPlan,
-    on_interval: impl FnMut(&IntervalStat),
+    on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
     let config = Arc::clone(&plan.session);
     // Session numbers spread `{seq}` destinations: each session owns the
@@ -90,7 +92,7 @@ pub fn run_smpp(
 pub fn run<S: Session + 'static>(
     load: LoadPlan,
     new_session: Arc<dyn Fn() -> S + Send + Sync>,
-    on_interval: impl FnMut(&IntervalStat),
+    on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
     let workers = load.threads;
     let load = Arc::new(load);

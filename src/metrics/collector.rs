@@ -91,11 +91,12 @@ struct Pending {
 }
 
 /// Merges snapshots until every worker has sent its final one (or every
-/// sender is gone). `on_interval` sees each interval once it is complete.
+/// sender is gone). `on_interval` sees each interval once it is complete,
+/// with the interval's merged metrics.
 pub fn collect(
     workers: usize,
     rx: Receiver<Snapshot>,
-    mut on_interval: impl FnMut(&IntervalStat),
+    mut on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Collected {
     let mut totals = Metrics::default();
     let mut series = Vec::new();
@@ -180,12 +181,12 @@ fn emit(
     so_far: &mut Metrics,
     index: u64,
     p: Pending,
-    on_interval: &mut impl FnMut(&IntervalStat),
+    on_interval: &mut impl FnMut(&IntervalStat, &Metrics),
 ) {
     so_far.merge(&p.metrics);
     let stat = IntervalStat::from_metrics(index, &p.metrics, p.open_connections, so_far);
     *peak = (*peak).max(stat.open_connections);
-    on_interval(&stat);
+    on_interval(&stat, &p.metrics);
     series.push(stat);
 }
 
@@ -231,7 +232,7 @@ mod tests {
         tx.send(snap(1, 1, false, 1)).unwrap();
         tx.send(snap(1, 2, true, 5)).unwrap();
         let mut seen = Vec::new();
-        let c = collect(2, rx, |s| seen.push((s.index, s.completed)));
+        let c = collect(2, rx, |s, _| seen.push((s.index, s.completed)));
         assert_eq!(seen, vec![(0, 5), (1, 5), (2, 5)]);
         assert_eq!(c.totals.counters.completed, 15);
         assert_eq!(c.totals.latency.len(), 15);
@@ -244,7 +245,7 @@ mod tests {
         let (tx, rx) = crossbeam_channel::bounded(16);
         tx.send(snap(0, 0, false, 7)).unwrap();
         drop(tx);
-        let c = collect(2, rx, |_| {});
+        let c = collect(2, rx, |_, _| {});
         assert_eq!(c.totals.counters.completed, 7);
         assert_eq!(c.series.len(), 1);
     }

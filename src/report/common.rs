@@ -230,3 +230,14 @@ pub fn started_at(elapsed: std::time::Duration) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
         - elapsed.as_secs_f64()
 }
+
+/// The path (and query) of a URL: the name its CSV rows and log tags carry.
+pub fn url_name(url: &str) -> String {
+    url::Url::parse(url).map_or_else(
+        |_| url.to_string(),
+        |u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+    )
+}

@@ -139,13 +139,7 @@ impl CsvReport {
 
     /// From `hornet http`: one name, the URL's path.
     pub fn from_http(r: &HttpResult) -> CsvReport {
-        let name = url::Url::parse(&r.config.url).map_or_else(
-            |_| r.config.url.clone(),
-            |u| match u.query() {
-                Some(q) => format!("{}?{q}", u.path()),
-                None => u.path().to_string(),
-            },
-        );
+        let name = crate::report::common::url_name(&r.config.url);
         let not_ok: u64 = r
             .status
             .iter()

@@ -2,6 +2,7 @@
 //! socket; it renders the result document.
 
 pub mod common;
+pub mod hdr_log;
 pub mod live;
 pub mod locust_csv;
 pub mod result;

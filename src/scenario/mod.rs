@@ -29,6 +29,7 @@ use self::worker::{ClassPlan, Report, Shared, WorkerSetup};
 use crate::engine::clock::Clock;
 use crate::profile::values::Value;
 use crate::profile::Scenario;
+use crate::report::hdr_log::HdrLog;
 
 /// Why a scenario could not run.
 #[derive(Debug, Error)]
@@ -43,6 +44,33 @@ pub enum ScenarioError {
 
 /// Runs `sc`. `live` prints a progress line per second to stderr.
 pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
+    run_with(
+        sc,
+        RunOptions {
+            live,
+            hdr_log: None,
+        },
+    )
+    .map(|(r, _)| r)
+}
+
+/// How to run: progress line, interval log.
+pub struct RunOptions<'a> {
+    /// Print a progress line per second to stderr.
+    pub live: bool,
+    /// Write each second's histogram per request name to this file (an
+    /// HdrHistogram interval log whose base time is the load's start).
+    pub hdr_log: Option<&'a std::path::Path>,
+}
+
+/// Runs `sc`; also returns the first interval-log write error (the run is
+/// not cut short by one).
+pub fn run_with(
+    sc: Scenario,
+    opts: RunOptions<'_>,
+) -> Result<(ScenarioResult, Option<std::io::Error>), ScenarioError> {
+    let RunOptions { live, hdr_log } = opts;
+    let mut log_error = None;
     let sc = Arc::new(sc);
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
     let mut setup_reports = Vec::new();
@@ -62,6 +90,17 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     // Zero is now: a clock starting in the future would read 0 for the
     // first requests and record their latency as nothing.
     let start = Instant::now();
+    let mut log_file = match hdr_log {
+        Some(path) => match HdrLog::create(path, std::time::SystemTime::now()) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                log_error = Some(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let mut hdr_log = log_file.as_mut();
     let started_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -138,12 +177,15 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
                 );
             }
             last_live = (now, t.requests);
+            let w = std::mem::replace(&mut window, RunStats::new(sc.names.len()));
+            let dt = dt_since(now, &history, start);
+            log_interval(&sc, &w, clock.now(), dt, &mut hdr_log, &mut log_error);
             history.push(HistoryPoint::new(
                 clock.now(),
                 users_now.iter().sum(),
-                &std::mem::replace(&mut window, RunStats::new(sc.names.len())).total(),
+                &w.total(),
                 &t,
-                dt_since(now, &history, start),
+                dt,
             ));
             if aborted.is_none() {
                 aborted = check_abort(&sc, &total, &mut breach_since, now, start);
@@ -157,12 +199,14 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     let rest = window.total();
     if rest.requests + rest.responses() + rest.error_total() > 0 {
         let now = Instant::now();
+        let dt = dt_since(now, &history, start);
+        log_interval(&sc, &window, clock.now(), dt, &mut hdr_log, &mut log_error);
         history.push(HistoryPoint::new(
             clock.now(),
             users_now.iter().sum(),
             &rest,
             &total.total(),
-            dt_since(now, &history, start),
+            dt,
         ));
     }
     let mut worker_error = None;
@@ -176,7 +220,7 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
     let elapsed = start.elapsed();
     let mut teardown_reports = Vec::new();
     run_steps(&sc, &sc.teardown, &mut globals, &mut teardown_reports);
-    Ok(ScenarioResult::build(
+    let result = ScenarioResult::build(
         &sc,
         &total,
         elapsed,
@@ -188,7 +232,8 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
         worker_error,
         history,
     )
-    .started_at(started_at))
+    .started_at(started_at);
+    Ok((result, log_error))
 }
 
 /// A threshold with `abort_after` that has failed for that long stops the
@@ -228,4 +273,31 @@ fn check_abort(
 fn dt_since(now: Instant, history: &[HistoryPoint], start: Instant) -> f64 {
     let prev = history.last().map_or(0.0, |h| h.t_s);
     (now.saturating_duration_since(start).as_secs_f64() - prev).max(1e-9)
+}
+
+/// Writes one interval's histogram per request name to the log, if any;
+/// keeps the first error and stops writing after it.
+fn log_interval(
+    sc: &Scenario,
+    w: &RunStats,
+    end_ns: u64,
+    secs: f64,
+    log: &mut Option<&mut HdrLog>,
+    error: &mut Option<std::io::Error>,
+) {
+    let Some(log) = log.as_deref_mut() else {
+        return;
+    };
+    if error.is_some() {
+        return;
+    }
+    let length = Duration::from_secs_f64(secs);
+    let start = Duration::from_nanos(end_ns).saturating_sub(length);
+    let r = sc
+        .names
+        .iter()
+        .zip(&w.names)
+        .try_for_each(|(name, n)| log.write(name, start, length, &n.latency))
+        .and_then(|()| log.flush());
+    *error = r.err();
 }

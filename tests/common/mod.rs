@@ -30,7 +30,7 @@ pub fn run(url: &str, args: &[&str]) -> HttpResult {
         panic!("not an http command");
     };
     let plan = http.into_plan().expect("valid plan");
-    let out = run_http(&plan, |_| {}).expect("run completes");
+    let out = run_http(&plan, |_, _| {}).expect("run completes");
     HttpResult::new(&plan, &out)
 }
 
