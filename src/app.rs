@@ -15,6 +15,7 @@ use crate::metrics::collector::IntervalStat;
 use crate::metrics::Metrics;
 use crate::plan::HttpPlan;
 use crate::report::hdr_log::HdrLog;
+use crate::report::html::HtmlReport;
 use crate::report::live::LiveLine;
 use crate::report::locust_csv::CsvReport;
 use crate::report::smpp_result::SmppResult;
@@ -66,6 +67,14 @@ pub enum AppError {
     /// The demo's built-in target or SMSC could not start.
     #[error("could not start the demo's built-in server: {0}")]
     DemoTarget(std::io::Error),
+    /// Writing the HTML report failed.
+    #[error("cannot write --html file '{path}': {source}")]
+    Html {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Writing the HdrHistogram log failed.
     #[error("cannot write --hdr-log file '{path}': {source}")]
     HdrLog {
@@ -95,21 +104,40 @@ pub enum AppError {
 /// `hornet http`: validate, run, report.
 pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let quiet = args.quiet;
-    let json = args.json.clone();
-    let csv = args.csv.clone();
-    let hdr = args.hdr_log.clone();
+    let files = Files {
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+        hdr_log: args.hdr_log.clone(),
+        html: args.html.clone(),
+    };
     let plan = args.into_plan()?;
-    execute(plan, quiet, json.as_deref(), csv.as_deref(), hdr.as_deref())
+    execute(plan, quiet, &files)
+}
+
+/// The report files a run writes.
+#[derive(Debug, Default)]
+pub struct Files {
+    /// `--json FILE`.
+    pub json: Option<std::path::PathBuf>,
+    /// `--csv PREFIX`.
+    pub csv: Option<std::path::PathBuf>,
+    /// `--hdr-log FILE`.
+    pub hdr_log: Option<std::path::PathBuf>,
+    /// `--html FILE`.
+    pub html: Option<std::path::PathBuf>,
 }
 
 /// Runs a plan, prints the summary on stdout, writes the JSON if asked.
 pub fn execute(
     plan: HttpPlan,
     quiet: bool,
-    json: Option<&Path>,
-    csv: Option<&Path>,
-    hdr: Option<&Path>,
+    files: &Files,
 ) -> Result<(HttpResult, Outcome), AppError> {
+    let (json, csv, hdr) = (
+        files.json.as_deref(),
+        files.csv.as_deref(),
+        files.hdr_log.as_deref(),
+    );
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
     let mut log = IntervalLog::open(
         hdr,
@@ -137,6 +165,9 @@ pub fn execute(
     if let Some(prefix) = csv {
         write_csv(&CsvReport::from_http(&result), prefix)?;
     }
+    if let Some(path) = &files.html {
+        write_html(&HtmlReport::from_http(&result), path)?;
+    }
     let outcome = if result.nothing_worked() {
         Outcome::NothingWorked {
             reason: format!(
@@ -156,6 +187,7 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let json = args.json.clone();
     let csv = args.csv.clone();
     let hdr = args.hdr_log.clone();
+    let html = args.html.clone();
     let plan = args.into_plan()?;
     let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
     let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
@@ -179,6 +211,9 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     }
     if let Some(prefix) = &csv {
         write_csv(&CsvReport::from_smpp(&result), prefix)?;
+    }
+    if let Some(path) = &html {
+        write_html(&HtmlReport::from_smpp(&result), path)?;
     }
     let outcome = if !result.nothing_worked() {
         Outcome::Completed
@@ -296,6 +331,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         json: args.json.clone(),
         csv: None,
         hdr_log: None,
+        html: None,
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -436,6 +472,9 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
     if let Some(prefix) = &args.csv {
         write_csv(&CsvReport::from_scenario(&result), prefix)?;
     }
+    if let Some(path) = &args.html {
+        write_html(&HtmlReport::from_scenario(&result), path)?;
+    }
     if let (Some(source), Some(path)) = (log_error, &args.hdr_log) {
         return Err(AppError::HdrLog {
             path: path.display().to_string(),
@@ -535,4 +574,12 @@ impl IntervalLog {
             _ => Ok(()),
         }
     }
+}
+
+/// Writes the HTML report for `--html FILE`.
+fn write_html(report: &HtmlReport, path: &Path) -> Result<(), AppError> {
+    std::fs::write(path, report.render()).map_err(|source| AppError::Html {
+        path: path.display().to_string(),
+        source,
+    })
 }

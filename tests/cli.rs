@@ -332,3 +332,86 @@ fn hdr_logs_round_trip_with_every_sample() {
         );
     }
 }
+
+#[test]
+fn html_reports_are_self_contained_pages_with_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(TargetConfig::default());
+    let http = dir.path().join("http.html");
+    let url = format!("http://{}/<b>", t.local_addr())
+        .replace('<', "%3C")
+        .replace('>', "%3E");
+    let out = hornet(&[
+        "http",
+        &url,
+        "-c",
+        "2",
+        "-t",
+        "1",
+        "-d",
+        "1500ms",
+        "-q",
+        "--html",
+        http.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    t.shutdown();
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let smpp = dir.path().join("smpp.html");
+    let addr = smsc.local_addr().to_string();
+    let out = hornet(&[
+        "smpp",
+        &addr,
+        "--system-id",
+        "a",
+        "--password",
+        "secretpw",
+        "-d",
+        "1200ms",
+        "-t",
+        "1",
+        "-q",
+        "--html",
+        smpp.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    smsc.shutdown();
+    let run = dir.path().join("run.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "run",
+            "profiles/last-item.toml",
+            "--demo",
+            "--racy",
+            "-q",
+            "--html",
+        ])
+        .arg(&run)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    for (path, must) in [
+        (&http, "hornet http GET"),
+        (&smpp, "hornet smpp"),
+        (&run, "verdict: FAIL"),
+    ] {
+        let page = std::fs::read_to_string(path).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"), "{path:?}");
+        assert!(page.trim_end().ends_with("</html>"), "{path:?}");
+        assert!(page.contains(must), "{path:?}: {must}");
+        // Four charts over time and the percentile spectrum, inline.
+        assert_eq!(page.matches("<svg").count(), 5, "{path:?}");
+        assert_eq!(page.matches("<svg").count(), page.matches("</svg>").count());
+        // Self-contained: no script, no stylesheet or image fetched.
+        for banned in ["<script", "<link", "<img", "src=\"http", "url("] {
+            assert!(!page.contains(banned), "{path:?} contains {banned}");
+        }
+        assert!(!page.contains("secretpw"));
+    }
+    let page = std::fs::read_to_string(&run).unwrap();
+    assert!(
+        page.contains("count(&quot;order&quot;, status = 201) == 5"),
+        "invariants are listed, escaped"
+    );
+}

@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// to FILE.
     #[arg(long, value_name = "FILE")]
     pub hdr_log: Option<PathBuf>,
+    /// Write a self-contained HTML report (inline SVG charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

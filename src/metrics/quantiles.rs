@@ -24,6 +24,22 @@ pub fn locust_quantiles(h: &Histogram<u64>) -> [u64; 11] {
     q
 }
 
+/// Latency by percentile for a spectrum chart: quantiles 1 - 10^(-k/8)
+/// up to 99.999%, then the max; (quantile, microseconds). Empty if `h` is.
+pub fn spectrum(h: &Histogram<u64>) -> Vec<(f64, u64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut v: Vec<(f64, u64)> = (0..=40)
+        .map(|k| {
+            let q = 1.0 - 10f64.powf(-(k as f64) / 8.0);
+            (q, h.value_at_quantile(q))
+        })
+        .collect();
+    v.push((1.0, h.max()));
+    v
+}
+
 /// Totals of a run so far, at the end of one interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cumulative {

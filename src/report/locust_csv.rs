@@ -47,6 +47,8 @@ pub struct StatsRow {
 /// One `_stats_history.csv` row (the `Aggregated` line of one second).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRow {
+    /// Seconds since the load started.
+    pub t_s: f64,
     /// Unix seconds.
     pub timestamp: u64,
     /// Users (or connections, or binds).
@@ -117,6 +119,7 @@ impl CsvReport {
                 .map(|h| {
                     let (median_us, mean_us, min_us, max_us, avg_size) = h.totals;
                     HistoryRow {
+                        t_s: h.t_s,
                         timestamp: (r.started_at + h.t_s) as u64,
                         users: h.users,
                         rps: h.rps,
@@ -328,6 +331,7 @@ fn one_name(
             let failures = p.cumulative.failures.saturating_sub(prev.1.failures);
             prev = (p.t_s, p.cumulative);
             HistoryRow {
+                t_s: p.t_s,
                 timestamp: (started_at + p.t_s) as u64,
                 users: p.connections,
                 rps: requests as f64 / dt,

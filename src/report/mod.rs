@@ -3,12 +3,14 @@
 
 pub mod common;
 pub mod hdr_log;
+pub mod html;
 pub mod live;
 pub mod locust_csv;
 pub mod result;
 pub mod smpp_result;
 pub mod smpp_summary;
 pub mod summary;
+pub mod svg;
 
 pub use result::HttpResult;
 

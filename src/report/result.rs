@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::metrics::quantiles::locust_quantiles;
+use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
@@ -101,6 +101,9 @@ pub struct HttpResult {
     /// Latency at Locust's CSV quantiles (for `--csv`).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
+    /// Latency by percentile (for `--html`).
+    #[serde(skip)]
+    pub spectrum_us: Vec<(f64, u64)>,
 }
 
 impl HttpResult {
@@ -164,6 +167,7 @@ impl HttpResult {
                 m.latency.min()
             },
             quantiles_us: locust_quantiles(&m.latency),
+            spectrum_us: spectrum(&m.latency),
             body_bytes: c.body_bytes,
         }
     }

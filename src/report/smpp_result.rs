@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::metrics::quantiles::locust_quantiles;
+use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
@@ -170,6 +170,9 @@ pub struct SmppResult {
     /// Latency at Locust's CSV quantiles (for `--csv`).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
+    /// Latency by percentile (for `--html`).
+    #[serde(skip)]
+    pub spectrum_us: Vec<(f64, u64)>,
 }
 
 impl SmppResult {
@@ -281,6 +284,7 @@ impl SmppResult {
                 totals.latency.min()
             },
             quantiles_us: locust_quantiles(&totals.latency),
+            spectrum_us: spectrum(&totals.latency),
         }
     }
 

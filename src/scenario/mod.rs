@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod result;
 pub mod smpp_conn;
 pub mod stats;
+pub mod timeline;
 pub mod user;
 pub mod verdict;
 pub mod worker;
@@ -23,8 +24,9 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use self::direct::{run_steps, StepReport};
-use self::result::{HistoryPoint, ScenarioResult};
+use self::result::ScenarioResult;
 use self::stats::RunStats;
+use self::timeline::Timeline;
 use self::worker::{ClassPlan, Report, Shared, WorkerSetup};
 use crate::engine::clock::Clock;
 use crate::profile::values::Value;
@@ -134,30 +136,33 @@ pub fn run_with(
     let mut breach_since: Vec<Option<Instant>> = vec![None; sc.thresholds.len()];
     let mut aborted = None;
     let mut last_live = (Instant::now(), 0u64);
-    // What arrived since the last history point, and each worker's users.
-    let mut window = RunStats::new(sc.names.len());
-    let mut users_now = vec![0u64; workers];
-    let mut history = Vec::new();
+    let mut timeline = Timeline::new(workers, sc.names.len());
     while done < workers {
         match rx.recv_timeout(Duration::from_millis(250)) {
             Ok(Report::Interval {
                 worker,
+                index,
                 stats,
                 users,
             }) => {
                 total.merge(&stats);
-                window.merge(&stats);
-                users_now[worker] = users;
+                timeline.add(worker, index, &stats, users);
             }
-            Ok(Report::Done(s, c)) => {
-                total.merge(&s);
-                window.merge(&s);
+            Ok(Report::Done {
+                worker,
+                index,
+                stats,
+                cpu: c,
+            }) => {
+                total.merge(&stats);
+                timeline.finish(worker, index, &stats);
                 cpu += c;
                 done += 1;
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         }
+        timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
         if aborted.is_none() && crate::interrupt::requested() {
             aborted = Some("interrupted (Ctrl-C): the load stopped early".into());
             shared.stop.store(true, Ordering::Relaxed);
@@ -177,16 +182,6 @@ pub fn run_with(
                 );
             }
             last_live = (now, t.requests);
-            let w = std::mem::replace(&mut window, RunStats::new(sc.names.len()));
-            let dt = dt_since(now, &history, start);
-            log_interval(&sc, &w, clock.now(), dt, &mut hdr_log, &mut log_error);
-            history.push(HistoryPoint::new(
-                clock.now(),
-                users_now.iter().sum(),
-                &w.total(),
-                &t,
-                dt,
-            ));
             if aborted.is_none() {
                 aborted = check_abort(&sc, &total, &mut breach_since, now, start);
                 if aborted.is_some() {
@@ -195,20 +190,8 @@ pub fn run_with(
             }
         }
     }
-    // The last, partial second.
-    let rest = window.total();
-    if rest.requests + rest.responses() + rest.error_total() > 0 {
-        let now = Instant::now();
-        let dt = dt_since(now, &history, start);
-        log_interval(&sc, &window, clock.now(), dt, &mut hdr_log, &mut log_error);
-        history.push(HistoryPoint::new(
-            clock.now(),
-            users_now.iter().sum(),
-            &rest,
-            &total.total(),
-            dt,
-        ));
-    }
+    timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
+    let history = timeline.points;
     let mut worker_error = None;
     for h in handles {
         match h.join() {
@@ -267,37 +250,4 @@ fn check_abort(
         }
     }
     None
-}
-
-/// Seconds covered by the history point taken at `now`.
-fn dt_since(now: Instant, history: &[HistoryPoint], start: Instant) -> f64 {
-    let prev = history.last().map_or(0.0, |h| h.t_s);
-    (now.saturating_duration_since(start).as_secs_f64() - prev).max(1e-9)
-}
-
-/// Writes one interval's histogram per request name to the log, if any;
-/// keeps the first error and stops writing after it.
-fn log_interval(
-    sc: &Scenario,
-    w: &RunStats,
-    end_ns: u64,
-    secs: f64,
-    log: &mut Option<&mut HdrLog>,
-    error: &mut Option<std::io::Error>,
-) {
-    let Some(log) = log.as_deref_mut() else {
-        return;
-    };
-    if error.is_some() {
-        return;
-    }
-    let length = Duration::from_secs_f64(secs);
-    let start = Duration::from_nanos(end_ns).saturating_sub(length);
-    let r = sc
-        .names
-        .iter()
-        .zip(&w.names)
-        .try_for_each(|(name, n)| log.write(name, start, length, &n.latency))
-        .and_then(|()| log.flush());
-    *error = r.err();
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::direct::StepReport;
 use super::stats::{NameStats, RunStats};
 use super::verdict::{self, fmt_dur_us, InvariantVerdict, LimitVerdict};
-use crate::metrics::quantiles::locust_quantiles;
+use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{LoadModel, Step};
 use crate::profile::values::Value;
@@ -95,6 +95,9 @@ pub struct NameResult {
     /// Latency at Locust's CSV quantiles (not in the JSON: the CSV's).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
+    /// Latency by percentile (for `--html`).
+    #[serde(skip)]
+    pub spectrum_us: Vec<(f64, u64)>,
 }
 
 impl NameResult {
@@ -108,6 +111,7 @@ impl NameResult {
                 n.latency.min()
             },
             quantiles_us: locust_quantiles(&n.latency),
+            spectrum_us: spectrum(&n.latency),
             requests: n.requests,
             passed: n.passed,
             check_failed: n.check_failed,

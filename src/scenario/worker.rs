@@ -23,6 +23,7 @@ use super::conn::{HttpConn, ReadResult};
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
 use super::smpp_conn::{SmppConn, SmppProgress};
 use super::stats::RunStats;
+use super::timeline::INTERVAL_NS;
 use super::user::{Section, User, Wait};
 use crate::engine::clock::{thread_cpu_time, Clock};
 use crate::engine::timer::Timer;
@@ -31,8 +32,6 @@ use crate::metrics::ErrorKind;
 use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
 use crate::profile::values::Value;
 
-/// Interval between stats messages.
-const INTERVAL_NS: u64 = 1_000_000_000;
 /// How often the closed model re-reads its user target while ramping.
 const CONTROL_NS: u64 = 10_000_000;
 /// Pause after a transport error before the user goes on, so a refused
@@ -128,13 +127,26 @@ pub enum Report {
     Interval {
         /// Worker index.
         worker: usize,
+        /// Interval number: the stats cover up to the end of second
+        /// `index + 1` of the run.
+        index: u64,
         /// The interval's stats.
         stats: Box<RunStats>,
         /// Users alive (not finished) at the end of the interval.
         users: u64,
     },
-    /// The worker finished: its last stats and its CPU time.
-    Done(Box<RunStats>, Duration),
+    /// The worker finished: its last stats (in interval `index`) and its
+    /// CPU time.
+    Done {
+        /// Worker index.
+        worker: usize,
+        /// The (partial) interval the last stats belong to.
+        index: u64,
+        /// The stats since the last interval report.
+        stats: Box<RunStats>,
+        /// Worker CPU time.
+        cpu: Duration,
+    },
 }
 
 /// Everything a worker needs.
@@ -200,6 +212,8 @@ struct Worker {
     drain_deadline: u64,
     /// The last dispatch ran out of users at the cap.
     starved: bool,
+    /// The interval the stats being recorded belong to.
+    open_interval: u64,
     feed_sizes: Vec<usize>,
 }
 
@@ -245,6 +259,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         draining: false,
         drain_deadline: 0,
         starved: false,
+        open_interval: 0,
     };
     let result = w.run();
     if result.is_err() {
@@ -294,10 +309,12 @@ impl Worker {
                     .count() as u64;
                 let _ = self.s.tx.send(Report::Interval {
                     worker: self.s.index,
+                    index: next_interval / INTERVAL_NS - 1,
                     stats: Box::new(stats),
                     users,
                 });
                 next_interval += INTERVAL_NS * ((now - next_interval) / INTERVAL_NS + 1);
+                self.open_interval = next_interval / INTERVAL_NS - 1;
             }
             let mut wake = next_interval.min(if self.draining {
                 self.drain_deadline
@@ -1075,9 +1092,11 @@ impl Worker {
             self.remove(key);
         }
         let stats = std::mem::take(&mut self.stats);
-        let _ = self
-            .s
-            .tx
-            .send(Report::Done(Box::new(stats), thread_cpu_time()));
+        let _ = self.s.tx.send(Report::Done {
+            worker: self.s.index,
+            index: self.open_interval,
+            stats: Box::new(stats),
+            cpu: thread_cpu_time(),
+        });
     }
 }

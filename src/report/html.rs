@@ -1,0 +1,406 @@
+//! The self-contained HTML report (`--html FILE`): one file, no script, no
+//! fetch: inline CSS and inline SVG charts (throughput, latency percentiles,
+//! users or connections, errors over time; the latency spectrum), the
+//! per-name table, failures, thresholds and invariants, and the run's
+//! configuration. Every string that came from a profile or a server is
+//! escaped.
+
+use std::fmt::Write as _;
+
+use super::locust_csv::CsvReport;
+use super::smpp_result::SmppResult;
+use super::svg::{esc, spectrum_chart, time_chart, Line};
+use super::HttpResult;
+use crate::scenario::result::ScenarioResult;
+
+/// Keys whose values never appear in the report.
+const SECRET_HINTS: [&str; 5] = ["password", "secret", "token", "authorization", "api_key"];
+
+/// Everything the page shows.
+pub struct HtmlReport {
+    /// Page title.
+    pub title: String,
+    /// `pass` / `fail` for profile runs, `None` otherwise.
+    pub verdict: Option<bool>,
+    /// Configuration rows (secrets redacted).
+    pub config: Vec<(String, String)>,
+    /// Table, failures and the per-second history.
+    pub csv: CsvReport,
+    /// What the history's user column counts.
+    pub users_label: &'static str,
+    /// Latency by percentile of all requests, (quantile, us).
+    pub spectrum_us: Vec<(f64, u64)>,
+    /// The accounting line.
+    pub accounting: String,
+    /// Threshold and invariant verdicts: (pass, what, detail).
+    pub checks: Vec<(bool, String, String)>,
+    /// Warnings (generator bottleneck, abort).
+    pub notes: Vec<String>,
+}
+
+fn redact(k: &str, v: String) -> (String, String) {
+    let lower = k.to_ascii_lowercase();
+    if SECRET_HINTS.iter().any(|h| lower.contains(h)) {
+        (k.to_string(), "(redacted)".to_string())
+    } else {
+        (k.to_string(), v)
+    }
+}
+
+impl HtmlReport {
+    /// From `hornet http`.
+    pub fn from_http(r: &HttpResult) -> HtmlReport {
+        let c = &r.config;
+        let config = vec![
+            redact("url", c.url.clone()),
+            redact("method", c.method.clone()),
+            redact("model", c.model.clone()),
+            redact("rate", c.rate.map_or("-".into(), |x| format!("{x}/s"))),
+            redact("connections", c.connections.to_string()),
+            redact("threads", c.threads.to_string()),
+            redact("pipeline", c.pipeline.to_string()),
+            redact("duration", format!("{}s", c.duration_s)),
+            redact("timeout", format!("{}s", c.timeout_s)),
+        ];
+        HtmlReport {
+            title: format!("hornet http {} {}", c.method, c.url),
+            verdict: None,
+            config,
+            csv: CsvReport::from_http(r),
+            users_label: "open connections",
+            spectrum_us: r.spectrum_us.clone(),
+            accounting: format!(
+                "scheduled {} = completed {} + failed {} + timed out {} + not sent {}",
+                r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
+            ),
+            checks: Vec::new(),
+            notes: r.generator.notes.clone(),
+        }
+    }
+
+    /// From `hornet smpp`.
+    pub fn from_smpp(r: &SmppResult) -> HtmlReport {
+        let c = &r.config;
+        let config = vec![
+            redact("endpoint", c.endpoint.clone()),
+            redact("bind", c.bind.clone()),
+            redact("system_id", c.system_id.clone()),
+            redact("interface version", c.interface_version.clone()),
+            redact("model", c.model.clone()),
+            redact("rate", c.rate.map_or("-".into(), |x| format!("{x}/s"))),
+            redact("sessions", c.sessions.to_string()),
+            redact("window", c.window.to_string()),
+            redact("threads", c.threads.to_string()),
+            redact("duration", format!("{}s", c.duration_s)),
+        ];
+        HtmlReport {
+            title: format!("hornet smpp {}", c.endpoint),
+            verdict: None,
+            config,
+            csv: CsvReport::from_smpp(r),
+            users_label: "open binds",
+            spectrum_us: r.spectrum_us.clone(),
+            accounting: format!(
+                "scheduled {} = answered {} + failed {} + timed out {} + not sent {}",
+                r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
+            ),
+            checks: Vec::new(),
+            notes: r.generator.notes.clone(),
+        }
+    }
+
+    /// From `hornet run`.
+    pub fn from_scenario(r: &ScenarioResult) -> HtmlReport {
+        let mut config = vec![
+            redact("profile", r.profile.clone()),
+            redact("model", r.model.into()),
+            redact("run time", format!("{}s", r.run_time_s)),
+            redact("threads", r.threads.to_string()),
+            redact("users started", r.users_started.to_string()),
+            redact("iterations", r.iterations.to_string()),
+        ];
+        if let Some(d) = &r.description {
+            config.insert(0, redact("description", d.clone()));
+        }
+        let mut checks: Vec<(bool, String, String)> = r
+            .thresholds
+            .iter()
+            .map(|t| {
+                (
+                    t.pass,
+                    format!("{}: {}", t.request, t.limit),
+                    format!("actual {}", t.actual),
+                )
+            })
+            .collect();
+        checks.extend(
+            r.invariants
+                .iter()
+                .map(|i| (i.pass, i.expr.clone(), i.detail.clone())),
+        );
+        let mut notes = r.generator_notes.clone();
+        notes.extend(r.aborted.iter().map(|a| format!("aborted: {a}")));
+        let t = &r.total;
+        HtmlReport {
+            title: format!("hornet run {}", r.profile),
+            verdict: Some(r.passed()),
+            config,
+            csv: CsvReport::from_scenario(r),
+            users_label: "users",
+            spectrum_us: t.spectrum_us.clone(),
+            accounting: format!(
+                "{} requests = {} passed + {} failed checks + {} errors + {} interrupted",
+                t.requests, t.passed, t.check_failed, t.errors, t.interrupted
+            ),
+            checks,
+            notes,
+        }
+    }
+
+    /// The page.
+    pub fn render(&self) -> String {
+        let mut o = String::with_capacity(64 * 1024);
+        let _ = write!(
+            o,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style></head><body>",
+            esc(&self.title),
+            CSS
+        );
+        let _ = write!(o, "<h1>{}</h1>", esc(&self.title));
+        if let Some(pass) = self.verdict {
+            let _ = write!(
+                o,
+                "<p class=\"verdict {c}\">verdict: {t}</p>",
+                c = if pass { "pass" } else { "fail" },
+                t = if pass { "PASS" } else { "FAIL" }
+            );
+        }
+        for n in &self.notes {
+            let _ = write!(o, "<p class=\"note\">{}</p>", esc(n));
+        }
+        self.table(&mut o);
+        let _ = write!(
+            o,
+            "<p class=\"acct\">accounting: {}</p>",
+            esc(&self.accounting)
+        );
+        self.charts(&mut o);
+        if !self.checks.is_empty() {
+            o.push_str("<h2>Thresholds and invariants</h2><table><tr><th></th><th>check</th><th>result</th></tr>");
+            for (pass, what, detail) in &self.checks {
+                let _ = write!(
+                    o,
+                    "<tr><td class=\"{c}\">{t}</td><td>{w}</td><td>{d}</td></tr>",
+                    c = if *pass { "pass" } else { "fail" },
+                    t = if *pass { "PASS" } else { "FAIL" },
+                    w = esc(what),
+                    d = esc(detail)
+                );
+            }
+            o.push_str("</table>");
+        }
+        o.push_str("<h2>Failures</h2>");
+        if self.csv.failures.is_empty() {
+            o.push_str("<p>none</p>");
+        } else {
+            o.push_str(
+                "<table><tr><th>method</th><th>name</th><th>error</th><th>occurrences</th></tr>",
+            );
+            for (m, n, e, c) in &self.csv.failures {
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{c}</td></tr>",
+                    esc(m),
+                    esc(n),
+                    esc(e)
+                );
+            }
+            o.push_str("</table>");
+        }
+        o.push_str("<h2>Configuration</h2><table>");
+        for (k, v) in &self.config {
+            let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+        }
+        let _ = writeln!(
+            o,
+            "</table><p class=\"foot\">hornet {} &middot; latency from HdrHistograms (3 significant digits), corrected for coordinated omission in the open model</p></body></html>",
+            env!("CARGO_PKG_VERSION")
+        );
+        o
+    }
+
+    fn table(&self, o: &mut String) {
+        o.push_str("<h2>Requests</h2><table><tr><th>type</th><th>name</th><th>requests</th><th>failures</th><th>avg</th><th>min</th><th>max</th><th>median</th><th>p90</th><th>p95</th><th>p99</th><th>req/s</th><th>failures/s</th></tr>");
+        let secs = self.csv.elapsed_s.max(1e-9);
+        for s in &self.csv.stats {
+            let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+            let _ = write!(
+                o,
+                "<tr{cls}><td>{k}</td><td>{n}</td><td class=\"n\">{r}</td><td class=\"n\">{f}</td><td class=\"n\">{avg:.2}</td><td class=\"n\">{min}</td><td class=\"n\">{max}</td><td class=\"n\">{med}</td><td class=\"n\">{p90}</td><td class=\"n\">{p95}</td><td class=\"n\">{p99}</td><td class=\"n\">{rps:.1}</td><td class=\"n\">{fps:.1}</td></tr>",
+                cls = if s.name == "Aggregated" && s.kind.is_empty() { " class=\"agg\"" } else { "" },
+                k = esc(&s.kind),
+                n = esc(&s.name),
+                r = s.requests,
+                f = s.failures,
+                avg = s.latency.mean_us / 1000.0,
+                min = ms(s.latency.min_us),
+                max = ms(s.latency.max_us),
+                med = ms(s.latency.median_us),
+                p90 = ms(s.quantiles_us[4]),
+                p95 = ms(s.quantiles_us[5]),
+                p99 = ms(s.quantiles_us[7]),
+                rps = s.requests as f64 / secs,
+                fps = s.failures as f64 / secs,
+            );
+        }
+        o.push_str("</table><p class=\"foot\">times in milliseconds</p>");
+    }
+
+    fn charts(&self, o: &mut String) {
+        let h = &self.csv.history;
+        let t: Vec<f64> = h.iter().map(|p| p.t_s).collect();
+        let q = |i: usize| -> Vec<f64> {
+            h.iter()
+                .map(|p| p.quantiles_us.map_or(f64::NAN, |q| q[i] as f64 / 1000.0))
+                .collect()
+        };
+        o.push_str("<h2>Over time</h2><div class=\"charts\">");
+        o.push_str("<h3>Throughput</h3>");
+        o.push_str(&time_chart(
+            "throughput",
+            "/s",
+            &t,
+            &[Line {
+                label: "requests/s",
+                color: "#1f77b4",
+                values: h.iter().map(|p| p.rps).collect(),
+            }],
+        ));
+        o.push_str("<h3>Latency (p50, p95, p99)</h3>");
+        o.push_str(&time_chart(
+            "latency",
+            " ms",
+            &t,
+            &[
+                Line {
+                    label: "p50",
+                    color: "#2ca02c",
+                    values: q(0),
+                },
+                Line {
+                    label: "p95",
+                    color: "#ff7f0e",
+                    values: q(5),
+                },
+                Line {
+                    label: "p99",
+                    color: "#d62728",
+                    values: q(7),
+                },
+            ],
+        ));
+        let _ = write!(o, "<h3>{}</h3>", esc(self.users_label));
+        o.push_str(&time_chart(
+            self.users_label,
+            "",
+            &t,
+            &[Line {
+                label: self.users_label,
+                color: "#9467bd",
+                values: h.iter().map(|p| p.users as f64).collect(),
+            }],
+        ));
+        o.push_str("<h3>Errors</h3>");
+        o.push_str(&time_chart(
+            "errors",
+            "/s",
+            &t,
+            &[Line {
+                label: "failures/s",
+                color: "#d62728",
+                values: h.iter().map(|p| p.fps).collect(),
+            }],
+        ));
+        o.push_str("</div><h2>Latency by percentile</h2>");
+        let pts: Vec<(f64, f64)> = self
+            .spectrum_us
+            .iter()
+            .map(|(q, us)| (*q, *us as f64 / 1000.0))
+            .collect();
+        if pts.is_empty() {
+            o.push_str("<p>no responses</p>");
+        } else {
+            o.push_str(&spectrum_chart("latency by percentile", &pts));
+        }
+    }
+}
+
+const CSS: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:900px;color:#222}\
+h1{font-size:20px;word-break:break-all}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}\
+table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #e3e3e3;padding:3px 6px;text-align:left;word-break:break-all}\
+th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.agg td{font-weight:bold;background:#fafafa}\
+.pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
+.note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::quantiles::Cumulative;
+    use crate::report::locust_csv::{HistoryRow, StatsRow};
+
+    #[test]
+    fn strings_from_servers_and_profiles_are_escaped_and_secrets_redacted() {
+        let row = StatsRow {
+            kind: "GET".into(),
+            name: "<script>alert(1)</script>".into(),
+            requests: 3,
+            failures: 1,
+            latency: Cumulative::default(),
+            quantiles_us: [0; 11],
+        };
+        let r = HtmlReport {
+            title: "t & <b>".into(),
+            verdict: Some(false),
+            config: vec![
+                redact("password", "hunter2".into()),
+                redact("url", "http://x/?a<b".into()),
+            ],
+            csv: CsvReport {
+                elapsed_s: 1.0,
+                stats: vec![row],
+                failures: vec![(
+                    "GET".into(),
+                    "n".into(),
+                    "body does not contain \"<img src=x>\"".into(),
+                    1,
+                )],
+                history: vec![HistoryRow {
+                    t_s: 1.0,
+                    timestamp: 0,
+                    users: 1,
+                    rps: 3.0,
+                    fps: 1.0,
+                    quantiles_us: None,
+                    total: Cumulative::default(),
+                }],
+            },
+            users_label: "users",
+            spectrum_us: vec![(0.5, 100), (1.0, 900)],
+            accounting: "a".into(),
+            checks: vec![(false, "x < 1".into(), "actual 2".into())],
+            notes: vec![],
+        };
+        let html = r.render();
+        assert!(!html.contains("<script"), "no markup from data");
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("hunter2"));
+        assert!(html.contains("(redacted)"));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("FAIL"));
+        assert!(!html.contains("http://") || html.contains("http://x/?a&lt;b"));
+        assert!(
+            !html.contains("<link") && !html.contains("src=\"http"),
+            "self-contained"
+        );
+    }
+}
