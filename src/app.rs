@@ -16,7 +16,7 @@ use crate::metrics::Metrics;
 use crate::plan::HttpPlan;
 use crate::report::hdr_log::HdrLog;
 use crate::report::html::HtmlReport;
-use crate::report::live::LiveLine;
+use crate::report::live::{Frame, LiveView};
 use crate::report::locust_csv::CsvReport;
 use crate::report::smpp_result::SmppResult;
 use crate::report::{smpp_summary, summary, write_json, HttpResult};
@@ -138,14 +138,16 @@ pub fn execute(
         files.csv.as_deref(),
         files.hdr_log.as_deref(),
     );
-    let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
-    let mut log = IntervalLog::open(
-        hdr,
-        crate::report::common::url_name(&plan.url),
-        plan.load.interval,
-    )?;
+    let name = crate::report::common::url_name(&plan.url);
+    let mut live = EngineView::new(
+        quiet,
+        &plan.load,
+        "connections",
+        format!("{} {name}", plan.method),
+    );
+    let mut log = IntervalLog::open(hdr, name, plan.load.interval)?;
     let out = run_http(&plan, |stat, m| {
-        live.update(stat);
+        live.update(stat, m);
         if let Some(l) = log.as_mut() {
             l.record(stat, m);
         }
@@ -189,10 +191,10 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let hdr = args.hdr_log.clone();
     let html = args.html.clone();
     let plan = args.into_plan()?;
-    let mut live = LiveLine::new(quiet, plan.load.interval.as_secs_f64());
+    let mut live = EngineView::new(quiet, &plan.load, "binds", "submit_sm".into());
     let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
     let out = run_smpp(&plan, |stat, m| {
-        live.update(stat);
+        live.update(stat, m);
         if let Some(l) = log.as_mut() {
             l.record(stat, m);
         }
@@ -582,4 +584,74 @@ fn write_html(report: &HtmlReport, path: &Path) -> Result<(), AppError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// The live view of `hornet http` and `hornet smpp`: one name, errors by
+/// kind accumulated from the intervals.
+struct EngineView {
+    view: LiveView,
+    interval: Duration,
+    total_s: f64,
+    shape: Option<std::sync::Arc<crate::load::Shape>>,
+    label: &'static str,
+    name: String,
+    errors: [u64; crate::metrics::ErrorKind::COUNT],
+}
+
+impl EngineView {
+    fn new(
+        quiet: bool,
+        load: &crate::plan::LoadPlan,
+        label: &'static str,
+        name: String,
+    ) -> EngineView {
+        EngineView {
+            view: LiveView::new(quiet),
+            interval: load.interval,
+            total_s: load.duration.as_secs_f64(),
+            shape: match &load.model {
+                crate::load::LoadModel::Open { shape } => Some(shape.clone()),
+                crate::load::LoadModel::Closed => None,
+            },
+            label,
+            name,
+            errors: [0; crate::metrics::ErrorKind::COUNT],
+        }
+    }
+
+    fn update(&mut self, stat: &IntervalStat, m: &Metrics) {
+        for (a, b) in self.errors.iter_mut().zip(m.counters.errors) {
+            *a += b;
+        }
+        let t = self.interval.as_secs_f64() * (stat.index + 1) as f64;
+        // The stage and target in the middle of the interval just shown.
+        let mid = (t - self.interval.as_secs_f64() / 2.0) * 1e9;
+        let mut errors: Vec<(String, u64)> = crate::metrics::ErrorKind::ALL
+            .iter()
+            .filter(|k| self.errors[**k as usize] > 0)
+            .map(|k| (k.name().to_string(), self.errors[*k as usize]))
+            .collect();
+        errors.sort_by_key(|e| std::cmp::Reverse(e.1));
+        let c = &stat.cumulative;
+        self.view.update(&Frame {
+            elapsed_s: t,
+            total_s: self.total_s,
+            stage: self.shape.as_ref().and_then(|s| s.stage_label(mid)),
+            rate: stat.completed as f64 / self.interval.as_secs_f64(),
+            target_rate: self.shape.as_ref().map(|s| s.level_at(mid)),
+            active: stat.open_connections,
+            active_label: self.label,
+            p50_us: stat.quantiles_us[0],
+            p95_us: stat.quantiles_us[5],
+            p99_us: stat.quantiles_us[7],
+            total_requests: c.requests,
+            total_failures: c.failures,
+            errors,
+            top: vec![(self.name.clone(), c.requests, c.failures)],
+        });
+    }
+
+    fn finish(&mut self) {
+        self.view.finish();
+    }
 }

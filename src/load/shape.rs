@@ -152,6 +152,21 @@ impl Shape {
         self.segments.last().map_or(0.0, |s| s.r1 * 1e9)
     }
 
+    /// Which stage runs at `t_ns`, as `stage 2/4 -> 1500` (the target it
+    /// ramps to); `None` for a constant shape or after the end.
+    pub fn stage_label(&self, t_ns: f64) -> Option<String> {
+        if self.constant {
+            return None;
+        }
+        let i = self.segments.iter().position(|s| t_ns < s.end_ns)?;
+        Some(format!(
+            "stage {}/{} -> {}",
+            i + 1,
+            self.stages.len(),
+            self.stages[i].target
+        ))
+    }
+
     /// Parses `DURATION:TARGET,...`, e.g. `30s:1000,1s:15000,60s:15000`.
     pub fn parse(text: &str) -> Result<Shape, ShapeError> {
         let stages =

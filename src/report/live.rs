@@ -1,60 +1,197 @@
-//! The one-line live progress shown on stderr while a run is going.
+//! The live view on stderr while a run is going. On a terminal: a compact
+//! dashboard redrawn in place each interval (progress bar and stage, current
+//! and target rate, active users / connections / binds, the interval's
+//! p50 / p95 / p99, errors by kind so far, the busiest request names). In a
+//! log (stderr not a terminal): one plain line per interval. `-q`: nothing.
 
 use std::io::{IsTerminal, Write};
 
 use super::summary::{fmt_count, fmt_us};
-use crate::metrics::collector::IntervalStat;
 
-/// Redraws one status line on stderr per interval, when stderr is a
-/// terminal and the user did not ask for quiet.
-#[derive(Debug)]
-pub struct LiveLine {
-    enabled: bool,
-    drawn: bool,
-    interval_s: f64,
+/// What one interval shows.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// Seconds since the load started.
+    pub elapsed_s: f64,
+    /// Planned load time, seconds.
+    pub total_s: f64,
+    /// The current stage, e.g. `stage 2/4 ramp to 1500`.
+    pub stage: Option<String>,
+    /// Responses per second in the interval.
+    pub rate: f64,
+    /// What the load model asks for now (open model), per second.
+    pub target_rate: Option<f64>,
+    /// Users, connections or binds alive.
+    pub active: u64,
+    /// What `active` counts.
+    pub active_label: &'static str,
+    /// The interval's latency, microseconds.
+    pub p50_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Requests and failures so far.
+    pub total_requests: u64,
+    /// Failures so far.
+    pub total_failures: u64,
+    /// Errors so far by kind or reason, largest first.
+    pub errors: Vec<(String, u64)>,
+    /// Busiest request names so far: (name, requests, failures).
+    pub top: Vec<(String, u64, u64)>,
 }
 
-impl LiveLine {
-    /// A live line that draws only if `!quiet` and stderr is a terminal.
-    pub fn new(quiet: bool, interval_s: f64) -> LiveLine {
-        LiveLine {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            drawn: false,
-            interval_s,
-        }
+/// Draws frames on stderr.
+#[derive(Debug)]
+pub struct LiveView {
+    mode: Mode,
+    /// Lines of the last dashboard drawn (to redraw in place).
+    drawn: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Off,
+    Lines,
+    Dashboard,
+}
+
+impl LiveView {
+    /// A view: off with `quiet`, a dashboard on a terminal, lines otherwise.
+    pub fn new(quiet: bool) -> LiveView {
+        let mode = if quiet {
+            Mode::Off
+        } else if std::io::stderr().is_terminal() {
+            Mode::Dashboard
+        } else {
+            Mode::Lines
+        };
+        LiveView { mode, drawn: 0 }
     }
 
-    /// Formats one interval's line.
-    pub fn format(stat: &IntervalStat, interval_s: f64) -> String {
-        format!(
-            "[{:>4.0}s] {:>10} req/s  p50 {:>8}  p99 {:>8}  errors {:>6}  conns {:>5}",
-            (stat.index + 1) as f64 * interval_s,
-            fmt_count((stat.completed as f64 / interval_s).round() as u64),
-            fmt_us(stat.p50_us),
-            fmt_us(stat.p99_us),
-            fmt_count(stat.errors),
-            stat.open_connections
-        )
-    }
-
-    /// Draws the line for `stat`.
-    pub fn update(&mut self, stat: &IntervalStat) {
-        if !self.enabled {
-            return;
-        }
-        let line = Self::format(stat, self.interval_s);
+    /// Shows one interval.
+    pub fn update(&mut self, f: &Frame) {
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{line}");
+        match self.mode {
+            Mode::Off => {}
+            Mode::Lines => {
+                let _ = writeln!(err, "{}", line(f));
+            }
+            Mode::Dashboard => {
+                let text = dashboard(f);
+                if self.drawn > 0 {
+                    // Up to the first line of the last frame, clear below.
+                    let _ = write!(err, "\x1b[{}A\r\x1b[J", self.drawn);
+                }
+                let _ = write!(err, "{text}");
+                self.drawn = text.lines().count();
+            }
+        }
         let _ = err.flush();
-        self.drawn = true;
     }
 
-    /// Ends the line so the summary starts on a fresh one.
+    /// Leaves the last frame on screen; the summary follows below it.
     pub fn finish(&mut self) {
-        if self.drawn {
-            let _ = writeln!(std::io::stderr());
-            self.drawn = false;
-        }
+        self.drawn = 0;
+    }
+}
+
+/// The plain one-line form.
+pub fn line(f: &Frame) -> String {
+    let mut s = format!(
+        "[{:>5.1}s/{:.0}s] {:>9} req/s",
+        f.elapsed_s,
+        f.total_s,
+        fmt_count(f.rate.round() as u64)
+    );
+    if let Some(t) = f.target_rate {
+        s.push_str(&format!(" (target {})", fmt_count(t.round() as u64)));
+    }
+    s.push_str(&format!(
+        "  p50 {}  p95 {}  p99 {}  {} {}  requests {}  failed {}",
+        fmt_us(f.p50_us),
+        fmt_us(f.p95_us),
+        fmt_us(f.p99_us),
+        f.active_label,
+        f.active,
+        fmt_count(f.total_requests),
+        fmt_count(f.total_failures)
+    ));
+    if let Some(st) = &f.stage {
+        s.push_str(&format!("  {st}"));
+    }
+    s
+}
+
+/// The multi-line form.
+pub fn dashboard(f: &Frame) -> String {
+    const BAR: usize = 30;
+    let share = if f.total_s > 0.0 {
+        (f.elapsed_s / f.total_s).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let filled = (share * BAR as f64).round() as usize;
+    let mut s = format!(
+        "hornet  [{}{}] {:>5.1}s / {:.0}s{}\n",
+        "#".repeat(filled),
+        "-".repeat(BAR - filled),
+        f.elapsed_s,
+        f.total_s,
+        f.stage
+            .as_deref()
+            .map(|x| format!("  {x}"))
+            .unwrap_or_default()
+    );
+    s.push_str(&format!(
+        "  rate     {:>10} /s{}   {} {}\n",
+        fmt_count(f.rate.round() as u64),
+        f.target_rate
+            .map(|t| format!(" (target {})", fmt_count(t.round() as u64)))
+            .unwrap_or_default(),
+        f.active_label,
+        f.active
+    ));
+    s.push_str(&format!(
+        "  latency  p50 {}  p95 {}  p99 {}   (last interval)\n",
+        fmt_us(f.p50_us),
+        fmt_us(f.p95_us),
+        fmt_us(f.p99_us)
+    ));
+    s.push_str(&format!(
+        "  totals   {} requests, {} failed\n",
+        fmt_count(f.total_requests),
+        fmt_count(f.total_failures)
+    ));
+    if f.errors.is_empty() {
+        s.push_str("  errors   none\n");
+    } else {
+        let e: Vec<String> = f
+            .errors
+            .iter()
+            .take(4)
+            .map(|(k, n)| format!("{}: {}", clip(k, 40), fmt_count(*n)))
+            .collect();
+        s.push_str(&format!("  errors   {}\n", e.join(", ")));
+    }
+    for (name, n, failed) in f.top.iter().take(5) {
+        s.push_str(&format!(
+            "  {:<40} {:>10} req {:>8} failed\n",
+            clip(name, 40),
+            fmt_count(*n),
+            fmt_count(*failed)
+        ));
+    }
+    s
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('~');
+        t
     }
 }
 
@@ -62,26 +199,36 @@ impl LiveLine {
 mod tests {
     use super::*;
 
-    #[test]
-    fn line_shows_rate_percentiles_errors_and_connections() {
-        let stat = IntervalStat {
-            index: 4,
-            completed: 12_345,
-            errors: 3,
+    fn frame() -> Frame {
+        Frame {
+            elapsed_s: 5.0,
+            total_s: 10.0,
+            stage: Some("stage 2/3 ramp to 1500".into()),
+            rate: 12_345.0,
+            target_rate: Some(12_000.0),
+            active: 50,
+            active_label: "connections",
             p50_us: 250,
-            p90_us: 900,
+            p95_us: 900,
             p99_us: 1_500,
-            max_us: 9_000,
-            open_connections: 50,
-            quantiles_us: [0; 11],
-            cumulative: Default::default(),
-        };
-        let line = LiveLine::format(&stat, 1.0);
-        assert!(line.starts_with("[   5s]"), "{line}");
-        assert!(line.contains("12,345 req/s"), "{line}");
-        assert!(line.contains("p50    250us"), "{line}");
-        assert!(line.contains("p99   1.50ms"), "{line}");
-        assert!(line.contains("errors      3"), "{line}");
-        assert!(line.contains("conns    50"), "{line}");
+            total_requests: 60_000,
+            total_failures: 3,
+            errors: vec![("timeout".into(), 3)],
+            top: vec![("GET /".into(), 60_000, 3)],
+        }
+    }
+
+    #[test]
+    fn line_and_dashboard_show_the_interval() {
+        let l = line(&frame());
+        assert!(l.starts_with("[  5.0s/10s]"), "{l}");
+        assert!(l.contains("12,345 req/s (target 12,000)"), "{l}");
+        assert!(l.contains("p95 900us"), "{l}");
+        let d = dashboard(&frame());
+        assert!(d.contains("[###############---------------]"), "{d}");
+        assert!(d.contains("stage 2/3"), "{d}");
+        assert!(d.contains("timeout: 3"), "{d}");
+        assert!(d.contains("GET /"), "{d}");
+        assert_eq!(d.lines().count(), 6);
     }
 }

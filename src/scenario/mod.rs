@@ -32,6 +32,7 @@ use crate::engine::clock::Clock;
 use crate::profile::values::Value;
 use crate::profile::Scenario;
 use crate::report::hdr_log::HdrLog;
+use crate::report::live::{Frame, LiveView};
 
 /// Why a scenario could not run.
 #[derive(Debug, Error)]
@@ -137,6 +138,7 @@ pub fn run_with(
     let mut aborted = None;
     let mut last_live = (Instant::now(), 0u64);
     let mut timeline = Timeline::new(workers, sc.names.len());
+    let mut view = LiveView::new(!live);
     while done < workers {
         match rx.recv_timeout(Duration::from_millis(250)) {
             Ok(Report::Interval {
@@ -170,17 +172,7 @@ pub fn run_with(
         let now = Instant::now();
         if now.duration_since(last_live.0) >= Duration::from_secs(1) {
             let t = total.total();
-            if live {
-                let dt = now.duration_since(last_live.0).as_secs_f64();
-                eprintln!(
-                    "[{:>5.1}s] {:>9.0} req/s  requests {:>10}  failed {:>8}  iterations {:>9}",
-                    clock.now() as f64 / 1e9,
-                    (t.requests - last_live.1) as f64 / dt,
-                    t.requests,
-                    t.failed(),
-                    total.iterations
-                );
-            }
+            view.update(&frame(&sc, &total, &t, &timeline, clock.now()));
             last_live = (now, t.requests);
             if aborted.is_none() {
                 aborted = check_abort(&sc, &total, &mut breach_since, now, start);
@@ -192,6 +184,7 @@ pub fn run_with(
     }
     timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
     let history = timeline.points;
+    view.finish();
     let mut worker_error = None;
     for h in handles {
         match h.join() {
@@ -250,4 +243,57 @@ fn check_abort(
         }
     }
     None
+}
+
+/// The live view's frame: the last complete second, totals so far, errors
+/// by kind and reason, the busiest names.
+fn frame(
+    sc: &Scenario,
+    total: &RunStats,
+    t: &stats::NameStats,
+    timeline: &Timeline,
+    now_ns: u64,
+) -> Frame {
+    let last = timeline.points.last();
+    let mut errors: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for n in &total.names {
+        for k in crate::metrics::ErrorKind::ALL {
+            if n.errors[k as usize] > 0 {
+                *errors.entry(k.name().to_string()).or_default() += n.errors[k as usize];
+            }
+        }
+        for (r, c) in &n.reasons {
+            *errors.entry(r.clone()).or_default() += c;
+        }
+    }
+    let mut errors: Vec<(String, u64)> = errors.into_iter().collect();
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let mut top: Vec<(String, u64, u64)> = sc
+        .names
+        .iter()
+        .zip(&total.names)
+        .filter(|(_, n)| n.requests > 0)
+        .map(|(name, n)| (name.clone(), n.requests, n.failed()))
+        .collect();
+    top.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let (shape, open) = match &sc.load.model {
+        crate::profile::scenario::LoadModel::Closed { shape } => (shape, false),
+        crate::profile::scenario::LoadModel::Open { shape, .. } => (shape, true),
+    };
+    Frame {
+        elapsed_s: now_ns as f64 / 1e9,
+        total_s: sc.load.run_time.as_secs_f64(),
+        stage: shape.stage_label(now_ns as f64),
+        rate: last.map_or(0.0, |p| p.rps),
+        target_rate: open.then(|| shape.level_at(now_ns as f64)),
+        active: timeline.users_now(),
+        active_label: "users",
+        p50_us: last.map_or(0, |p| p.p50_us),
+        p95_us: last.map_or(0, |p| p.p95_us),
+        p99_us: last.map_or(0, |p| p.p99_us),
+        total_requests: t.requests,
+        total_failures: t.failed(),
+        errors,
+        top,
+    }
 }

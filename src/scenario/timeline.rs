@@ -59,6 +59,11 @@ impl Timeline {
         *r = Some(r.map_or(index, |x| x.max(index)));
     }
 
+    /// Users alive at the workers' last reports.
+    pub fn users_now(&self) -> u64 {
+        self.last_users.iter().sum()
+    }
+
     /// Worker `worker` finished; its last stats belong to interval `index`.
     pub fn finish(&mut self, worker: usize, index: u64, stats: &RunStats) {
         let users = self.last_users[worker];
