@@ -67,6 +67,14 @@ pub enum AppError {
     /// The demo's built-in target or SMSC could not start.
     #[error("could not start the demo's built-in server: {0}")]
     DemoTarget(std::io::Error),
+    /// A saved result cannot be read back.
+    #[error("cannot read result '{path}': {reason}")]
+    Result {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Writing the HTML report failed.
     #[error("cannot write --html file '{path}': {source}")]
     Html {
@@ -654,4 +662,110 @@ impl EngineView {
     fn finish(&mut self) {
         self.view.finish();
     }
+}
+
+/// `hornet report`: rebuild reports from a saved `--json` result.
+pub fn report(args: crate::cli::ReportArgs) -> Result<Outcome, AppError> {
+    let path = args.result.display().to_string();
+    let bad = |reason: String| AppError::Result {
+        path: path.clone(),
+        reason,
+    };
+    if args.html.is_none() && args.csv.is_none() && args.hdr_log.is_none() {
+        return Err(bad(
+            "nothing to write: give --html, --csv and/or --hdr-log".into()
+        ));
+    }
+    let text = std::fs::read_to_string(&args.result).map_err(|e| bad(e.to_string()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let (csv, html, log, started_at): (CsvReport, HtmlReport, Vec<LogEntry>, f64) =
+        if doc["kind"] == "scenario" {
+            let mut r: crate::scenario::result::ScenarioResult = serde_json::from_value(doc)
+                .map_err(|e| bad(format!("not a hornet run result: {e}")))?;
+            r.rehydrate().map_err(&bad)?;
+            let mut log = Vec::new();
+            let mut prev = 0.0;
+            for p in &r.history {
+                for (name, h) in &p.histograms {
+                    log.push((name.clone(), prev, p.t_s - prev, h.clone()));
+                }
+                prev = p.t_s;
+            }
+            (
+                CsvReport::from_scenario(&r),
+                HtmlReport::from_scenario(&r),
+                log,
+                r.started_at,
+            )
+        } else if doc["protocol"] == "smpp" {
+            let mut r: SmppResult = serde_json::from_value(doc)
+                .map_err(|e| bad(format!("not a hornet smpp result: {e}")))?;
+            r.rehydrate().map_err(&bad)?;
+            let log = timeline_log("submit_sm", &r.timeline);
+            (
+                CsvReport::from_smpp(&r),
+                HtmlReport::from_smpp(&r),
+                log,
+                r.started_at,
+            )
+        } else {
+            let mut r: HttpResult = serde_json::from_value(doc)
+                .map_err(|e| bad(format!("not a hornet http result: {e}")))?;
+            r.rehydrate().map_err(&bad)?;
+            let log = timeline_log(&crate::report::common::url_name(&r.config.url), &r.timeline);
+            (
+                CsvReport::from_http(&r),
+                HtmlReport::from_http(&r),
+                log,
+                r.started_at,
+            )
+        };
+    if let Some(p) = &args.html {
+        write_html(&html, p)?;
+    }
+    if let Some(p) = &args.csv {
+        write_csv(&csv, p)?;
+    }
+    if let Some(p) = &args.hdr_log {
+        write_log(&log, started_at, p).map_err(|source| AppError::HdrLog {
+            path: p.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(Outcome::Completed)
+}
+
+/// One interval histogram for a rebuilt log: (name, start s, length s,
+/// encoded histogram).
+type LogEntry = (String, f64, f64, String);
+
+fn timeline_log(name: &str, timeline: &[crate::report::common::TimelinePoint]) -> Vec<LogEntry> {
+    let mut prev = 0.0;
+    timeline
+        .iter()
+        .map(|p| {
+            let e = (name.to_string(), prev, p.t_s - prev, p.histogram.clone());
+            prev = p.t_s;
+            e
+        })
+        .collect()
+}
+
+fn write_log(log: &[LogEntry], started_at: f64, path: &Path) -> std::io::Result<()> {
+    let base = std::time::UNIX_EPOCH + Duration::from_secs_f64(started_at.max(0.0));
+    let mut out = HdrLog::create(path, base)?;
+    for (name, s, len, enc) in log {
+        if enc.is_empty() {
+            continue;
+        }
+        let h = crate::metrics::codec::decode(enc).map_err(std::io::Error::other)?;
+        out.write(
+            name,
+            Duration::from_secs_f64(s.max(0.0)),
+            Duration::from_secs_f64(len.max(0.0)),
+            &h,
+        )?;
+    }
+    out.flush()
 }

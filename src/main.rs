@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Smpp(args) => app::smpp(args).map(|(_, outcome)| outcome),
         Command::Demo(args) => app::demo(args),
         Command::Run(args) => app::run_profile(args),
+        Command::Report(args) => app::report(args),
     };
     match result {
         Ok(Outcome::Completed) => ExitCode::SUCCESS,
@@ -32,7 +33,9 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("hornet: error: {e}");
             match e {
-                AppError::Config(_) | AppError::Profile(_) => ExitCode::from(2),
+                AppError::Config(_) | AppError::Profile(_) | AppError::Result { .. } => {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::from(1),
             }
         }

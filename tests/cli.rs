@@ -415,3 +415,127 @@ fn html_reports_are_self_contained_pages_with_charts() {
         "invariants are listed, escaped"
     );
 }
+
+#[test]
+fn hornet_report_rebuilds_the_same_html_and_csv_from_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let t = target(TargetConfig::default());
+    let url = format!("http://{}/r", t.local_addr());
+    let out = hornet(&[
+        "http",
+        &url,
+        "-c",
+        "2",
+        "-t",
+        "1",
+        "-d",
+        "2200ms",
+        "-q",
+        "--json",
+        &d("h.json"),
+        "--html",
+        &d("h.html"),
+        "--csv",
+        &d("h"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    t.shutdown();
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let addr = smsc.local_addr().to_string();
+    let out = hornet(&[
+        "smpp",
+        &addr,
+        "--system-id",
+        "a",
+        "--password",
+        "b",
+        "-d",
+        "1200ms",
+        "-t",
+        "1",
+        "-q",
+        "--json",
+        &d("s.json"),
+        "--html",
+        &d("s.html"),
+        "--csv",
+        &d("s"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    smsc.shutdown();
+    let out = Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "run",
+            "profiles/shop-standard.toml",
+            "--demo",
+            "--run-time",
+            "2200ms",
+            "-u",
+            "6",
+            "-q",
+        ])
+        .args([
+            "--json",
+            &d("r.json"),
+            "--html",
+            &d("r.html"),
+            "--csv",
+            &d("r"),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    for k in ["h", "s", "r"] {
+        let out = hornet(&[
+            "report",
+            &d(&format!("{k}.json")),
+            "--html",
+            &d(&format!("{k}2.html")),
+            "--csv",
+            &d(&format!("{k}2")),
+            "--hdr-log",
+            &d(&format!("{k}2.hlog")),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let read = |n: String| std::fs::read_to_string(dir.path().join(n)).unwrap();
+        assert_eq!(
+            read(format!("{k}.html")),
+            read(format!("{k}2.html")),
+            "{k}: HTML"
+        );
+        for suffix in ["_stats.csv", "_failures.csv", "_stats_history.csv"] {
+            assert_eq!(
+                read(format!("{k}{suffix}")),
+                read(format!("{k}2{suffix}")),
+                "{k}{suffix}"
+            );
+        }
+        let doc: serde_json::Value = serde_json::from_str(&read(format!("{k}.json"))).unwrap();
+        let count = if k == "r" {
+            doc["total"]["latency_us"]["count"].as_u64()
+        } else {
+            doc["latency_us"]["count"].as_u64()
+        };
+        let sum: u64 = hdr_log_counts(&dir.path().join(format!("{k}2.hlog")))
+            .values()
+            .sum();
+        assert_eq!(Some(sum), count, "{k}: log");
+    }
+    let out = hornet(&["report", &d("h.json")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nothing to write"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(dir.path().join("bad.json"), "{\"kind\": \"scenario\"}").unwrap();
+    let out = hornet(&["report", &d("bad.json"), "--html", &d("x.html")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a hornet run result"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -55,9 +55,29 @@ pub enum Command {
     /// Run a TOML profile: multi-step user scenarios, load shapes,
     /// thresholds and invariants.
     Run(RunArgs),
+    /// Rebuild reports (HTML, CSV, HdrHistogram log) from a saved --json
+    /// result of `hornet http`, `hornet smpp` or `hornet run`.
+    Report(ReportArgs),
     /// Start the built-in HTTP target and SMSC on 127.0.0.1 and run a short
     /// load against each.
     Demo(DemoArgs),
+}
+
+/// Flags of `hornet report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A result written with --json.
+    #[arg(value_name = "RESULT.json")]
+    pub result: PathBuf,
+    /// Write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write Locust-compatible CSVs with this prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+    /// Write an HdrHistogram interval log to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
 }
 
 /// Flags of `hornet demo`.

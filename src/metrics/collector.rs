@@ -37,6 +37,12 @@ pub struct IntervalStat {
     pub open_connections: u64,
     /// Corrected latency at Locust's CSV quantiles, microseconds.
     pub quantiles_us: [u64; 11],
+    /// Responses with a 2xx/3xx status (HTTP) or ESME_ROK (SMPP).
+    pub ok: u64,
+    /// Response body bytes.
+    pub body_bytes: u64,
+    /// The interval's corrected-latency histogram, encoded (see `codec`).
+    pub histogram: String,
     /// The run's totals up to the end of this interval.
     pub cumulative: Cumulative,
 }
@@ -66,6 +72,9 @@ impl IntervalStat {
             max_us: if h.is_empty() { 0 } else { h.max() },
             open_connections,
             quantiles_us: locust_quantiles(h),
+            ok: m.counters.ok,
+            body_bytes: m.counters.body_bytes,
+            histogram: super::codec::encode(h),
             cumulative: cumulative(so_far),
         }
     }

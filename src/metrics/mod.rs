@@ -1,6 +1,7 @@
 //! Measurement: per-worker recorders, the snapshots workers send each
 //! interval, and the collector that merges them exactly.
 
+pub mod codec;
 pub mod collector;
 pub mod error_kind;
 pub mod quantiles;

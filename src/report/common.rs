@@ -98,6 +98,16 @@ pub struct TimelinePoint {
     pub max_us: u64,
     /// Connections open at the interval's end.
     pub connections: u64,
+    /// Responses with a 2xx/3xx status (HTTP) or ESME_ROK (SMPP).
+    #[serde(default)]
+    pub ok: u64,
+    /// Response body bytes.
+    #[serde(default)]
+    pub body_bytes: u64,
+    /// The interval's corrected-latency histogram: HdrHistogram V2
+    /// compressed, base64 (empty when no response).
+    #[serde(default)]
+    pub histogram: String,
     /// Latency at Locust's CSV quantiles (for `--csv`; not in the JSON).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
@@ -170,6 +180,9 @@ pub fn timeline(load: &LoadPlan, out: &RunOutput) -> Vec<TimelinePoint> {
             p99_us: s.p99_us,
             max_us: s.max_us,
             connections: s.open_connections,
+            ok: s.ok,
+            body_bytes: s.body_bytes,
+            histogram: s.histogram.clone(),
             quantiles_us: s.quantiles_us,
             cumulative: s.cumulative,
         })
@@ -240,4 +253,26 @@ pub fn url_name(url: &str) -> String {
             None => u.path().to_string(),
         },
     )
+}
+
+/// Version of the result documents' layout; bumped when a field changes
+/// meaning or goes away (new fields do not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Rebuilds a timeline's derived figures (CSV quantiles, totals so far)
+/// from its encoded interval histograms, as the collector computed them.
+pub fn rehydrate_timeline(timeline: &mut [TimelinePoint]) -> Result<(), String> {
+    let mut so_far = crate::metrics::new_histogram();
+    let (mut requests, mut failures, mut responses, mut bytes) = (0u64, 0u64, 0u64, 0u64);
+    for p in timeline {
+        let h = crate::metrics::codec::decode(&p.histogram)?;
+        p.quantiles_us = crate::metrics::quantiles::locust_quantiles(&h);
+        so_far.add(&h).map_err(|e| format!("histogram: {e:?}"))?;
+        requests += p.requests + p.errors;
+        failures += p.requests.saturating_sub(p.ok) + p.errors;
+        responses += p.requests;
+        bytes += p.body_bytes;
+        p.cumulative = Cumulative::of(&so_far, requests, failures, responses, bytes);
+    }
+    Ok(())
 }

@@ -113,7 +113,7 @@ impl HtmlReport {
     pub fn from_scenario(r: &ScenarioResult) -> HtmlReport {
         let mut config = vec![
             redact("profile", r.profile.clone()),
-            redact("model", r.model.into()),
+            redact("model", r.model.clone()),
             redact("run time", format!("{}s", r.run_time_s)),
             redact("threads", r.threads.to_string()),
             redact("users started", r.users_started.to_string()),

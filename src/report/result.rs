@@ -10,8 +10,8 @@ use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, started_at, timeline, Generator,
-    Percentiles, StageReport, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at, timeline,
+    Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
 };
 use crate::engine::RunOutput;
 use crate::plan::HttpPlan;
@@ -92,6 +92,13 @@ pub struct HttpResult {
     /// When the load started, Unix seconds.
     #[serde(default)]
     pub started_at: f64,
+    /// Layout version of this document.
+    #[serde(default)]
+    pub schema_version: u32,
+    /// The whole run's corrected-latency histogram: HdrHistogram V2
+    /// compressed, base64.
+    #[serde(default)]
+    pub latency_histogram: String,
     /// Response body bytes received.
     #[serde(default)]
     pub body_bytes: u64,
@@ -161,6 +168,8 @@ impl HttpResult {
             generator: generator(load, out),
             timeline: timeline(load, out),
             started_at: started_at(out.elapsed),
+            schema_version: SCHEMA_VERSION,
+            latency_histogram: crate::metrics::codec::encode(&m.latency),
             min_us: if m.latency.is_empty() {
                 0
             } else {
@@ -276,5 +285,17 @@ mod tests {
         assert!(r.nothing_worked());
         assert_eq!(r.errors.get("connect_refused"), Some(&3));
         assert!(r.accounting_holds());
+    }
+}
+
+impl HttpResult {
+    /// Restores what the JSON leaves out (CSV and chart figures) from the
+    /// encoded histograms, after reading a saved result.
+    pub fn rehydrate(&mut self) -> Result<(), String> {
+        let h = crate::metrics::codec::decode(&self.latency_histogram)?;
+        self.min_us = if h.is_empty() { 0 } else { h.min() };
+        self.quantiles_us = locust_quantiles(&h);
+        self.spectrum_us = spectrum(&h);
+        rehydrate_timeline(&mut self.timeline)
     }
 }

@@ -7,8 +7,8 @@ use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, started_at, timeline, Generator,
-    Percentiles, StageReport, TimelinePoint,
+    connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at, timeline,
+    Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
 };
 use crate::engine::RunOutput;
 use crate::metrics::smpp::{SmppMetrics, RECEIPT_STATE_NAMES};
@@ -164,6 +164,13 @@ pub struct SmppResult {
     /// When the load started, Unix seconds.
     #[serde(default)]
     pub started_at: f64,
+    /// Layout version of this document.
+    #[serde(default)]
+    pub schema_version: u32,
+    /// The whole run's corrected-latency histogram: HdrHistogram V2
+    /// compressed, base64.
+    #[serde(default)]
+    pub latency_histogram: String,
     /// Fastest response, microseconds (for `--csv`; not in the JSON).
     #[serde(skip)]
     pub min_us: u64,
@@ -278,6 +285,8 @@ impl SmppResult {
             generator: generator(load, out),
             timeline: timeline(load, out),
             started_at: started_at(out.elapsed),
+            schema_version: SCHEMA_VERSION,
+            latency_histogram: crate::metrics::codec::encode(&totals.latency),
             min_us: if totals.latency.is_empty() {
                 0
             } else {
@@ -300,5 +309,17 @@ impl SmppResult {
     /// scheduled and none was answered.
     pub fn nothing_worked(&self) -> bool {
         self.sessions.bound == 0 || (self.scheduled > 0 && self.requests == 0)
+    }
+}
+
+impl SmppResult {
+    /// Restores what the JSON leaves out (CSV and chart figures) from the
+    /// encoded histograms, after reading a saved result.
+    pub fn rehydrate(&mut self) -> Result<(), String> {
+        let h = crate::metrics::codec::decode(&self.latency_histogram)?;
+        self.min_us = if h.is_empty() { 0 } else { h.min() };
+        self.quantiles_us = locust_quantiles(&h);
+        self.spectrum_us = spectrum(&h);
+        rehydrate_timeline(&mut self.timeline)
     }
 }

@@ -15,7 +15,7 @@ use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
 
 /// What one setup or teardown step did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepReport {
     /// Request name.
     pub name: String,

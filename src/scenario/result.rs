@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::direct::StepReport;
 use super::stats::{NameStats, RunStats};
@@ -19,7 +19,7 @@ use crate::profile::values::Value;
 use crate::profile::Scenario;
 
 /// Latency summary in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// Samples.
     pub count: u64,
@@ -58,7 +58,7 @@ impl Latency {
 }
 
 /// One request name's line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NameResult {
     /// Request name (`Aggregated` for the total).
     pub name: String,
@@ -92,6 +92,9 @@ pub struct NameResult {
     pub service_us: Latency,
     /// Fastest response, microseconds.
     pub min_us: u64,
+    /// The corrected-latency histogram: HdrHistogram V2 compressed, base64.
+    #[serde(default)]
+    pub histogram: String,
     /// Latency at Locust's CSV quantiles (not in the JSON: the CSV's).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
@@ -105,6 +108,7 @@ impl NameResult {
         NameResult {
             name: name.to_string(),
             kind: kind.to_string(),
+            histogram: crate::metrics::codec::encode(&n.latency),
             min_us: if n.latency.is_empty() {
                 0
             } else {
@@ -133,18 +137,18 @@ impl NameResult {
 }
 
 /// The whole result document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// Always `scenario`.
-    pub kind: &'static str,
+    pub kind: String,
     /// hornet's version.
-    pub hornet_version: &'static str,
+    pub hornet_version: String,
     /// Profile file.
     pub profile: String,
     /// Profile description.
     pub description: Option<String>,
     /// `closed` or `open`.
-    pub model: &'static str,
+    pub model: String,
     /// Planned load time, seconds.
     pub run_time_s: f64,
     /// Measured load time, seconds.
@@ -190,16 +194,19 @@ pub struct ScenarioResult {
     /// Worker CPU seconds.
     pub cpu_s: f64,
     /// `pass` or `fail` (a threshold or invariant failed).
-    pub verdict: &'static str,
+    pub verdict: String,
     /// One point per second of the load.
     pub history: Vec<HistoryPoint>,
     /// When the load started, Unix seconds.
     pub started_at: f64,
+    /// Layout version of this document.
+    #[serde(default)]
+    pub schema_version: u32,
 }
 
 /// One second of the run: that interval's rates and latency, and the
 /// totals so far (Locust's stats history, as data).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryPoint {
     /// Seconds since the load started.
     pub t_s: f64,
@@ -225,6 +232,16 @@ pub struct HistoryPoint {
     pub total_requests: u64,
     /// Failures so far.
     pub total_failures: u64,
+    /// Responses so far (for the mean content size).
+    #[serde(default)]
+    pub total_responses: u64,
+    /// Body bytes so far.
+    #[serde(default)]
+    pub total_bytes: u64,
+    /// The interval's histogram per request name (names without responses
+    /// left out): HdrHistogram V2 compressed, base64.
+    #[serde(default)]
+    pub histograms: BTreeMap<String, String>,
     /// The interval's latency at Locust's quantiles (CSV only).
     #[serde(skip)]
     pub quantiles_us: [u64; 11],
@@ -259,18 +276,11 @@ impl HistoryPoint {
             max_us: q[10],
             total_requests: total.requests,
             total_failures: total.failed(),
+            total_responses: total.responses(),
+            total_bytes: total.bytes,
+            histograms: BTreeMap::new(),
             quantiles_us: q,
-            totals: if l.is_empty() {
-                (0, 0.0, 0, 0, 0.0)
-            } else {
-                (
-                    l.value_at_quantile(0.5),
-                    l.mean(),
-                    l.min(),
-                    l.max(),
-                    total.bytes as f64 / total.responses().max(1) as f64,
-                )
-            },
+            totals: totals_of(l, total.bytes, total.responses()),
         }
     }
 }
@@ -340,14 +350,15 @@ impl ScenarioResult {
             named(&sc.teardown_vars, &globals[sc.globals.len()..]),
         );
         ScenarioResult {
-            kind: "scenario",
-            hornet_version: env!("CARGO_PKG_VERSION"),
+            kind: "scenario".into(),
+            hornet_version: env!("CARGO_PKG_VERSION").into(),
             profile: sc.file.display().to_string(),
             description: sc.description.clone(),
             model: match sc.load.model {
                 LoadModel::Closed { .. } => "closed",
                 LoadModel::Open { .. } => "open",
-            },
+            }
+            .into(),
             run_time_s: sc.load.run_time.as_secs_f64(),
             elapsed_s: secs,
             threads: sc.load.threads,
@@ -376,10 +387,40 @@ impl ScenarioResult {
             aborted,
             worker_error,
             cpu_s: cpu.as_secs_f64(),
-            verdict: if pass { "pass" } else { "fail" },
+            verdict: if pass { "pass" } else { "fail" }.into(),
             history,
             started_at: 0.0,
+            schema_version: crate::report::common::SCHEMA_VERSION,
         }
+    }
+
+    /// Restores what the JSON leaves out (CSV and chart figures) from the
+    /// encoded histograms, after reading a saved result.
+    pub fn rehydrate(&mut self) -> Result<(), String> {
+        for n in self
+            .requests
+            .iter_mut()
+            .chain(std::iter::once(&mut self.total))
+        {
+            let h = crate::metrics::codec::decode(&n.histogram)?;
+            n.min_us = if h.is_empty() { 0 } else { h.min() };
+            n.quantiles_us = locust_quantiles(&h);
+            n.spectrum_us = spectrum(&h);
+        }
+        let mut so_far = crate::metrics::new_histogram();
+        for p in &mut self.history {
+            let mut interval = crate::metrics::new_histogram();
+            for enc in p.histograms.values() {
+                let h = crate::metrics::codec::decode(enc)?;
+                interval.add(&h).map_err(|e| format!("histogram: {e:?}"))?;
+            }
+            so_far
+                .add(&interval)
+                .map_err(|e| format!("histogram: {e:?}"))?;
+            p.quantiles_us = locust_quantiles(&interval);
+            p.totals = totals_of(&so_far, p.total_bytes, p.total_responses);
+        }
+        Ok(())
     }
 
     /// Sets the wall-clock start (Unix seconds).
@@ -571,4 +612,20 @@ fn generator_notes(
         ));
     }
     notes
+}
+
+/// The totals-so-far columns: median, mean, min, max latency (us) and the
+/// mean body size.
+fn totals_of(l: &Histogram<u64>, bytes: u64, responses: u64) -> (u64, f64, u64, u64, f64) {
+    if l.is_empty() {
+        (0, 0.0, 0, 0, 0.0)
+    } else {
+        (
+            l.value_at_quantile(0.5),
+            l.mean(),
+            l.min(),
+            l.max(),
+            bytes as f64 / responses.max(1) as f64,
+        )
+    }
 }

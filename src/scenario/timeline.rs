@@ -111,13 +111,21 @@ impl Timeline {
                     .and_then(|()| l.flush());
                 *log_error = r.err();
             }
-            self.points.push(HistoryPoint::new(
+            let mut point = HistoryPoint::new(
                 end_ns,
                 users,
                 &stats.total(),
                 &self.so_far.total(),
                 length.as_secs_f64(),
-            ));
+            );
+            for (name, n) in sc.names.iter().zip(&stats.names) {
+                if !n.latency.is_empty() {
+                    point
+                        .histograms
+                        .insert(name.clone(), crate::metrics::codec::encode(&n.latency));
+                }
+            }
+            self.points.push(point);
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::profile::scenario::{Limit, Scenario, Threshold};
 use crate::profile::values::Value;
 
 /// One limit's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LimitVerdict {
     /// Request name, or `all requests`.
     pub request: String,
@@ -24,7 +24,7 @@ pub struct LimitVerdict {
 }
 
 /// One invariant's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InvariantVerdict {
     /// The expression.
     pub expr: String,
