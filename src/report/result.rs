@@ -193,6 +193,18 @@ impl HttpResult {
     }
 }
 
+impl HttpResult {
+    /// Restores what the JSON leaves out (CSV and chart figures) from the
+    /// encoded histograms, after reading a saved result.
+    pub fn rehydrate(&mut self) -> Result<(), String> {
+        let h = crate::metrics::codec::decode(&self.latency_histogram)?;
+        self.min_us = if h.is_empty() { 0 } else { h.min() };
+        self.quantiles_us = locust_quantiles(&h);
+        self.spectrum_us = spectrum(&h);
+        rehydrate_timeline(&mut self.timeline)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,17 +297,5 @@ mod tests {
         assert!(r.nothing_worked());
         assert_eq!(r.errors.get("connect_refused"), Some(&3));
         assert!(r.accounting_holds());
-    }
-}
-
-impl HttpResult {
-    /// Restores what the JSON leaves out (CSV and chart figures) from the
-    /// encoded histograms, after reading a saved result.
-    pub fn rehydrate(&mut self) -> Result<(), String> {
-        let h = crate::metrics::codec::decode(&self.latency_histogram)?;
-        self.min_us = if h.is_empty() { 0 } else { h.min() };
-        self.quantiles_us = locust_quantiles(&h);
-        self.spectrum_us = spectrum(&h);
-        rehydrate_timeline(&mut self.timeline)
     }
 }
