@@ -119,6 +119,7 @@ pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
         html: args.html.clone(),
     };
     let plan = args.into_plan()?;
+    precheck_outputs(&files)?;
     execute(plan, quiet, &files)
 }
 
@@ -199,6 +200,12 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let hdr = args.hdr_log.clone();
     let html = args.html.clone();
     let plan = args.into_plan()?;
+    precheck_outputs(&Files {
+        json: json.clone(),
+        csv: csv.clone(),
+        hdr_log: hdr.clone(),
+        html: html.clone(),
+    })?;
     let mut live = EngineView::new(quiet, &plan.load, "binds", "submit_sm".into());
     let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
     let out = run_smpp(&plan, |stat, m| {
@@ -451,14 +458,14 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         return Ok(Outcome::Completed);
     }
     crate::interrupt::install();
-    if let Some(path) = &args.hdr_log {
-        // Fail on a bad path before any traffic; the log itself starts
-        // with the load.
-        std::fs::File::create(path).map_err(|source| AppError::HdrLog {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
+    // Fail on a bad path before any traffic; the files are written at
+    // the end (the HdrHistogram log from the start of the load).
+    precheck_outputs(&Files {
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+        hdr_log: args.hdr_log.clone(),
+        html: args.html.clone(),
+    })?;
     let (result, log_error) = crate::scenario::run_with(
         scenario,
         crate::scenario::RunOptions {
@@ -768,4 +775,35 @@ fn write_log(log: &[LogEntry], started_at: f64, path: &Path) -> std::io::Result<
         )?;
     }
     out.flush()
+}
+
+/// Creates every output file before any traffic, so a bad path fails at
+/// once (exit 2) instead of after the whole run. The files are written
+/// again at the end.
+fn precheck_outputs(files: &Files) -> Result<(), AppError> {
+    let mut paths: Vec<(&'static str, std::path::PathBuf)> = Vec::new();
+    if let Some(p) = &files.json {
+        paths.push(("--json", p.clone()));
+    }
+    if let Some(p) = &files.html {
+        paths.push(("--html", p.clone()));
+    }
+    if let Some(p) = &files.hdr_log {
+        paths.push(("--hdr-log", p.clone()));
+    }
+    if let Some(prefix) = &files.csv {
+        for p in crate::report::locust_csv::paths(prefix) {
+            paths.push(("--csv", p));
+        }
+    }
+    for (flag, path) in paths {
+        std::fs::File::create(&path).map_err(|source| {
+            AppError::Config(ConfigError::Output {
+                flag,
+                path: path.display().to_string(),
+                source,
+            })
+        })?;
+    }
+    Ok(())
 }

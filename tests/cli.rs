@@ -265,7 +265,7 @@ fn hdr_logs_round_trip_with_every_sample() {
     let counts = hdr_log_counts(&log);
     assert_eq!(counts.len(), 1, "{counts:?}");
     assert_eq!(
-        counts["/a%20b"],
+        counts["/a%2520b"],
         doc["latency_us"]["count"].as_u64().unwrap()
     );
     t.shutdown();
@@ -323,7 +323,11 @@ fn hdr_logs_round_trip_with_every_sample() {
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let counts = hdr_log_counts(&log);
     for n in doc["requests"].as_array().unwrap() {
-        let tag = n["name"].as_str().unwrap().replace(' ', "_");
+        let tag = n["name"]
+            .as_str()
+            .unwrap()
+            .replace('%', "%25")
+            .replace(' ', "%20");
         let want = n["latency_us"]["count"].as_u64().unwrap();
         assert_eq!(
             counts.get(&tag).copied().unwrap_or(0),

@@ -135,6 +135,16 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// An output file cannot be created (checked before any traffic).
+    #[error("cannot create {flag} file '{path}': {source}")]
+    Output {
+        /// The flag.
+        flag: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The request could not be encoded (bad method, header name or value).
     #[error("invalid request: {0}")]
     Request(String),

@@ -244,8 +244,53 @@ pub fn started_at(elapsed: std::time::Duration) -> f64 {
         - elapsed.as_secs_f64()
 }
 
-/// The path (and query) of a URL: the name its CSV rows and log tags carry.
+/// Query keys whose values reports never show.
+const SECRET_KEYS: [&str; 7] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "key",
+    "auth",
+    "signature",
+];
+
+/// `url` fit for a report: the password of its user info and the values of
+/// query parameters that look like secrets (`api_key`, `token`, ...) become
+/// `***`.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = SECRET_KEYS
+                    .iter()
+                    .any(|s| k.to_ascii_lowercase().contains(s));
+                (
+                    k.into_owned(),
+                    if secret {
+                        "***".to_string()
+                    } else {
+                        v.into_owned()
+                    },
+                )
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
+
+/// The path (and query) of a URL, secrets redacted: the name its CSV rows
+/// and log tags carry.
 pub fn url_name(url: &str) -> String {
+    let url = &redact_url(url);
     url::Url::parse(url).map_or_else(
         |_| url.to_string(),
         |u| match u.query() {
@@ -275,4 +320,18 @@ pub fn rehydrate_timeline(timeline: &mut [TimelinePoint]) -> Result<(), String> 
         p.cumulative = Cumulative::of(&so_far, requests, failures, responses, bytes);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_urls_are_redacted() {
+        let r = redact_url("http://admin:hunter2@h:1/p?api_key=SECRET&page=2");
+        assert!(!r.contains("hunter2") && !r.contains("SECRET"), "{r}");
+        assert!(r.contains("page=2") && r.contains("admin"), "{r}");
+        assert_eq!(url_name("http://h/p?token=abc&x=1"), "/p?token=***&x=1");
+        assert_eq!(url_name("http://h/p"), "/p");
+    }
 }

@@ -7,7 +7,7 @@
 //! to disk instead of piling up in memory. Values are microseconds; the
 //! `MaxValueDivisor` header makes the max column read in milliseconds, as
 //! Java's tools expect. Tags are request names with the characters the
-//! format forbids (space, comma, CR, LF) replaced by `_`.
+//! format forbids (space, comma, CR, LF) and `%` percent-encoded.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -96,20 +96,23 @@ impl HdrLog {
     }
 }
 
-/// `name` with the characters a tag cannot hold replaced by `_`.
+/// `name` with the characters a tag cannot hold percent-encoded (space,
+/// comma, CR, LF, and `%` itself), so different names never share a tag
+/// and the name can be read back.
 pub fn tag(name: &str) -> String {
-    let t: String = name
-        .chars()
-        .map(|c| {
-            if matches!(c, ' ' | ',' | '\r' | '\n') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut t = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '%' => t.push_str("%25"),
+            ' ' => t.push_str("%20"),
+            ',' => t.push_str("%2C"),
+            '\r' => t.push_str("%0D"),
+            '\n' => t.push_str("%0A"),
+            c => t.push(c),
+        }
+    }
     if t.is_empty() {
-        "_".to_string()
+        "%00".to_string()
     } else {
         t
     }
@@ -165,6 +168,9 @@ mod tests {
         // The max column is the histogram's max (its bucket's highest
         // equivalent value) in milliseconds, three decimals.
         let max_ms = (h.max() as f64).round() / 1000.0;
-        assert_eq!(seen, vec![("create_order".to_string(), 4, max_ms)]);
+        assert_eq!(seen, vec![("create%20order".to_string(), 4, max_ms)]);
+        assert_ne!(tag("a b"), tag("a_b"));
+        assert_ne!(tag("a b"), tag("a,b"));
+        assert_eq!(tag("50%"), "50%25");
     }
 }

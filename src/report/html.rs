@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::locust_csv::CsvReport;
+use super::locust_csv::{CsvReport, HistoryRow};
 use super::smpp_result::SmppResult;
 use super::svg::{esc, spectrum_chart, time_chart, Line};
 use super::HttpResult;
@@ -52,7 +52,7 @@ impl HtmlReport {
     pub fn from_http(r: &HttpResult) -> HtmlReport {
         let c = &r.config;
         let config = vec![
-            redact("url", c.url.clone()),
+            redact("url", crate::report::common::redact_url(&c.url)),
             redact("method", c.method.clone()),
             redact("model", c.model.clone()),
             redact("rate", c.rate.map_or("-".into(), |x| format!("{x}/s"))),
@@ -63,7 +63,11 @@ impl HtmlReport {
             redact("timeout", format!("{}s", c.timeout_s)),
         ];
         HtmlReport {
-            title: format!("hornet http {} {}", c.method, c.url),
+            title: format!(
+                "hornet http {} {}",
+                c.method,
+                crate::report::common::redact_url(&c.url)
+            ),
             verdict: None,
             config,
             csv: CsvReport::from_http(r),
@@ -257,7 +261,15 @@ impl HtmlReport {
     }
 
     fn charts(&self, o: &mut String) {
-        let h = &self.csv.history;
+        let mut h: &[HistoryRow] = &self.csv.history;
+        // The drain after the load is a sliver of an interval; as a point
+        // of its own it would draw a cliff to zero on every chart.
+        if let [.., a, b] = h {
+            let prev = if h.len() > 2 { h[h.len() - 3].t_s } else { 0.0 };
+            if b.t_s - a.t_s < 0.1 * (a.t_s - prev) {
+                h = &h[..h.len() - 1];
+            }
+        }
         let t: Vec<f64> = h.iter().map(|p| p.t_s).collect();
         let q = |i: usize| -> Vec<f64> {
             h.iter()
@@ -337,7 +349,7 @@ impl HtmlReport {
 
 const CSS: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:900px;color:#222}\
 h1{font-size:20px;word-break:break-all}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}\
-table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #e3e3e3;padding:3px 6px;text-align:left;word-break:break-all}\
+table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #e3e3e3;padding:3px 6px;text-align:left;overflow-wrap:anywhere}th,td.n{white-space:nowrap}\
 th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.agg td{font-weight:bold;background:#fafafa}\
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
 .note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";

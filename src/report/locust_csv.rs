@@ -81,13 +81,15 @@ impl CsvReport {
     pub fn from_scenario(r: &ScenarioResult) -> CsvReport {
         let row = |n: &NameResult| {
             let responses = n.passed + n.check_failed;
+            // Locust counts requests that ended; interrupted ones did not.
+            let ended = n.requests - n.interrupted;
             StatsRow {
                 kind: n.kind.clone(),
                 name: n.name.clone(),
-                requests: n.requests,
+                requests: ended,
                 failures: n.check_failed + n.errors,
                 latency: Cumulative {
-                    requests: n.requests,
+                    requests: ended,
                     failures: n.check_failed + n.errors,
                     median_us: n.latency_us.p50,
                     mean_us: n.latency_us.mean,
@@ -124,7 +126,8 @@ impl CsvReport {
                         users: h.users,
                         rps: h.rps,
                         fps: h.fps,
-                        quantiles_us: (h.requests > 0).then_some(h.quantiles_us),
+                        // No response in the second (only errors): no latency.
+                        quantiles_us: (h.max_us > 0).then_some(h.quantiles_us),
                         total: Cumulative {
                             requests: h.total_requests,
                             failures: h.total_failures,

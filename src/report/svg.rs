@@ -151,20 +151,42 @@ pub fn time_chart(title: &str, unit: &str, xs: &[f64], lines: &[Line<'_>]) -> St
         y = H - MB
     );
     for l in lines {
-        if xs.is_empty() {
-            continue;
-        }
-        let mut pts = String::new();
+        // A missing value (NaN: no response that second) breaks the line;
+        // a lone point is drawn as a dot so short runs still show.
+        let mut segment: Vec<(f64, f64)> = Vec::new();
+        let flush = |seg: &mut Vec<(f64, f64)>, o: &mut String| {
+            match seg.len() {
+                0 => {}
+                1 => {
+                    let _ = write!(
+                        o,
+                        r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{c}"/>"#,
+                        seg[0].0,
+                        seg[0].1,
+                        c = esc(l.color)
+                    );
+                }
+                _ => {
+                    let pts: Vec<String> =
+                        seg.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+                    let _ = write!(
+                        o,
+                        r#"<polyline points="{p}" fill="none" stroke="{c}" stroke-width="1.8"/>"#,
+                        p = pts.join(" "),
+                        c = esc(l.color)
+                    );
+                }
+            }
+            seg.clear();
+        };
         for (x, v) in xs.iter().zip(&l.values) {
-            let v = if v.is_finite() { *v } else { 0.0 };
-            let _ = write!(pts, "{:.1},{:.1} ", px(*x), py(v));
+            if v.is_finite() {
+                segment.push((px(*x), py(*v)));
+            } else {
+                flush(&mut segment, &mut o);
+            }
         }
-        let _ = write!(
-            o,
-            r#"<polyline points="{p}" fill="none" stroke="{c}" stroke-width="1.8"/>"#,
-            p = pts.trim_end(),
-            c = esc(l.color)
-        );
+        flush(&mut segment, &mut o);
     }
     o.push_str("</svg>");
     o
@@ -189,6 +211,7 @@ pub fn spectrum_chart(title: &str, points: &[(f64, f64)]) -> String {
     let py = |v: f64| MT + (H - MT - MB) * (1.0 - (v / top).clamp(0.0, 1.0));
     for k in 0..=(xmax as i32) {
         let q = 1.0 - 10f64.powi(-k);
+        let anchor = if k == xmax as i32 { "end" } else { "middle" };
         let label = match k {
             0 => "0%".to_string(),
             1 => "90%".to_string(),
@@ -196,7 +219,7 @@ pub fn spectrum_chart(title: &str, points: &[(f64, f64)]) -> String {
         };
         let _ = write!(
             o,
-            r##"<text x="{x:.1}" y="{y}" font-size="11" font-family="sans-serif" text-anchor="middle" fill="#555">{l}</text>"##,
+            r##"<text x="{x:.1}" y="{y}" font-size="11" font-family="sans-serif" text-anchor="{anchor}" fill="#555">{l}</text>"##,
             x = px(q),
             y = H - MB + 16.0,
             l = esc(&label)

@@ -155,9 +155,10 @@ pub fn run_with(
                 index,
                 stats,
                 cpu: c,
+                users,
             }) => {
                 total.merge(&stats);
-                timeline.finish(worker, index, &stats);
+                timeline.finish(worker, index, &stats, users);
                 cpu += c;
                 done += 1;
             }
@@ -182,6 +183,9 @@ pub fn run_with(
             }
         }
     }
+    // A worker that died without its final report would hold every later
+    // second back: emit what arrived.
+    timeline.give_up_waiting();
     timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
     let history = timeline.points;
     view.finish();

@@ -228,7 +228,7 @@ pub struct HistoryPoint {
     pub p99_us: u64,
     /// Slowest.
     pub max_us: u64,
-    /// Requests so far.
+    /// Requests that ended so far (responses, errors, timeouts).
     pub total_requests: u64,
     /// Failures so far.
     pub total_failures: u64,
@@ -274,7 +274,7 @@ impl HistoryPoint {
             p95_us: q[5],
             p99_us: q[7],
             max_us: q[10],
-            total_requests: total.requests,
+            total_requests: total.responses() + total.error_total(),
             total_failures: total.failed(),
             total_responses: total.responses(),
             total_bytes: total.bytes,

@@ -59,14 +59,19 @@ impl Timeline {
         *r = Some(r.map_or(index, |x| x.max(index)));
     }
 
+    /// Treats every worker as finished (the run is over, whatever arrived
+    /// is all there is).
+    pub fn give_up_waiting(&mut self) {
+        self.finished.iter_mut().for_each(|f| *f = true);
+    }
+
     /// Users alive at the workers' last reports.
     pub fn users_now(&self) -> u64 {
         self.last_users.iter().sum()
     }
 
     /// Worker `worker` finished; its last stats belong to interval `index`.
-    pub fn finish(&mut self, worker: usize, index: u64, stats: &RunStats) {
-        let users = self.last_users[worker];
+    pub fn finish(&mut self, worker: usize, index: u64, stats: &RunStats, users: u64) {
         self.add(worker, index, stats, users);
         self.finished[worker] = true;
     }

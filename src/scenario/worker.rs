@@ -146,6 +146,8 @@ pub enum Report {
         stats: Box<RunStats>,
         /// Worker CPU time.
         cpu: Duration,
+        /// Users alive when the load ended.
+        users: u64,
     },
 }
 
@@ -214,6 +216,8 @@ struct Worker {
     starved: bool,
     /// The interval the stats being recorded belong to.
     open_interval: u64,
+    /// Users alive when the drain began.
+    users_at_drain: u64,
     feed_sizes: Vec<usize>,
 }
 
@@ -260,6 +264,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         drain_deadline: 0,
         starved: false,
         open_interval: 0,
+        users_at_drain: 0,
     };
     let result = w.run();
     if result.is_err() {
@@ -1060,6 +1065,11 @@ impl Worker {
 
     fn begin_drain(&mut self, now: u64) {
         self.draining = true;
+        self.users_at_drain = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.wait != Wait::Done)
+            .count() as u64;
         // No ramping from here on: nobody needs the spawn order.
         self.active.clear();
         self.drain_deadline = now + self.s.scenario.timeout.as_nanos() as u64;
@@ -1097,6 +1107,7 @@ impl Worker {
             index: self.open_interval,
             stats: Box::new(stats),
             cpu: thread_cpu_time(),
+            users: self.users_at_drain,
         });
     }
 }
