@@ -18,6 +18,9 @@ use crate::report::hdr_log::HdrLog;
 use crate::report::html::HtmlReport;
 use crate::report::live::{Frame, LiveView};
 use crate::report::locust_csv::CsvReport;
+use crate::report::prometheus::{
+    render as render_prometheus, Exporter, Series as PromSeries, Snapshot as PromSnapshot,
+};
 use crate::report::smpp_result::SmppResult;
 use crate::report::{smpp_summary, summary, write_json, HttpResult};
 
@@ -117,6 +120,7 @@ pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
         csv: args.csv.clone(),
         hdr_log: args.hdr_log.clone(),
         html: args.html.clone(),
+        prometheus: args.prometheus.clone(),
     };
     let plan = args.into_plan()?;
     precheck_outputs(&files)?;
@@ -134,6 +138,8 @@ pub struct Files {
     pub hdr_log: Option<std::path::PathBuf>,
     /// `--html FILE`.
     pub html: Option<std::path::PathBuf>,
+    /// `--prometheus ADDR`.
+    pub prometheus: Option<String>,
 }
 
 /// Runs a plan, prints the summary on stdout, writes the JSON if asked.
@@ -154,6 +160,7 @@ pub fn execute(
         "connections",
         format!("{} {name}", plan.method),
     );
+    live.exporter = start_exporter(files.prometheus.as_deref())?;
     let mut log = IntervalLog::open(hdr, name, plan.load.interval)?;
     let out = run_http(&plan, |stat, m| {
         live.update(stat, m);
@@ -199,14 +206,17 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let csv = args.csv.clone();
     let hdr = args.hdr_log.clone();
     let html = args.html.clone();
+    let prometheus = args.prometheus.clone();
     let plan = args.into_plan()?;
     precheck_outputs(&Files {
         json: json.clone(),
         csv: csv.clone(),
         hdr_log: hdr.clone(),
         html: html.clone(),
+        prometheus: None,
     })?;
     let mut live = EngineView::new(quiet, &plan.load, "binds", "submit_sm".into());
+    live.exporter = start_exporter(prometheus.as_deref())?;
     let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
     let out = run_smpp(&plan, |stat, m| {
         live.update(stat, m);
@@ -349,6 +359,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         csv: None,
         hdr_log: None,
         html: None,
+        prometheus: None,
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -465,12 +476,15 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         csv: args.csv.clone(),
         hdr_log: args.hdr_log.clone(),
         html: args.html.clone(),
+        prometheus: None,
     })?;
+    let exporter = start_exporter(args.prometheus.as_deref())?;
     let (result, log_error) = crate::scenario::run_with(
         scenario,
         crate::scenario::RunOptions {
             live: !args.quiet,
             hdr_log: args.hdr_log.as_deref(),
+            prometheus: exporter.as_ref(),
         },
     )?;
     if let Some((http, smsc)) = servers {
@@ -611,6 +625,9 @@ struct EngineView {
     label: &'static str,
     name: String,
     errors: [u64; crate::metrics::ErrorKind::COUNT],
+    /// `--prometheus`: the endpoint and the run's metrics so far.
+    exporter: Option<Exporter>,
+    so_far: Metrics,
 }
 
 impl EngineView {
@@ -631,6 +648,8 @@ impl EngineView {
             label,
             name,
             errors: [0; crate::metrics::ErrorKind::COUNT],
+            exporter: None,
+            so_far: Metrics::default(),
         }
     }
 
@@ -648,6 +667,32 @@ impl EngineView {
             .collect();
         errors.sort_by_key(|e| std::cmp::Reverse(e.1));
         let c = &stat.cumulative;
+        if let Some(e) = &self.exporter {
+            self.so_far.merge(m);
+            let k = &self.so_far.counters;
+            let statuses = k
+                .status
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(code, n)| (code.to_string(), *n))
+                .collect();
+            let snap = PromSnapshot {
+                series: vec![PromSeries {
+                    name: &self.name,
+                    requests: c.requests,
+                    failures: c.failures,
+                    statuses,
+                    errors: errors.iter().cloned().collect(),
+                    latency: &self.so_far.latency,
+                }],
+                active: stat.open_connections,
+                active_label: self.label,
+                rate: stat.completed as f64 / self.interval.as_secs_f64(),
+                target_rate: self.shape.as_ref().map(|s| s.level_at(mid)),
+            };
+            e.publish(render_prometheus(&snap));
+        }
         self.view.update(&Frame {
             elapsed_s: t,
             total_s: self.total_s,
@@ -806,4 +851,20 @@ fn precheck_outputs(files: &Files) -> Result<(), AppError> {
         })?;
     }
     Ok(())
+}
+
+/// Starts the `--prometheus` endpoint, if asked, and says where it is.
+fn start_exporter(addr: Option<&str>) -> Result<Option<Exporter>, AppError> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let e = Exporter::start(addr).map_err(|source| {
+        AppError::Config(ConfigError::Output {
+            flag: "--prometheus",
+            path: addr.to_string(),
+            source,
+        })
+    })?;
+    eprintln!("prometheus metrics on http://{}/metrics", e.addr());
+    Ok(Some(e))
 }

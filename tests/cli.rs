@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use common::target;
 use hornet_target::TargetConfig;
@@ -541,5 +542,97 @@ fn hornet_report_rebuilds_the_same_html_and_csv_from_the_json() {
         stderr(&out).contains("not a hornet run result"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// Starts hornet with `args`, waits for its "prometheus metrics on" line,
+/// scrapes after `after`, returns the scrape and waits for the exit.
+fn scrape_during(args: &[&str], after: std::time::Duration) -> String {
+    use std::io::{BufRead, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("hornet prints the address").unwrap();
+        if let Some(rest) = line.strip_prefix("prometheus metrics on http://") {
+            break rest.trim_end_matches("/metrics").to_string();
+        }
+    };
+    // Keep draining stderr so the child never blocks on it.
+    let drain = std::thread::spawn(move || for _ in lines {});
+    std::thread::sleep(after);
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    child.wait().unwrap();
+    drain.join().unwrap();
+    body
+}
+
+#[test]
+fn prometheus_endpoint_serves_live_metrics() {
+    let t = target(TargetConfig::default());
+    let url = format!("http://{}/p", t.local_addr());
+    let body = scrape_during(
+        &[
+            "http",
+            &url,
+            "-c",
+            "2",
+            "-t",
+            "1",
+            "-d",
+            "2500ms",
+            "-q",
+            "--prometheus",
+            "127.0.0.1:0",
+        ],
+        Duration::from_millis(1600),
+    );
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    assert!(
+        body.contains("# TYPE hornet_latency_seconds histogram"),
+        "{body}"
+    );
+    let line = body
+        .lines()
+        .find(|l| l.starts_with("hornet_requests_total{name=\"GET /p\"}"))
+        .unwrap();
+    let n: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(n > 0, "{line}");
+    assert!(
+        body.contains("hornet_active{what=\"connections\"} 2"),
+        "{body}"
+    );
+    t.shutdown();
+    let body = scrape_during(
+        &[
+            "run",
+            "profiles/shop-standard.toml",
+            "--demo",
+            "--run-time",
+            "2500ms",
+            "-u",
+            "4",
+            "-q",
+            "--prometheus",
+            "127.0.0.1:0",
+        ],
+        Duration::from_millis(1800),
+    );
+    assert!(
+        body.contains("hornet_requests_total{name=\"list products\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("hornet_responses_total{name=\"create order\",status=\"201\"}"),
+        "{body}"
     );
 }

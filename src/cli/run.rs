@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// Write a self-contained HTML report (inline SVG charts) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Serve live metrics in Prometheus' text format at ADDR (e.g.
+    /// 127.0.0.1:9464) while the run goes.
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

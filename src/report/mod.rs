@@ -6,6 +6,7 @@ pub mod hdr_log;
 pub mod html;
 pub mod live;
 pub mod locust_csv;
+pub mod prometheus;
 pub mod result;
 pub mod smpp_result;
 pub mod smpp_summary;

@@ -52,6 +52,7 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
         RunOptions {
             live,
             hdr_log: None,
+            prometheus: None,
         },
     )
     .map(|(r, _)| r)
@@ -64,6 +65,8 @@ pub struct RunOptions<'a> {
     /// Write each second's histogram per request name to this file (an
     /// HdrHistogram interval log whose base time is the load's start).
     pub hdr_log: Option<&'a std::path::Path>,
+    /// Publish live metrics here once a second.
+    pub prometheus: Option<&'a crate::report::prometheus::Exporter>,
 }
 
 /// Runs `sc`; also returns the first interval-log write error (the run is
@@ -72,7 +75,11 @@ pub fn run_with(
     sc: Scenario,
     opts: RunOptions<'_>,
 ) -> Result<(ScenarioResult, Option<std::io::Error>), ScenarioError> {
-    let RunOptions { live, hdr_log } = opts;
+    let RunOptions {
+        live,
+        hdr_log,
+        prometheus,
+    } = opts;
     let mut log_error = None;
     let sc = Arc::new(sc);
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
@@ -173,7 +180,11 @@ pub fn run_with(
         let now = Instant::now();
         if now.duration_since(last_live.0) >= Duration::from_secs(1) {
             let t = total.total();
-            view.update(&frame(&sc, &total, &t, &timeline, clock.now()));
+            let f = frame(&sc, &total, &t, &timeline, clock.now());
+            if let Some(e) = prometheus {
+                e.publish(prometheus_text(&sc, &total, &f));
+            }
+            view.update(&f);
             last_live = (now, t.requests);
             if aborted.is_none() {
                 aborted = check_abort(&sc, &total, &mut breach_since, now, start);
@@ -300,4 +311,37 @@ fn frame(
         errors,
         top,
     }
+}
+
+/// The `--prometheus` text: every request name's counters so far.
+fn prometheus_text(sc: &Scenario, total: &RunStats, f: &Frame) -> String {
+    use crate::report::prometheus::{render, Series, Snapshot};
+    let series = sc
+        .names
+        .iter()
+        .zip(&total.names)
+        .map(|(name, n)| {
+            let mut errors: std::collections::BTreeMap<String, u64> = n.reasons.clone();
+            for k in crate::metrics::ErrorKind::ALL {
+                if n.errors[k as usize] > 0 {
+                    errors.insert(k.name().to_string(), n.errors[k as usize]);
+                }
+            }
+            Series {
+                name,
+                requests: n.responses() + n.error_total(),
+                failures: n.failed(),
+                statuses: n.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                errors,
+                latency: &n.latency,
+            }
+        })
+        .collect();
+    render(&Snapshot {
+        series,
+        active: f.active,
+        active_label: "users",
+        rate: f.rate,
+        target_rate: f.target_rate,
+    })
 }

@@ -1,0 +1,321 @@
+//! `--prometheus ADDR`: the run's metrics in Prometheus' text format over
+//! HTTP while it runs, for the Prometheus + Grafana setups users already
+//! have. Counters by request name, status and error kind, a latency
+//! histogram with fixed buckets, active users / connections / binds, the
+//! current and target rate.
+//!
+//! A small thread serves `GET /metrics` (any path, in fact) from the text
+//! the run publishes once a second; scrapes never touch the hot path.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+/// Histogram bucket bounds, seconds.
+const BUCKETS_S: [f64; 15] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// One request name's counters so far.
+pub struct Series<'a> {
+    /// Request name.
+    pub name: &'a str,
+    /// Requests that ended.
+    pub requests: u64,
+    /// Of which failed.
+    pub failures: u64,
+    /// Responses by status (HTTP code, SMPP `0x...`).
+    pub statuses: BTreeMap<String, u64>,
+    /// Errors by kind or reason.
+    pub errors: BTreeMap<String, u64>,
+    /// Corrected latency so far, microseconds.
+    pub latency: &'a Histogram<u64>,
+}
+
+/// Everything one scrape shows.
+pub struct Snapshot<'a> {
+    /// Per request name.
+    pub series: Vec<Series<'a>>,
+    /// Users, connections or binds alive.
+    pub active: u64,
+    /// What `active` counts.
+    pub active_label: &'a str,
+    /// Responses per second in the last interval.
+    pub rate: f64,
+    /// What the load model asks for now (open model).
+    pub target_rate: Option<f64>,
+}
+
+/// Renders `s` in the text exposition format.
+pub fn render(s: &Snapshot<'_>) -> String {
+    let mut o = String::new();
+    let family = |o: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    family(
+        &mut o,
+        "hornet_requests_total",
+        "counter",
+        "Requests that ended (responses, errors, timeouts).",
+    );
+    for x in &s.series {
+        let _ = writeln!(
+            o,
+            "hornet_requests_total{{name=\"{}\"}} {}",
+            label(x.name),
+            x.requests
+        );
+    }
+    family(
+        &mut o,
+        "hornet_failures_total",
+        "counter",
+        "Requests that failed (error status, failed check, transport error, timeout).",
+    );
+    for x in &s.series {
+        let _ = writeln!(
+            o,
+            "hornet_failures_total{{name=\"{}\"}} {}",
+            label(x.name),
+            x.failures
+        );
+    }
+    family(
+        &mut o,
+        "hornet_responses_total",
+        "counter",
+        "Responses by status.",
+    );
+    for x in &s.series {
+        for (st, n) in &x.statuses {
+            let _ = writeln!(
+                o,
+                "hornet_responses_total{{name=\"{}\",status=\"{}\"}} {n}",
+                label(x.name),
+                label(st)
+            );
+        }
+    }
+    family(
+        &mut o,
+        "hornet_errors_total",
+        "counter",
+        "Failures by error kind or check reason.",
+    );
+    for x in &s.series {
+        for (k, n) in &x.errors {
+            let _ = writeln!(
+                o,
+                "hornet_errors_total{{name=\"{}\",kind=\"{}\"}} {n}",
+                label(x.name),
+                label(k)
+            );
+        }
+    }
+    family(
+        &mut o,
+        "hornet_latency_seconds",
+        "histogram",
+        "Latency, corrected for coordinated omission in the open model.",
+    );
+    for x in &s.series {
+        let n = label(x.name);
+        let h = x.latency;
+        for b in BUCKETS_S {
+            let us = (b * 1e6) as u64;
+            let count = if h.is_empty() {
+                0
+            } else {
+                h.count_between(0, us)
+            };
+            let _ = writeln!(
+                o,
+                "hornet_latency_seconds_bucket{{name=\"{n}\",le=\"{b}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "hornet_latency_seconds_bucket{{name=\"{n}\",le=\"+Inf\"}} {}",
+            h.len()
+        );
+        let sum = if h.is_empty() {
+            0.0
+        } else {
+            h.mean() * h.len() as f64 / 1e6
+        };
+        let _ = writeln!(o, "hornet_latency_seconds_sum{{name=\"{n}\"}} {sum}");
+        let _ = writeln!(
+            o,
+            "hornet_latency_seconds_count{{name=\"{n}\"}} {}",
+            h.len()
+        );
+    }
+    family(
+        &mut o,
+        "hornet_active",
+        "gauge",
+        "Users, connections or binds alive.",
+    );
+    let _ = writeln!(
+        o,
+        "hornet_active{{what=\"{}\"}} {}",
+        label(s.active_label),
+        s.active
+    );
+    family(
+        &mut o,
+        "hornet_rate_per_second",
+        "gauge",
+        "Responses per second over the last interval.",
+    );
+    let _ = writeln!(o, "hornet_rate_per_second {}", s.rate);
+    if let Some(t) = s.target_rate {
+        family(
+            &mut o,
+            "hornet_target_rate_per_second",
+            "gauge",
+            "Rate the load model asks for now.",
+        );
+        let _ = writeln!(o, "hornet_target_rate_per_second {t}");
+    }
+    o
+}
+
+/// Escapes a label value.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The HTTP endpoint.
+pub struct Exporter {
+    addr: SocketAddr,
+    text: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    /// Binds `addr` (e.g. `127.0.0.1:9464`, port 0 for any) and serves.
+    pub fn start(addr: &str) -> io::Result<Exporter> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let text = Arc::new(Mutex::new(String::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (t, s) = (text.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("hornet-prometheus".into())
+            .spawn(move || serve(listener, t, s))?;
+        Ok(Exporter {
+            addr,
+            text,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Replaces what scrapes see.
+    pub fn publish(&self, text: String) {
+        if let Ok(mut t) = self.text.lock() {
+            *t = text;
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(listener: TcpListener, text: Arc<Mutex<String>>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((mut s, _)) => {
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+                let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+                // Read the request head (bounded); the path does not matter.
+                let mut buf = [0u8; 4096];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 16 * 1024 {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = text.lock().map(|t| t.clone()).unwrap_or_default();
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_format_and_endpoint() {
+        let mut h = crate::metrics::new_histogram();
+        h.record(800).unwrap();
+        h.record(20_000).unwrap();
+        let snap = Snapshot {
+            series: vec![Series {
+                name: "GET \"/x\"",
+                requests: 2,
+                failures: 1,
+                statuses: [("200".to_string(), 1)].into(),
+                errors: [("timeout".to_string(), 1)].into(),
+                latency: &h,
+            }],
+            active: 5,
+            active_label: "users",
+            rate: 10.0,
+            target_rate: Some(12.0),
+        };
+        let text = render(&snap);
+        assert!(
+            text.contains("hornet_requests_total{name=\"GET \\\"/x\\\"\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("le=\"0.001\"} 1"), "{text}");
+        assert!(text.contains("le=\"0.025\"} 2"), "{text}");
+        assert!(text.contains("le=\"+Inf\"} 2"), "{text}");
+        assert!(text.contains("hornet_target_rate_per_second 12"), "{text}");
+        let e = Exporter::start("127.0.0.1:0").unwrap();
+        e.publish(text.clone());
+        let mut s = std::net::TcpStream::connect(e.addr()).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
+        assert!(resp.ends_with(&text));
+    }
+}
