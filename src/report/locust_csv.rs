@@ -352,6 +352,61 @@ fn one_name(
     }
 }
 
+/// The per-name table as Locust prints it at the end of a run (type,
+/// name, requests, failures, avg, min, max, median, p90, p95, p99, req/s,
+/// failures/s), times in milliseconds.
+pub fn console_table(r: &CsvReport) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  {:<6} {:<28} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "Type",
+        "Name",
+        "# reqs",
+        "# fails",
+        "Avg",
+        "Min",
+        "Max",
+        "Med",
+        "p90",
+        "p95",
+        "p99",
+        "req/s",
+        "failures/s"
+    );
+    let secs = r.elapsed_s.max(1e-9);
+    for s in &r.stats {
+        let name: String = if s.name.chars().count() > 28 {
+            s.name
+                .chars()
+                .take(27)
+                .chain(std::iter::once('~'))
+                .collect()
+        } else {
+            s.name.clone()
+        };
+        let _ = writeln!(
+            o,
+            "  {:<6} {:<28} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10.1} {:>10.1}",
+            s.kind,
+            name,
+            s.requests,
+            s.failures,
+            num(s.latency.mean_us / 1000.0),
+            ms(s.latency.min_us),
+            ms(s.latency.max_us),
+            ms(s.latency.median_us),
+            ms(s.quantiles_us[4]),
+            ms(s.quantiles_us[5]),
+            ms(s.quantiles_us[7]),
+            s.requests as f64 / secs,
+            s.failures as f64 / secs,
+        );
+    }
+    o
+}
+
 /// The three file names for `prefix`.
 pub fn paths(prefix: &Path) -> [PathBuf; 3] {
     let with = |suffix: &str| {

@@ -110,5 +110,9 @@ pub fn render(r: &SmppResult) -> String {
         }
     );
     generator_lines(&mut out, &r.generator, c.rate.is_some());
+    let _ = writeln!(out);
+    out.push_str(&crate::report::locust_csv::console_table(
+        &crate::report::locust_csv::CsvReport::from_smpp(r),
+    ));
     out
 }

@@ -152,6 +152,10 @@ pub fn render(r: &HttpResult) -> String {
             fmt_count(r.clamped_samples)
         );
     }
+    let _ = writeln!(out);
+    out.push_str(&crate::report::locust_csv::console_table(
+        &crate::report::locust_csv::CsvReport::from_http(r),
+    ));
     out
 }
 
