@@ -169,7 +169,7 @@ pub fn execute(
         }
     })?;
     live.finish();
-    IntervalLog::finish(log)?;
+    IntervalLog::finish(log, out.elapsed)?;
     let result = HttpResult::new(&plan, &out);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(summary::render(&result).as_bytes());
@@ -225,7 +225,7 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
         }
     })?;
     live.finish();
-    IntervalLog::finish(log)?;
+    IntervalLog::finish(log, out.elapsed)?;
     let result = SmppResult::new(&plan, &out);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(smpp_summary::render(&result).as_bytes());
@@ -554,6 +554,9 @@ struct IntervalLog {
     name: String,
     interval: Duration,
     error: Option<std::io::Error>,
+    /// The latest interval, held back until the next one (or the end)
+    /// says how long it really was: the last one is usually partial.
+    pending: Option<(Duration, hdrhistogram::Histogram<u64>)>,
 }
 
 impl IntervalLog {
@@ -577,22 +580,37 @@ impl IntervalLog {
             name,
             interval,
             error: None,
+            pending: None,
         }))
     }
 
     fn record(&mut self, stat: &IntervalStat, m: &Metrics) {
+        let start = self.interval * stat.index as u32;
+        if let Some((s, h)) = self.pending.replace((start, m.latency.clone())) {
+            self.write(s, self.interval, &h);
+        }
+    }
+
+    fn write(&mut self, start: Duration, length: Duration, h: &hdrhistogram::Histogram<u64>) {
         if self.error.is_some() {
             return;
         }
-        let start = self.interval * stat.index as u32;
         let r = self
             .log
-            .write(&self.name, start, self.interval, &m.latency)
+            .write(&self.name, start, length, h)
             .and_then(|()| self.log.flush());
         self.error = r.err();
     }
 
-    fn finish(log: Option<IntervalLog>) -> Result<(), AppError> {
+    /// Writes the last interval, `elapsed` after the start, and reports
+    /// the first write error.
+    fn finish(mut log: Option<IntervalLog>, elapsed: Duration) -> Result<(), AppError> {
+        if let Some(l) = log.as_mut() {
+            if let Some((s, h)) = l.pending.take() {
+                let length = elapsed.saturating_sub(s).max(Duration::from_millis(1));
+                l.write(s, length.min(l.interval), &h);
+            }
+        }
         match log {
             Some(IntervalLog {
                 error: Some(source),

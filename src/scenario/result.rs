@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::direct::StepReport;
 use super::stats::{NameStats, RunStats};
-use super::verdict::{self, fmt_dur_us, InvariantVerdict, LimitVerdict};
+use super::verdict::{self, InvariantVerdict, LimitVerdict};
 use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{LoadModel, Step};
@@ -457,26 +457,12 @@ impl ScenarioResult {
                 s.failure.as_deref().unwrap_or("ok")
             );
         }
-        let _ = writeln!(
-            o,
-            "\n{:<32} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "name", "requests", "failed", "errors", "p50", "p95", "p99", "max", "req/s"
-        );
-        for n in self.requests.iter().chain(std::iter::once(&self.total)) {
-            let _ = writeln!(
-                o,
-                "{:<32} {:>9} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9.1}",
-                truncate(&n.name, 32),
-                n.requests,
-                n.check_failed,
-                n.errors,
-                fmt_dur_us(n.latency_us.p50),
-                fmt_dur_us(n.latency_us.p95),
-                fmt_dur_us(n.latency_us.p99),
-                fmt_dur_us(n.latency_us.max),
-                n.rps
-            );
-        }
+        // Locust's end-of-run table (request counts are requests that
+        // ended; interrupted ones are in the accounting line below).
+        let _ = writeln!(o);
+        o.push_str(&crate::report::locust_csv::console_table(
+            &crate::report::locust_csv::CsvReport::from_scenario(self),
+        ));
         let t = &self.total;
         let _ = writeln!(
             o,
