@@ -9,7 +9,7 @@ use clap::Parser;
 
 use thiserror::Error;
 
-use crate::cli::{ConfigError, DemoArgs, HttpArgs, SmppArgs};
+use crate::cli::{ConfigError, DemoArgs, HttpArgs, OutputArgs, SmppArgs};
 use crate::engine::{run_http, run_smpp, EngineError};
 use crate::metrics::collector::IntervalStat;
 use crate::metrics::Metrics;
@@ -115,38 +115,17 @@ pub enum AppError {
 /// `hornet http`: validate, run, report.
 pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let quiet = args.quiet;
-    let files = Files {
-        json: args.json.clone(),
-        csv: args.csv.clone(),
-        hdr_log: args.hdr_log.clone(),
-        html: args.html.clone(),
-        prometheus: args.prometheus.clone(),
-    };
+    let files = args.out.clone();
     let plan = args.into_plan()?;
     precheck_outputs(&files)?;
     execute(plan, quiet, &files)
-}
-
-/// The report files a run writes.
-#[derive(Debug, Default)]
-pub struct Files {
-    /// `--json FILE`.
-    pub json: Option<std::path::PathBuf>,
-    /// `--csv PREFIX`.
-    pub csv: Option<std::path::PathBuf>,
-    /// `--hdr-log FILE`.
-    pub hdr_log: Option<std::path::PathBuf>,
-    /// `--html FILE`.
-    pub html: Option<std::path::PathBuf>,
-    /// `--prometheus ADDR`.
-    pub prometheus: Option<String>,
 }
 
 /// Runs a plan, prints the summary on stdout, writes the JSON if asked.
 pub fn execute(
     plan: HttpPlan,
     quiet: bool,
-    files: &Files,
+    files: &OutputArgs,
 ) -> Result<(HttpResult, Outcome), AppError> {
     let (json, csv, hdr) = (
         files.json.as_deref(),
@@ -202,44 +181,38 @@ pub fn execute(
 /// `hornet smpp`: validate, run, report.
 pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let quiet = args.quiet;
-    let json = args.json.clone();
-    let csv = args.csv.clone();
-    let hdr = args.hdr_log.clone();
-    let html = args.html.clone();
-    let prometheus = args.prometheus.clone();
+    let out = args.out.clone();
     let plan = args.into_plan()?;
-    precheck_outputs(&Files {
-        json: json.clone(),
-        csv: csv.clone(),
-        hdr_log: hdr.clone(),
-        html: html.clone(),
-        prometheus: None,
-    })?;
+    precheck_outputs(&out)?;
     let mut live = EngineView::new(quiet, &plan.load, "binds", "submit_sm".into());
-    live.exporter = start_exporter(prometheus.as_deref())?;
-    let mut log = IntervalLog::open(hdr.as_deref(), "submit_sm".into(), plan.load.interval)?;
-    let out = run_smpp(&plan, |stat, m| {
+    live.exporter = start_exporter(out.prometheus.as_deref())?;
+    let mut log = IntervalLog::open(
+        out.hdr_log.as_deref(),
+        "submit_sm".into(),
+        plan.load.interval,
+    )?;
+    let run = run_smpp(&plan, |stat, m| {
         live.update(stat, m);
         if let Some(l) = log.as_mut() {
             l.record(stat, m);
         }
     })?;
     live.finish();
-    IntervalLog::finish(log, out.elapsed)?;
-    let result = SmppResult::new(&plan, &out);
+    IntervalLog::finish(log, run.elapsed)?;
+    let result = SmppResult::new(&plan, &run);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(smpp_summary::render(&result).as_bytes());
     let _ = stdout.flush();
-    if let Some(path) = &json {
+    if let Some(path) = &out.json {
         write_json(&result, path).map_err(|source| AppError::Json {
             path: path.display().to_string(),
             source,
         })?;
     }
-    if let Some(prefix) = &csv {
+    if let Some(prefix) = &out.csv {
         write_csv(&CsvReport::from_smpp(&result), prefix)?;
     }
-    if let Some(path) = &html {
+    if let Some(path) = &out.html {
         write_html(&HtmlReport::from_smpp(&result), path)?;
     }
     let outcome = if !result.nothing_worked() {
@@ -355,11 +328,10 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         body: None,
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
-        json: args.json.clone(),
-        csv: None,
-        hdr_log: None,
-        html: None,
-        prometheus: None,
+        out: OutputArgs {
+            json: args.json.clone(),
+            ..OutputArgs::default()
+        },
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -408,7 +380,7 @@ fn demo_smpp(args: &DemoArgs) -> Result<Outcome, AppError> {
     };
     smpp_args.duration = args.duration;
     smpp_args.quiet = args.quiet;
-    smpp_args.json = args.smpp_json.clone();
+    smpp_args.out.json = args.smpp_json.clone();
     let result = smpp(smpp_args);
     let counters = smsc.counters();
     smsc.shutdown();
@@ -471,19 +443,13 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
     crate::interrupt::install();
     // Fail on a bad path before any traffic; the files are written at
     // the end (the HdrHistogram log from the start of the load).
-    precheck_outputs(&Files {
-        json: args.json.clone(),
-        csv: args.csv.clone(),
-        hdr_log: args.hdr_log.clone(),
-        html: args.html.clone(),
-        prometheus: None,
-    })?;
-    let exporter = start_exporter(args.prometheus.as_deref())?;
+    precheck_outputs(&args.out)?;
+    let exporter = start_exporter(args.out.prometheus.as_deref())?;
     let (result, log_error) = crate::scenario::run_with(
         scenario,
         crate::scenario::RunOptions {
             live: !args.quiet,
-            hdr_log: args.hdr_log.as_deref(),
+            hdr_log: args.out.hdr_log.as_deref(),
             prometheus: exporter.as_ref(),
         },
     )?;
@@ -494,19 +460,19 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(result.render().as_bytes());
     let _ = stdout.flush();
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.out.json {
         write_json(&result, path).map_err(|source| AppError::Json {
             path: path.display().to_string(),
             source,
         })?;
     }
-    if let Some(prefix) = &args.csv {
+    if let Some(prefix) = &args.out.csv {
         write_csv(&CsvReport::from_scenario(&result), prefix)?;
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = &args.out.html {
         write_html(&HtmlReport::from_scenario(&result), path)?;
     }
-    if let (Some(source), Some(path)) = (log_error, &args.hdr_log) {
+    if let (Some(source), Some(path)) = (log_error, &args.out.hdr_log) {
         return Err(AppError::HdrLog {
             path: path.display().to_string(),
             source,
@@ -843,7 +809,7 @@ fn write_log(log: &[LogEntry], started_at: f64, path: &Path) -> std::io::Result<
 /// Creates every output file before any traffic, so a bad path fails at
 /// once (exit 2) instead of after the whole run. The files are written
 /// again at the end.
-fn precheck_outputs(files: &Files) -> Result<(), AppError> {
+fn precheck_outputs(files: &OutputArgs) -> Result<(), AppError> {
     let mut paths: Vec<(&'static str, std::path::PathBuf)> = Vec::new();
     if let Some(p) = &files.json {
         paths.push(("--json", p.clone()));

@@ -1,14 +1,14 @@
 //! `hornet http` flags and their validation into an [`HttpPlan`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+
 use hornet_http1::{encode_request, Limits, Request};
 
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap,
-    ConfigError, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
+    ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
 };
 use crate::plan::{HttpPlan, LoadPlan};
 use crate::target::{resolve_http_target, HttpTarget};
@@ -59,24 +59,9 @@ pub struct HttpArgs {
     /// A connection not established within this long fails.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
-    /// Write the result as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
-    /// PREFIX_stats_history.csv.
-    #[arg(long, value_name = "PREFIX")]
-    pub csv: Option<PathBuf>,
-    /// Write an HdrHistogram interval log (one histogram per interval)
-    /// to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub hdr_log: Option<PathBuf>,
-    /// Write a self-contained HTML report (inline SVG charts) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Serve live metrics in Prometheus' text format at ADDR (e.g.
-    /// 127.0.0.1:9464) while the run goes.
-    #[arg(long, value_name = "ADDR")]
-    pub prometheus: Option<String>,
+    /// Report files and live endpoints.
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -63,6 +63,30 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
+/// Report files and live endpoints, the same for `hornet http`, `hornet
+/// smpp` and `hornet run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputArgs {
+    /// Write the result as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
+    /// PREFIX_stats_history.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+    /// Write an HdrHistogram interval log (one histogram per interval)
+    /// to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub hdr_log: Option<PathBuf>,
+    /// Write a self-contained HTML report (inline SVG charts) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Serve live metrics in Prometheus' text format at ADDR (e.g.
+    /// 127.0.0.1:9464) while the run goes.
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
+}
+
 /// Flags of `hornet report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::parse_duration;
+use super::{parse_duration, OutputArgs};
 use crate::profile::Overrides;
 
 /// `hornet run`.
@@ -43,24 +43,9 @@ pub struct RunArgs {
     /// Run only this user class (repeatable).
     #[arg(long = "user-class", value_name = "NAME")]
     pub user_class: Vec<String>,
-    /// Write the result as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
-    /// PREFIX_stats_history.csv.
-    #[arg(long, value_name = "PREFIX")]
-    pub csv: Option<PathBuf>,
-    /// Write an HdrHistogram interval log (one histogram per interval)
-    /// to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub hdr_log: Option<PathBuf>,
-    /// Write a self-contained HTML report (inline SVG charts) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Serve live metrics in Prometheus' text format at ADDR (e.g.
-    /// 127.0.0.1:9464) while the run goes.
-    #[arg(long, value_name = "ADDR")]
-    pub prometheus: Option<String>,
+    /// Report files and live endpoints.
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

@@ -1,7 +1,6 @@
 //! `hornet smpp` flags and their validation into an [`SmppPlan`].
 
 use std::net::ToSocketAddrs;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use hornet_smpp::text::Coding;
 
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap, range_err,
-    ConfigError, MAX_CONNECTIONS, MAX_THREADS,
+    ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_THREADS,
 };
 use crate::plan::{LoadPlan, SmppPlan};
 use crate::proto::smpp::segments::build_segments;
@@ -167,24 +166,9 @@ pub struct SmppArgs {
     /// A connection not established within this long fails.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
-    /// Write the result as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write Locust-compatible CSVs: PREFIX_stats.csv, PREFIX_failures.csv,
-    /// PREFIX_stats_history.csv.
-    #[arg(long, value_name = "PREFIX")]
-    pub csv: Option<PathBuf>,
-    /// Write an HdrHistogram interval log (one histogram per interval)
-    /// to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub hdr_log: Option<PathBuf>,
-    /// Write a self-contained HTML report (inline SVG charts) to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-    /// Serve live metrics in Prometheus' text format at ADDR (e.g.
-    /// 127.0.0.1:9464) while the run goes.
-    #[arg(long, value_name = "ADDR")]
-    pub prometheus: Option<String>,
+    /// Report files and live endpoints.
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,
