@@ -636,3 +636,18 @@ fn prometheus_endpoint_serves_live_metrics() {
         "{body}"
     );
 }
+
+#[test]
+fn a_bad_output_path_fails_before_any_traffic() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/", l.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    for flag in ["--csv", "--json", "--html", "--hdr-log"] {
+        let out = hornet(&["http", &url, "-d", "30s", "-q", flag, "/nonexistent-dir/x"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(l.accept().is_err(), "nothing connected");
+}
