@@ -653,14 +653,7 @@ impl EngineView {
         let c = &stat.cumulative;
         if let Some(e) = &self.exporter {
             self.so_far.merge(m);
-            let k = &self.so_far.counters;
-            let statuses = k
-                .status
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(code, n)| (code.to_string(), *n))
-                .collect();
+            let statuses = crate::report::common::status_map(&self.so_far.counters);
             let snap = PromSnapshot {
                 series: vec![PromSeries {
                     name: &self.name,

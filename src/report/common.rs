@@ -235,6 +235,16 @@ pub fn generator(load: &LoadPlan, out: &RunOutput) -> Generator {
     }
 }
 
+/// Responses by status code, `{"200": n}`, codes that occurred only.
+pub fn status_map(c: &Counters) -> BTreeMap<String, u64> {
+    c.status
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(code, n)| (code.to_string(), *n))
+        .collect()
+}
+
 /// Wall-clock start of a run that lasted `elapsed` and just ended, Unix
 /// seconds.
 pub fn started_at(elapsed: std::time::Duration) -> f64 {

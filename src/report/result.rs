@@ -10,8 +10,8 @@ use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at, timeline,
-    Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
+    connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at,
+    status_map, timeline, Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
 };
 use crate::engine::RunOutput;
 use crate::plan::HttpPlan;
@@ -119,13 +119,7 @@ impl HttpResult {
         let m = &out.collected.totals;
         let c = &m.counters;
         let elapsed = out.elapsed.as_secs_f64();
-        let status = c
-            .status
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(code, n)| (code.to_string(), *n))
-            .collect();
+        let status = status_map(c);
         let errors = errors_map(c);
         let load = &plan.load;
         let (model, rate, stages) = model_of(load);

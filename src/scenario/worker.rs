@@ -730,11 +730,7 @@ impl Worker {
         if self.users[key].http.is_none() {
             match HttpConn::connect(target.addr, self.poll.registry(), Token(key * 2)) {
                 Ok(c) => self.users[key].http = Some(c),
-                Err(e) => {
-                    self.stats.names[step.name].requests += 1;
-                    self.fail(key, ErrorKind::from_connect_error(&e), now);
-                    return true;
-                }
+                Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
         }
         let u = &mut self.users[key];
@@ -774,6 +770,14 @@ impl Worker {
         true
     }
 
+    /// A socket could not even be created for request name `name`: the
+    /// request counts as started and failed. Returns true (the user waits).
+    fn connect_failed(&mut self, key: usize, name: usize, e: &io::Error, now: u64) -> bool {
+        self.stats.names[name].requests += 1;
+        self.fail(key, ErrorKind::from_connect_error(e), now);
+        true
+    }
+
     /// Renders and queues an SMPP submit. Returns true if the user now
     /// waits.
     fn send_smpp(&mut self, key: usize, step: &SmppStep, now: u64) -> bool {
@@ -785,11 +789,7 @@ impl Worker {
         if self.users[key].smpp.is_none() {
             match SmppConn::connect(target, self.poll.registry(), Token(key * 2 + 1)) {
                 Ok(c) => self.users[key].smpp = Some(c),
-                Err(e) => {
-                    self.stats.names[step.name].requests += 1;
-                    self.fail(key, ErrorKind::from_connect_error(&e), now);
-                    return true;
-                }
+                Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
         }
         let u = &mut self.users[key];
