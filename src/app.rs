@@ -9,6 +9,7 @@ use clap::Parser;
 
 use thiserror::Error;
 
+use crate::cli::tls::TlsArgs;
 use crate::cli::{ConfigError, DemoArgs, HttpArgs, OutputArgs, SmppArgs};
 use crate::engine::{run_http, run_smpp, EngineError};
 use crate::metrics::collector::IntervalStat;
@@ -328,6 +329,8 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
         body: None,
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
+        new_conn: false,
+        tls: TlsArgs::default(),
         out: OutputArgs {
             json: args.json.clone(),
             ..OutputArgs::default()

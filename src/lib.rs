@@ -17,3 +17,4 @@ pub mod proto;
 pub mod report;
 pub mod scenario;
 pub mod target;
+pub mod tls;

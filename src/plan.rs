@@ -13,6 +13,7 @@ use hornet_http1::Limits;
 
 use crate::load::LoadModel;
 use crate::proto::smpp::{BindKind, SmppConfig};
+use crate::tls::TlsClient;
 
 /// The protocol-independent part of a run.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct LoadPlan {
     pub connect_timeout: Duration,
     /// Snapshot and live-progress period.
     pub interval: Duration,
+    /// TLS client configuration, for `https://` and `smpp --tls`.
+    pub tls: Option<TlsClient>,
 }
 
 impl LoadPlan {
@@ -65,6 +68,8 @@ pub struct HttpPlan {
     pub head_request: bool,
     /// Requests in flight per connection.
     pub pipeline: usize,
+    /// One request per connection (`--new-conn`).
+    pub new_conn: bool,
     /// Response decoder limits.
     pub limits: Limits,
 }

@@ -15,6 +15,10 @@ pub struct HttpTarget {
     pub host_header: String,
     /// Origin-form request target: path plus `?query`.
     pub path_and_query: String,
+    /// The host as written, without brackets (TLS server name).
+    pub host: String,
+    /// `https://`: TLS on.
+    pub tls: bool,
 }
 
 /// Why a URL cannot be load-tested.
@@ -28,11 +32,10 @@ pub enum TargetError {
         /// The parser's complaint.
         reason: String,
     },
-    /// TLS is not implemented yet.
-    #[error("https is not supported yet in '{0}': TLS support is planned; use an http:// URL")]
-    Https(String),
     /// Some other scheme.
-    #[error("unsupported scheme '{scheme}' in '{url}': only http:// URLs are supported")]
+    #[error(
+        "unsupported scheme '{scheme}' in '{url}': only http:// and https:// URLs are supported"
+    )]
     Scheme {
         /// The scheme given.
         scheme: String,
@@ -52,27 +55,29 @@ pub enum TargetError {
     },
 }
 
-/// Parses and resolves an `http://` URL.
+/// Parses and resolves an `http://` or `https://` URL.
 pub fn resolve_http_target(input: &str) -> Result<HttpTarget, TargetError> {
     let url = Url::parse(input).map_err(|e| TargetError::Malformed {
         url: input.to_string(),
         reason: e.to_string(),
     })?;
-    match url.scheme() {
-        "http" => {}
-        "https" => return Err(TargetError::Https(input.to_string())),
+    let tls = match url.scheme() {
+        "http" => false,
+        "https" => true,
         other => {
             return Err(TargetError::Scheme {
                 scheme: other.to_string(),
                 url: input.to_string(),
             })
         }
-    }
+    };
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
         .ok_or_else(|| TargetError::NoHost(input.to_string()))?;
-    let port = url.port_or_known_default().unwrap_or(80);
+    let port = url
+        .port_or_known_default()
+        .unwrap_or(if tls { 443 } else { 80 });
     // `host_str` keeps IPv6 brackets; the resolver wants them off.
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addr = (bare, port)
@@ -99,6 +104,8 @@ pub fn resolve_http_target(input: &str) -> Result<HttpTarget, TargetError> {
         addr,
         host_header,
         path_and_query,
+        host: bare.to_string(),
+        tls,
     })
 }
 
@@ -119,6 +126,15 @@ mod tests {
         assert_eq!(t.addr.port(), 80);
         assert_eq!(t.host_header, "localhost");
         assert_eq!(t.path_and_query, "/");
+        assert!(!t.tls);
+        let t = resolve_http_target("https://localhost/x").unwrap();
+        assert_eq!(t.addr.port(), 443);
+        assert_eq!(t.host_header, "localhost");
+        assert_eq!(t.host, "localhost");
+        assert!(t.tls);
+        let t = resolve_http_target("https://[::1]:8443/").unwrap();
+        assert_eq!(t.host, "::1");
+        assert_eq!(t.host_header, "[::1]:8443");
     }
 
     #[test]
@@ -127,8 +143,6 @@ mod tests {
             resolve_http_target("not a url"),
             Err(TargetError::Malformed { .. })
         ));
-        let https = resolve_http_target("https://127.0.0.1/").unwrap_err();
-        assert!(https.to_string().contains("https is not supported yet"));
         assert!(matches!(
             resolve_http_target("ftp://127.0.0.1/"),
             Err(TargetError::Scheme { .. })

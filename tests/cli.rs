@@ -62,8 +62,8 @@ fn bad_usage_exits_2_with_one_clear_line() {
     let cases: &[(&[&str], &str)] = &[
         (&["http", "not a url"], "malformed URL"),
         (
-            &["http", "https://127.0.0.1/"],
-            "https is not supported yet",
+            &["http", "https://127.0.0.1:1/", "--tls-min", "1.0"],
+            "use 1.2 or 1.3",
         ),
         (&["http", "ftp://127.0.0.1/"], "unsupported scheme"),
         (

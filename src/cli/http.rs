@@ -6,6 +6,7 @@ use clap::Args;
 
 use hornet_http1::{encode_request, Limits, Request};
 
+use super::tls::{TlsArgs, ALPN_HTTP1};
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap,
     ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
@@ -16,7 +17,7 @@ use crate::target::{resolve_http_target, HttpTarget};
 /// Flags of `hornet http`.
 #[derive(Debug, Args)]
 pub struct HttpArgs {
-    /// Target URL (http://host[:port]/path?query).
+    /// Target URL (http://host[:port]/path?query, or https:// for TLS).
     pub url: String,
     /// Connections to keep open, over all workers.
     #[arg(short = 'c', long, value_name = "N", default_value_t = 10)]
@@ -59,6 +60,14 @@ pub struct HttpArgs {
     /// A connection not established within this long fails.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
+    /// One request per connection: every request opens a new connection
+    /// (with a TLS handshake for https://) and sends `Connection: close`.
+    /// Benchmarks connection setup and handshakes per second.
+    #[arg(long, conflicts_with = "pipeline")]
+    pub new_conn: bool,
+    /// TLS options, for https:// URLs.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Report files and live endpoints.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -90,11 +99,21 @@ impl HttpArgs {
             self.max_connections,
             self.rate.is_some() || self.stages.is_some(),
         )?;
-        let headers = self
+        let mut headers = self
             .headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<Vec<_>, _>>()?;
+        if self.new_conn
+            && !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("connection"))
+        {
+            headers.push(("Connection", "close"));
+        }
+        let tls = self
+            .tls
+            .client(target.tls, &target.host, ALPN_HTTP1, "use an https:// URL")?;
         let body = match &self.body {
             None => Vec::new(),
             Some(b) => match b.strip_prefix('@') {
@@ -129,12 +148,14 @@ impl HttpArgs {
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 interval: Duration::from_secs(1),
+                tls,
             },
             url: self.url,
             head_request: self.method.eq_ignore_ascii_case("HEAD"),
             method: self.method,
             request,
             pipeline: self.pipeline,
+            new_conn: self.new_conn,
             limits: Limits::default(),
         })
     }
@@ -173,6 +194,8 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], 1)),
             host_header: "127.0.0.1:1".into(),
             path_and_query: "/x?y=1".into(),
+            host: "127.0.0.1".into(),
+            tls: false,
         }
     }
 

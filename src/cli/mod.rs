@@ -8,6 +8,7 @@
 pub mod http;
 pub mod run;
 pub mod smpp;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -172,6 +173,17 @@ pub enum ConfigError {
     /// The request could not be encoded (bad method, header name or value).
     #[error("invalid request: {0}")]
     Request(String),
+    /// TLS could not be set up (certificate files, server name).
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsSetupError),
+    /// A TLS flag was given for a target that does not use TLS.
+    #[error("{flag} applies to TLS connections only; {hint}")]
+    TlsFlag {
+        /// The flag.
+        flag: &'static str,
+        /// How to turn TLS on.
+        hint: &'static str,
+    },
 }
 
 /// Parses a human duration flag (`10s`, `500ms`, `1m30s`).

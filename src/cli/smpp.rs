@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use hornet_smpp::split::SplitMethod;
 use hornet_smpp::text::Coding;
 
+use super::tls::TlsArgs;
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap, range_err,
     ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_THREADS,
@@ -166,6 +167,12 @@ pub struct SmppArgs {
     /// A connection not established within this long fails.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
+    /// Speak SMPP over TLS (certificates verified unless --insecure).
+    #[arg(long)]
+    pub tls: bool,
+    /// TLS options, with --tls.
+    #[command(flatten)]
+    pub tls_opts: TlsArgs,
     /// Report files and live endpoints.
     #[command(flatten)]
     pub out: OutputArgs,
@@ -230,6 +237,11 @@ impl SmppArgs {
             .map_err(|e| range_err("--dest", &self.dest, e.to_string()))?;
         let segments = build_segments(&self.text, self.coding.coding(), self.split.method())
             .map_err(|e| range_err("--text", &self.text, e))?;
+        let host = self
+            .endpoint
+            .rsplit_once(':')
+            .map_or(self.endpoint.as_str(), |(host, _)| host);
+        let tls = self.tls_opts.client(self.tls, host, &[], "add --tls")?;
         let bind = match self.bind {
             BindArg::Trx => BindKind::Transceiver,
             BindArg::Tx => BindKind::Transmitter,
@@ -275,6 +287,7 @@ impl SmppArgs {
                 timeout: self.timeout,
                 connect_timeout: self.connect_timeout,
                 interval: Duration::from_secs(1),
+                tls,
             },
             endpoint: self.endpoint,
             coding: format!("{:?}", self.coding).to_lowercase(),

@@ -66,8 +66,10 @@ pub fn run_http(
     on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
     let request: Arc<[u8]> = Arc::from(plan.request.as_slice());
-    let (limits, head, pipeline) = (plan.limits, plan.head_request, plan.pipeline);
-    let new_session = Arc::new(move || HttpConn::new(limits, head, pipeline, Arc::clone(&request)));
+    let (limits, head, pipeline, new_conn) =
+        (plan.limits, plan.head_request, plan.pipeline, plan.new_conn);
+    let new_session =
+        Arc::new(move || HttpConn::new(limits, head, pipeline, new_conn, Arc::clone(&request)));
     run(plan.load.clone(), new_session, on_interval)
 }
 

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
@@ -23,6 +22,7 @@ use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{ErrorKind, Metrics, Recorder, Snapshot};
 use crate::plan::LoadPlan;
 use crate::proto::{ReadOutcome, Session, SweepOutcome};
+use crate::tls::{Connect, TlsClient, Transport};
 
 const TIMER: Token = Token(usize::MAX - 1);
 /// First reconnect delay after a failed connect; doubles up to the cap.
@@ -57,7 +57,7 @@ enum State {
 
 struct Slot<S> {
     session: S,
-    stream: Option<TcpStream>,
+    stream: Option<Transport>,
     state: State,
     backoff_ns: u64,
     /// On the open model's idle list.
@@ -88,6 +88,8 @@ struct OpenState {
 struct Worker<S> {
     index: usize,
     addr: SocketAddr,
+    /// This worker's TLS client (its own session cache), for TLS runs.
+    tls: Option<TlsClient>,
     new_session: Arc<dyn Fn() -> S + Send + Sync>,
     clock: Clock,
     snapshots: Sender<Snapshot>,
@@ -154,6 +156,7 @@ impl<S: Session> Worker<S> {
         let mut worker = Worker {
             index: spec.index,
             addr: load.addr,
+            tls: load.tls.as_ref().map(TlsClient::for_worker),
             new_session: spec.new_session,
             clock: spec.clock,
             snapshots: spec.snapshots,
@@ -267,8 +270,7 @@ impl<S: Session> Worker<S> {
         if self.open.is_none() {
             self.top_up_closed(key, now);
         }
-        let result = TcpStream::connect(self.addr).and_then(|mut stream| {
-            stream.set_nodelay(true)?;
+        let result = Transport::connect(self.addr, self.tls.as_ref()).and_then(|mut stream| {
             self.poll.registry().register(
                 &mut stream,
                 Token(key),
@@ -301,10 +303,8 @@ impl<S: Session> Worker<S> {
 
     fn connect_failed(&mut self, key: usize, kind: ErrorKind, now: u64) {
         self.rec.connect_failed(kind);
+        self.close_stream(key);
         let slot = &mut self.slots[key];
-        if let Some(mut stream) = slot.stream.take() {
-            let _ = self.poll.registry().deregister(&mut stream);
-        }
         let failed = slot.session.fail_queued(kind, usize::MAX, &mut self.rec);
         // Open model: requests waiting for a connection were waiting for
         // this one; the failure is theirs. One per attempt, so a dead target
@@ -321,10 +321,7 @@ impl<S: Session> Worker<S> {
     /// The peer refused the session (e.g. an SMPP bind): drop the socket and
     /// retry after the same doubling backoff as a failed connect.
     fn rejected(&mut self, key: usize, now: u64) {
-        let slot = &mut self.slots[key];
-        if let Some(mut stream) = slot.stream.take() {
-            let _ = self.poll.registry().deregister(&mut stream);
-        }
+        self.close_stream(key);
         // `listed` stays: the key may still be on the idle list, which
         // skips slots that are not open when it pops them.
         self.back_off(key, now);
@@ -379,6 +376,14 @@ impl<S: Session> Worker<S> {
         match slot.state {
             State::Connecting { .. } => self.on_connect_ready(key),
             State::Open => {
+                // TLS: records queued while the socket was full go now.
+                let pending = slot
+                    .stream
+                    .as_mut()
+                    .map_or(Ok(()), |s| s.on_ready(readable));
+                if let Err(e) = pending {
+                    return self.lost(key, ErrorKind::from_io_error(&e));
+                }
                 if readable {
                     self.on_readable(key, read_closed);
                 }
@@ -391,22 +396,24 @@ impl<S: Session> Worker<S> {
     fn on_connect_ready(&mut self, key: usize) {
         let now = self.clock.now();
         let slot = &mut self.slots[key];
-        let Some(stream) = slot.stream.as_ref() else {
+        let Some(stream) = slot.stream.as_mut() else {
             return;
         };
-        // mio: a writable event on a connecting socket means the attempt
-        // finished; take_error and peer_addr tell how.
-        match stream.take_error() {
-            Ok(Some(e)) | Err(e) => {
-                return self.connect_failed(key, ErrorKind::from_connect_error(&e), now);
+        match stream.poll_connect(now) {
+            Ok(Connect::Pending) => return,
+            Ok(Connect::Ready(handshake)) => {
+                if let Some(h) = handshake {
+                    self.rec.tls_handshake(h.ns, h.resumed);
+                }
             }
-            Ok(None) => {}
+            Err(failure) => {
+                if let Some(tls) = &failure.tls {
+                    self.rec.tls_error(tls);
+                }
+                return self.connect_failed(key, failure.kind, now);
+            }
         }
-        match stream.peer_addr() {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
-            Err(e) => return self.connect_failed(key, ErrorKind::from_connect_error(&e), now),
-        }
+        let slot = &mut self.slots[key];
         slot.session.on_connected(now);
         self.set_state(key, State::Open);
         self.rec.connected();
@@ -420,9 +427,13 @@ impl<S: Session> Worker<S> {
         let Some(stream) = slot.stream.as_mut() else {
             return;
         };
-        let outcome = slot
-            .session
-            .read(stream, !read_closed, &mut || clock.now(), &mut self.rec);
+        let stop_on_short_read = !read_closed && stream.short_read_ends_pass();
+        let outcome = slot.session.read(
+            stream,
+            stop_on_short_read,
+            &mut || clock.now(),
+            &mut self.rec,
+        );
         let now = clock.now();
         match outcome {
             Ok(ReadOutcome::Open) => self.offer(key, now),
@@ -431,9 +442,24 @@ impl<S: Session> Worker<S> {
                 self.reconnect(key, now);
             }
             Ok(ReadOutcome::Rejected) => self.rejected(key, now),
-            Err(kind) => {
-                self.slots[key].session.fail_in_flight(kind, &mut self.rec);
-                self.reconnect(key, now);
+            Err(kind) => self.lost(key, kind),
+        }
+    }
+
+    /// The socket failed with `kind`: the requests in flight on it are lost,
+    /// and the slot reconnects.
+    fn lost(&mut self, key: usize, kind: ErrorKind) {
+        let now = self.clock.now();
+        self.slots[key].session.fail_in_flight(kind, &mut self.rec);
+        self.reconnect(key, now);
+    }
+
+    /// Drops the slot's socket (saying goodbye if TLS), counting the TLS
+    /// failure that broke it, if one did.
+    fn close_stream(&mut self, key: usize) {
+        if let Some(stream) = self.slots[key].stream.take() {
+            if let Some(failure) = stream.close(self.poll.registry()) {
+                self.rec.tls_error(&failure);
             }
         }
     }
@@ -484,10 +510,8 @@ impl<S: Session> Worker<S> {
     /// Drops the slot's socket and, while running, opens a new one. During
     /// the drain, requests the old socket never delivered are not sent.
     fn reconnect(&mut self, key: usize, now: u64) {
+        self.close_stream(key);
         let slot = &mut self.slots[key];
-        if let Some(mut stream) = slot.stream.take() {
-            let _ = self.poll.registry().deregister(&mut stream);
-        }
         // `listed` stays: the key may still be on the idle list, which
         // skips slots that are not open when it pops them.
         if self.phase == Phase::Running {
@@ -614,9 +638,7 @@ impl<S: Session> Worker<S> {
             let n = slot.session.take_unwritten();
             self.rec.not_sent(n);
             if slot.state != State::Open {
-                if let Some(mut stream) = slot.stream.take() {
-                    let _ = self.poll.registry().deregister(&mut stream);
-                }
+                self.close_stream(key);
                 self.set_state(key, State::Stopped);
             }
         }
@@ -666,11 +688,12 @@ impl<S: Session> Worker<S> {
     }
 
     fn finish(&mut self) {
-        for (_, slot) in self.slots.iter_mut() {
-            if let Some(mut stream) = slot.stream.take() {
-                let _ = self.poll.registry().deregister(&mut stream);
+        for key in 0..self.slots.capacity() {
+            if !self.slots.contains(key) {
+                continue;
             }
-            slot.session.finish(&mut self.rec);
+            self.close_stream(key);
+            self.slots[key].session.finish(&mut self.rec);
         }
         let metrics = self.rec.swap(Metrics::default());
         let _ = self.snapshots.send(Snapshot {

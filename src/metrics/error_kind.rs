@@ -27,11 +27,15 @@ pub enum ErrorKind {
     ClosedEarly = 6,
     /// Any other I/O error on an established connection.
     Io = 7,
+    /// TLS failed: the handshake (certificate, version, alert) or a TLS
+    /// record on an established connection. The reason is counted apart,
+    /// see `TlsReason`.
+    Tls = 8,
 }
 
 impl ErrorKind {
     /// Number of variants: the length of per-kind counter arrays.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// Every variant in counter-array order.
     pub const ALL: [ErrorKind; Self::COUNT] = [
@@ -43,6 +47,7 @@ impl ErrorKind {
         ErrorKind::Parse,
         ErrorKind::ClosedEarly,
         ErrorKind::Io,
+        ErrorKind::Tls,
     ];
 
     /// Stable snake_case name used in the JSON report and the summary.
@@ -56,11 +61,15 @@ impl ErrorKind {
             ErrorKind::Parse => "parse",
             ErrorKind::ClosedEarly => "closed_early",
             ErrorKind::Io => "io",
+            ErrorKind::Tls => "tls",
         }
     }
 
     /// Classifies an I/O error seen while connecting.
     pub fn from_connect_error(err: &io::Error) -> ErrorKind {
+        if crate::tls::is_tls_error(err) {
+            return ErrorKind::Tls;
+        }
         match err.kind() {
             io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
             io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
@@ -70,6 +79,9 @@ impl ErrorKind {
 
     /// Classifies an I/O error seen on an established connection.
     pub fn from_io_error(err: &io::Error) -> ErrorKind {
+        if crate::tls::is_tls_error(err) {
+            return ErrorKind::Tls;
+        }
         match err.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
             io::ErrorKind::ConnectionAborted | io::ErrorKind::UnexpectedEof => {

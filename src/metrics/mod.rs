@@ -8,6 +8,7 @@ pub mod quantiles;
 pub mod recorder;
 pub mod smpp;
 pub mod snapshot;
+pub mod tls;
 
 pub use error_kind::ErrorKind;
 pub use recorder::{new_histogram, Counters, Metrics, Recorder, HIGHEST_US};

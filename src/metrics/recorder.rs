@@ -10,6 +10,8 @@ use hdrhistogram::Histogram;
 
 use super::error_kind::ErrorKind;
 use super::smpp::SmppMetrics;
+use super::tls::TlsMetrics;
+use crate::tls::TlsFailure;
 
 /// Smallest latency the histograms distinguish, in microseconds.
 pub const LOWEST_US: u64 = 1;
@@ -160,6 +162,8 @@ pub struct Metrics {
     pub schedule_lag: Histogram<u64>,
     /// SMPP-only measurements; `None` until an SMPP session records one.
     pub smpp: Option<Box<SmppMetrics>>,
+    /// TLS-only measurements; `None` until a TLS connection records one.
+    pub tls: Option<Box<TlsMetrics>>,
 }
 
 impl Default for Metrics {
@@ -170,6 +174,7 @@ impl Default for Metrics {
             latency_uncorrected: new_histogram(),
             schedule_lag: new_histogram(),
             smpp: None,
+            tls: None,
         }
     }
 }
@@ -191,6 +196,9 @@ impl Metrics {
         if let Some(theirs) = &other.smpp {
             self.smpp.get_or_insert_with(Box::default).merge(theirs);
         }
+        if let Some(theirs) = &other.tls {
+            self.tls.get_or_insert_with(Box::default).merge(theirs);
+        }
     }
 
     /// Zeroes everything, keeping allocations for reuse.
@@ -202,6 +210,9 @@ impl Metrics {
         if let Some(smpp) = &mut self.smpp {
             smpp.reset();
         }
+        if let Some(tls) = &mut self.tls {
+            tls.reset();
+        }
     }
 }
 
@@ -209,7 +220,7 @@ impl Metrics {
 /// clamping into the histogram range. Returns the value and whether it had
 /// to be clamped from above.
 #[inline]
-fn to_us(ns: u64) -> (u64, bool) {
+pub(crate) fn to_us(ns: u64) -> (u64, bool) {
     let us = ns.saturating_add(500) / 1000;
     if us > HIGHEST_US {
         (HIGHEST_US, true)
@@ -305,6 +316,23 @@ impl Recorder {
     #[inline]
     pub fn connected(&mut self) {
         self.current.counters.connects += 1;
+    }
+
+    /// TLS measurements of the current interval, created on first use.
+    pub fn tls(&mut self) -> &mut TlsMetrics {
+        self.current.tls.get_or_insert_with(Box::default)
+    }
+
+    /// A TLS handshake completed in `ns` (TCP connected to handshake done).
+    pub fn tls_handshake(&mut self, ns: u64, resumed: bool) {
+        let clamped = self.tls().record_handshake(ns, resumed);
+        self.current.counters.clamped += u64::from(clamped);
+    }
+
+    /// A TLS failure, by reason (the requests it failed are counted under
+    /// the `tls` error kind by whoever failed them).
+    pub fn tls_error(&mut self, failure: &TlsFailure) {
+        self.tls().record_error(failure);
     }
 
     /// SMPP counters of the current interval (created on first use).

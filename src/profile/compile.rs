@@ -3,6 +3,7 @@
 //! that everything named exists. Each failure is one [`ProfileError`] with
 //! the place in the file; nothing is sent before this succeeds.
 
+use crate::tls::{TlsClient, TlsOptions, TlsVersion};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
@@ -14,7 +15,7 @@ use toml::Spanned;
 
 use super::error::{Locator, ProfileError};
 use super::expr::Expr;
-use super::model::{RawCheck, RawExtract, RawLoad, RawProfile, RawStep, RawUser};
+use super::model::{RawCheck, RawExtract, RawLoad, RawProfile, RawStep, RawTls, RawUser};
 use super::scenario::*;
 use super::template::{builtin, Escape, Resolved, Source, Template, TemplateError};
 use crate::cli::{MAX_DURATION, MAX_RATE, MAX_THREADS};
@@ -1064,12 +1065,77 @@ impl<'a> Compiler<'a> {
         while base_path.ends_with('/') {
             base_path.pop();
         }
+        let tls = match (&raw.target.tls, t.tls) {
+            (Some(opts), false) => {
+                return Err(self.err(
+                    opts.span(),
+                    "target.tls: the host is http://; use an https:// URL for TLS",
+                ))
+            }
+            (opts, true) => Some(self.tls_client(
+                opts.as_ref(),
+                "target.tls",
+                &t.host,
+                crate::cli::tls::ALPN_HTTP1,
+            )?),
+            (None, false) => None,
+        };
         Ok(Some(HttpTarget {
             url,
             addr: t.addr,
             host_header: t.host_header,
             base_path,
+            tls,
         }))
+    }
+
+    /// Builds a TLS client from a `tls` table (`None`: all defaults).
+    /// Certificate paths are relative to the profile's directory.
+    fn tls_client(
+        &self,
+        raw: Option<&Spanned<RawTls>>,
+        key: &str,
+        host: &str,
+        alpn: &[&[u8]],
+    ) -> Result<TlsClient, ProfileError> {
+        let empty = RawTls::default();
+        let r = raw.map_or(&empty, |t| t.get_ref());
+        let path = |p: &Option<Spanned<String>>| p.as_ref().map(|p| self.dir.join(p.get_ref()));
+        let min_version = match &r.min_version {
+            None => TlsVersion::default(),
+            Some(v) => TlsVersion::parse(v.get_ref())
+                .map_err(|e| self.err(v.span(), format!("{key}.min_version: {e}")))?,
+        };
+        let at = |field: &Option<Spanned<String>>| {
+            field
+                .as_ref()
+                .map(|f| f.span())
+                .or_else(|| raw.map(|t| t.span()))
+        };
+        if r.cert.is_some() != r.key.is_some() {
+            let span = at(&r.cert).or_else(|| at(&r.key)).unwrap_or(0..0);
+            return Err(self.err(span, format!("{key}: cert and key go together")));
+        }
+        if r.insecure && r.cacert.is_some() {
+            let span = at(&r.cacert).unwrap_or(0..0);
+            return Err(self.err(
+                span,
+                format!("{key}: insecure and cacert exclude each other"),
+            ));
+        }
+        let opts = TlsOptions {
+            cacert: path(&r.cacert),
+            cert: path(&r.cert),
+            key: path(&r.key),
+            insecure: r.insecure,
+            sni: r.sni.as_ref().map(|s| s.get_ref().clone()),
+            min_version,
+            no_resume: r.resume == Some(false),
+        };
+        TlsClient::new(&opts, host, alpn).map_err(|e| {
+            let span = raw.map(|t| t.span()).unwrap_or(0..0);
+            self.err(span, format!("{key}: {e}"))
+        })
     }
 
     fn smpp_target(
@@ -1130,12 +1196,22 @@ impl<'a> Compiler<'a> {
                 "target.smpp.password: at most 8 characters",
             ));
         }
+        let tls = match &r.tls {
+            None => None,
+            Some(opts) => {
+                let host = endpoint
+                    .rsplit_once(':')
+                    .map_or(endpoint.as_str(), |(host, _)| host);
+                Some(self.tls_client(Some(opts), "target.smpp.tls", host, &[])?)
+            }
+        };
         Ok(Some(SmppTarget {
             addr,
             endpoint,
             system_id,
             password,
             system_type: r.system_type.clone().unwrap_or_default(),
+            tls,
         }))
     }
 

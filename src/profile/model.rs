@@ -72,6 +72,38 @@ pub struct RawTarget {
     /// The SMSC for SMPP steps.
     #[serde(default)]
     pub smpp: Option<Spanned<RawSmppTarget>>,
+    /// TLS options for an `https://` host.
+    #[serde(default)]
+    pub tls: Option<Spanned<RawTls>>,
+}
+
+/// `[target.tls]` and `[target.smpp.tls]`: the TLS flags of `hornet http`
+/// and `hornet smpp`, per target.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// CA certificates (PEM) to trust instead of the platform's roots;
+    /// relative to the profile's directory.
+    #[serde(default)]
+    pub cacert: Option<Spanned<String>>,
+    /// Client certificate chain (PEM).
+    #[serde(default)]
+    pub cert: Option<Spanned<String>>,
+    /// Client certificate key (PEM).
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
+    /// Skip certificate verification.
+    #[serde(default)]
+    pub insecure: bool,
+    /// Server name to send and verify.
+    #[serde(default)]
+    pub sni: Option<Spanned<String>>,
+    /// Lowest version: "1.2" (default) or "1.3".
+    #[serde(default)]
+    pub min_version: Option<Spanned<String>>,
+    /// Resume sessions on reconnect (default true).
+    #[serde(default)]
+    pub resume: Option<bool>,
 }
 
 /// `[target.smpp]`.
@@ -88,6 +120,9 @@ pub struct RawSmppTarget {
     /// Bind system_type.
     #[serde(default)]
     pub system_type: Option<String>,
+    /// SMPP over TLS with these options (an empty table: defaults).
+    #[serde(default)]
+    pub tls: Option<Spanned<RawTls>>,
 }
 
 /// `[load]`.

@@ -1,6 +1,7 @@
 //! A profile compiled and validated: what the scenario runtime executes.
 //! Every name is an index, every template is compiled, every value checked.
 
+use crate::tls::TlsClient;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct HttpTarget {
     pub host_header: String,
     /// Path prefix from the URL (no trailing slash), prepended to step paths.
     pub base_path: String,
+    /// TLS client, for an `https://` host.
+    pub tls: Option<TlsClient>,
 }
 
 /// The SMSC.
@@ -79,6 +82,8 @@ pub struct SmppTarget {
     pub password: String,
     /// Bind system_type.
     pub system_type: String,
+    /// TLS client, with `[target.smpp.tls]`.
+    pub tls: Option<TlsClient>,
 }
 
 /// The load model.

@@ -52,6 +52,8 @@ pub struct HttpConn {
     /// one `writev` over the same buffer.
     request: Arc<[u8]>,
     pipeline: usize,
+    /// One request per connection: every response ends the connection.
+    new_conn: bool,
     rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
@@ -59,11 +61,13 @@ pub struct HttpConn {
 
 impl HttpConn {
     /// A slot sending `request` with up to `pipeline` in flight; HEAD
-    /// responses are read without a body when `head_request`.
+    /// responses are read without a body when `head_request`; with
+    /// `new_conn`, each connection carries one request.
     pub fn new(
         limits: Limits,
         head_request: bool,
         pipeline: usize,
+        new_conn: bool,
         request: Arc<[u8]>,
     ) -> HttpConn {
         let mut decoder = ResponseDecoder::new(limits);
@@ -76,6 +80,7 @@ impl HttpConn {
             head_request,
             request,
             pipeline,
+            new_conn,
             rbuf: vec![0; READ_BUF_MIN],
             rstart: 0,
             rend: 0,
@@ -162,7 +167,7 @@ impl HttpConn {
                 Status::Complete { consumed, response } => {
                     self.rstart += consumed;
                     self.complete(response.status, response.body_len, now, rec)?;
-                    if !response.keep_alive {
+                    if !response.keep_alive || self.new_conn {
                         return Ok(false);
                     }
                 }
@@ -421,7 +426,7 @@ mod tests {
     }
 
     fn conn_with(pipeline: usize) -> HttpConn {
-        HttpConn::new(Limits::default(), false, pipeline, Arc::from(REQ))
+        HttpConn::new(Limits::default(), false, pipeline, false, Arc::from(REQ))
     }
 
     fn mem(input: &[u8], eof: bool, write_cap: usize) -> Mem {

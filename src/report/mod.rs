@@ -12,6 +12,7 @@ pub mod smpp_result;
 pub mod smpp_summary;
 pub mod summary;
 pub mod svg;
+pub mod tls;
 
 pub use result::HttpResult;
 

@@ -13,6 +13,7 @@ use super::common::{
     connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at,
     status_map, timeline, Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
 };
+use super::tls::TlsReport;
 use crate::engine::RunOutput;
 use crate::plan::HttpPlan;
 
@@ -38,6 +39,9 @@ pub struct RunConfig {
     pub threads: usize,
     /// Requests in flight per connection.
     pub pipeline: usize,
+    /// One request per connection (`--new-conn`).
+    #[serde(default)]
+    pub new_conn: bool,
     /// Load phase length, seconds.
     pub duration_s: f64,
     /// Request timeout, seconds.
@@ -102,6 +106,9 @@ pub struct HttpResult {
     /// Response body bytes received.
     #[serde(default)]
     pub body_bytes: u64,
+    /// TLS settings, handshakes and failures (https:// runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsReport>,
     /// Fastest response, microseconds (for `--csv`; not in the JSON).
     #[serde(skip)]
     pub min_us: u64,
@@ -135,6 +142,7 @@ impl HttpResult {
                 max_connections: load.max_connections,
                 threads: load.threads,
                 pipeline: plan.pipeline,
+                new_conn: plan.new_conn,
                 duration_s: load.duration.as_secs_f64(),
                 timeout_s: load.timeout.as_secs_f64(),
                 connect_timeout_s: load.connect_timeout.as_secs_f64(),
@@ -172,6 +180,7 @@ impl HttpResult {
             quantiles_us: locust_quantiles(&m.latency),
             spectrum_us: spectrum(&m.latency),
             body_bytes: c.body_bytes,
+            tls: TlsReport::new(load.tls.as_ref(), m, elapsed),
         }
     }
 
@@ -219,12 +228,14 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 connect_timeout: Duration::from_secs(1),
                 interval: Duration::from_secs(1),
+                tls: None,
             },
             url: "http://127.0.0.1:1/".into(),
             method: "GET".into(),
             request: Vec::new(),
             head_request: false,
             pipeline: 1,
+            new_conn: false,
             limits: Default::default(),
         }
     }

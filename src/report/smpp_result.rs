@@ -1,6 +1,7 @@
 //! The result document of an SMPP run (`hornet smpp --json FILE`): the keys
 //! every run has, plus submit_sm, command_status, receipts and sessions.
 
+use super::tls::TlsReport;
 use std::collections::BTreeMap;
 
 use crate::metrics::quantiles::{locust_quantiles, spectrum};
@@ -180,6 +181,9 @@ pub struct SmppResult {
     /// Latency by percentile (for `--html`).
     #[serde(skip)]
     pub spectrum_us: Vec<(f64, u64)>,
+    /// TLS settings, handshakes and failures (`--tls` runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsReport>,
 }
 
 impl SmppResult {
@@ -294,6 +298,7 @@ impl SmppResult {
             },
             quantiles_us: locust_quantiles(&totals.latency),
             spectrum_us: spectrum(&totals.latency),
+            tls: TlsReport::new(load.tls.as_ref(), totals, elapsed),
         }
     }
 

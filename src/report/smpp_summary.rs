@@ -109,6 +109,9 @@ pub fn render(r: &SmppResult) -> String {
             "DOES NOT HOLD: this is a bug in hornet"
         }
     );
+    if let Some(tls) = &r.tls {
+        tls.render(&mut out);
+    }
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     let _ = writeln!(out);
     out.push_str(&crate::report::locust_csv::console_table(

@@ -77,8 +77,18 @@ pub fn render(r: &HttpResult) -> String {
     };
     let _ = writeln!(
         out,
-        "hornet {} {} - {model}, {} connections, {} threads, pipeline {}, {}s",
-        c.method, c.url, c.connections, c.threads, c.pipeline, c.duration_s
+        "hornet {} {} - {model}, {} connections, {} threads, pipeline {}{}, {}s",
+        c.method,
+        c.url,
+        c.connections,
+        c.threads,
+        c.pipeline,
+        if c.new_conn {
+            ", one request per connection"
+        } else {
+            ""
+        },
+        c.duration_s
     );
     let _ = writeln!(out);
     let _ = writeln!(
@@ -144,6 +154,9 @@ pub fn render(r: &HttpResult) -> String {
         fmt_count(r.connections_opened),
         fmt_count(r.connections_peak)
     );
+    if let Some(tls) = &r.tls {
+        tls.render(&mut out);
+    }
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     if r.clamped_samples > 0 {
         let _ = writeln!(

@@ -7,11 +7,12 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
 use hornet_http1::{Limits, ResponseDecoder, Status};
-use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::exchange::Capture;
+use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
+use crate::tls::{Connect, TlsClient, Transport};
 
 /// Read buffers grow in steps of this size.
 const READ_CHUNK: usize = 4096;
@@ -22,7 +23,7 @@ const KEEP_CAPACITY: usize = 64 * 1024;
 /// One user's connection.
 #[derive(Debug)]
 pub struct HttpConn {
-    stream: TcpStream,
+    stream: Transport,
     /// The connect completed.
     pub connected: bool,
     out: Vec<u8>,
@@ -47,9 +48,15 @@ pub enum ReadResult {
 }
 
 impl HttpConn {
-    /// Starts a non-blocking connect and registers the socket.
-    pub fn connect(addr: SocketAddr, registry: &Registry, token: Token) -> io::Result<HttpConn> {
-        let mut stream = TcpStream::connect(addr)?;
+    /// Starts a non-blocking connect (TLS when `tls` is given) and
+    /// registers the socket.
+    pub fn connect(
+        addr: SocketAddr,
+        tls: Option<&TlsClient>,
+        registry: &Registry,
+        token: Token,
+    ) -> io::Result<HttpConn> {
+        let mut stream = Transport::connect(addr, tls)?;
         registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
         Ok(HttpConn {
             stream,
@@ -61,9 +68,10 @@ impl HttpConn {
         })
     }
 
-    /// Deregisters the socket (it closes when dropped).
-    pub fn close(mut self, registry: &Registry) {
-        let _ = registry.deregister(&mut self.stream);
+    /// Deregisters the socket (it closes when dropped), counting the TLS
+    /// failure that broke it, if one did.
+    pub fn close(self, registry: &Registry, tls: &mut TlsMetrics) {
+        close_counting(self.stream, registry, tls);
     }
 
     /// The buffer a request is rendered into.
@@ -76,12 +84,16 @@ impl HttpConn {
         self.decoder.expect(head_request);
     }
 
-    /// Checks a pending connect on a writable event.
-    pub fn finish_connect(&mut self) -> Result<bool, ErrorKind> {
-        if !self.connected {
-            self.connected = connect_done(&self.stream)?;
-        }
-        Ok(self.connected)
+    /// On a readiness event: advances a pending connect (TCP, then TLS),
+    /// or lets a TLS stream send what it has queued. `Ok(true)` once the
+    /// connection is usable.
+    pub fn on_ready(
+        &mut self,
+        readable: bool,
+        now: u64,
+        tls: &mut TlsMetrics,
+    ) -> Result<bool, ErrorKind> {
+        ready(&mut self.stream, &mut self.connected, readable, now, tls)
     }
 
     /// Writes what is queued. `Ok(true)` when all of it is out.
@@ -157,26 +169,52 @@ impl HttpConn {
     }
 }
 
-/// Whether a non-blocking connect has completed (`Ok(false)`: not yet).
-/// Sets `TCP_NODELAY` once it has: requests are written whole.
-pub fn connect_done(stream: &TcpStream) -> Result<bool, ErrorKind> {
-    if let Ok(Some(e)) | Err(e) = stream.take_error() {
-        return Err(ErrorKind::from_connect_error(&e));
+/// Handles a readiness event on a user's socket: while connecting,
+/// advances TCP then TLS (recording the handshake or the TLS failure);
+/// once connected, lets TLS forget a drained socket and send queued
+/// records. `Ok(true)` when the connection is usable.
+pub fn ready(
+    stream: &mut Transport,
+    connected: &mut bool,
+    readable: bool,
+    now: u64,
+    tls: &mut TlsMetrics,
+) -> Result<bool, ErrorKind> {
+    if *connected {
+        stream
+            .on_ready(readable)
+            .map_err(|e| ErrorKind::from_io_error(&e))?;
+        return Ok(true);
     }
-    match stream.peer_addr() {
-        Ok(_) => {
-            let _ = stream.set_nodelay(true);
+    match stream.poll_connect(now) {
+        Ok(Connect::Pending) => Ok(false),
+        Ok(Connect::Ready(handshake)) => {
+            if let Some(h) = handshake {
+                tls.record_handshake(h.ns, h.resumed);
+            }
+            *connected = true;
             Ok(true)
         }
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
-        Err(e) => Err(ErrorKind::from_connect_error(&e)),
+        Err(failure) => {
+            if let Some(failure) = &failure.tls {
+                tls.record_error(failure);
+            }
+            Err(failure.kind)
+        }
+    }
+}
+
+/// Closes a user's socket, counting the TLS failure that broke it.
+pub fn close_counting(stream: Transport, registry: &Registry, tls: &mut TlsMetrics) {
+    if let Some(failure) = stream.close(registry) {
+        tls.record_error(&failure);
     }
 }
 
 /// Writes `out[*written..]` until done (`Ok(true)`, buffer cleared) or the
 /// socket would block (`Ok(false)`).
 pub fn write_out(
-    stream: &mut TcpStream,
+    stream: &mut Transport,
     out: &mut Vec<u8>,
     written: &mut usize,
 ) -> Result<bool, ErrorKind> {

@@ -2,6 +2,7 @@
 //! tables printed after the run (per request name, failures, thresholds,
 //! invariants).
 
+use crate::report::tls::TlsReport;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -202,6 +203,12 @@ pub struct ScenarioResult {
     /// Layout version of this document.
     #[serde(default)]
     pub schema_version: u32,
+    /// TLS of the HTTP target (an `https://` host only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsReport>,
+    /// TLS of the SMSC (`[target.smpp.tls]` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smpp_tls: Option<TlsReport>,
 }
 
 /// One second of the run: that interval's rates and latency, and the
@@ -391,6 +398,16 @@ impl ScenarioResult {
             history,
             started_at: 0.0,
             schema_version: crate::report::common::SCHEMA_VERSION,
+            tls: TlsReport::of(
+                sc.http.as_ref().and_then(|t| t.tls.as_ref()),
+                &stats.http_tls,
+                secs,
+            ),
+            smpp_tls: TlsReport::of(
+                sc.smpp.as_ref().and_then(|t| t.tls.as_ref()),
+                &stats.smpp_tls,
+                secs,
+            ),
         }
     }
 
@@ -496,6 +513,13 @@ impl ScenarioResult {
             for f in failures {
                 let _ = writeln!(o, "{f}");
             }
+        }
+        if let Some(tls) = &self.tls {
+            tls.render(&mut o);
+        }
+        if let Some(tls) = &self.smpp_tls {
+            let _ = writeln!(o, "SMSC:");
+            tls.render(&mut o);
         }
         if self.starved_starts > 0 || self.not_started > 0 {
             let _ = writeln!(

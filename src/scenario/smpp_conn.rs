@@ -13,12 +13,13 @@ use hornet_smpp::{
     check_frame, decode, decode_header, encode, tag, Bind, Body, CommandStatus, MessageIdResp, Pdu,
     SubmitSm, Tlv, Tlvs, DEFAULT_MAX_PDU,
 };
-use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-use super::conn::{connect_done, write_out};
+use super::conn::{close_counting, ready, write_out};
+use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::SmppTarget;
+use crate::tls::{TlsClient, Transport};
 
 /// Longest text carried in `short_message`; longer ones go in the
 /// message_payload TLV (one PDU, no segmentation).
@@ -47,7 +48,7 @@ pub enum SmppProgress {
 /// One user's SMPP session.
 #[derive(Debug)]
 pub struct SmppConn {
-    stream: TcpStream,
+    stream: Transport,
     connected: bool,
     phase: Phase,
     out: Vec<u8>,
@@ -62,9 +63,14 @@ pub struct SmppConn {
 }
 
 impl SmppConn {
-    /// Connects and queues the bind.
-    pub fn connect(target: &SmppTarget, registry: &Registry, token: Token) -> io::Result<SmppConn> {
-        let mut stream = TcpStream::connect(target.addr)?;
+    /// Connects (TLS when `tls` is given) and queues the bind.
+    pub fn connect(
+        target: &SmppTarget,
+        tls: Option<&TlsClient>,
+        registry: &Registry,
+        token: Token,
+    ) -> io::Result<SmppConn> {
+        let mut stream = Transport::connect(target.addr, tls)?;
         registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
         let mut c = SmppConn {
             stream,
@@ -100,9 +106,10 @@ impl SmppConn {
         s
     }
 
-    /// Deregisters the socket.
-    pub fn close(mut self, registry: &Registry) {
-        let _ = registry.deregister(&mut self.stream);
+    /// Deregisters the socket, counting the TLS failure that broke it, if
+    /// one did.
+    pub fn close(self, registry: &Registry, tls: &mut TlsMetrics) {
+        close_counting(self.stream, registry, tls);
     }
 
     /// Encodes a submit_sm for the step; sent now if bound, else after the
@@ -154,12 +161,14 @@ impl SmppConn {
 
     /// Completes the connect, writes what is queued, reads and handles
     /// PDUs. `Err` means the session is gone.
-    pub fn on_ready(&mut self) -> Result<SmppProgress, ErrorKind> {
-        if !self.connected {
-            self.connected = connect_done(&self.stream)?;
-            if !self.connected {
-                return Ok(SmppProgress::Pending);
-            }
+    pub fn on_ready(
+        &mut self,
+        readable: bool,
+        now: u64,
+        tls: &mut TlsMetrics,
+    ) -> Result<SmppProgress, ErrorKind> {
+        if !ready(&mut self.stream, &mut self.connected, readable, now, tls)? {
+            return Ok(SmppProgress::Pending);
         }
         self.flush()?;
         let progress = self.read()?;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use crate::metrics::tls::TlsMetrics;
 use crate::metrics::{new_histogram, ErrorKind};
 
 /// One request name's results.
@@ -124,6 +125,10 @@ pub struct RunStats {
     /// Requests that could not be rendered (counted in `check_failed` of
     /// their name too).
     pub render_errors: u64,
+    /// TLS handshakes and failures of HTTP connections.
+    pub http_tls: TlsMetrics,
+    /// TLS handshakes and failures of SMPP connections.
+    pub smpp_tls: TlsMetrics,
 }
 
 impl RunStats {
@@ -152,6 +157,8 @@ impl RunStats {
         self.users_started += other.users_started;
         self.connects += other.connects;
         self.render_errors += other.render_errors;
+        self.http_tls.merge(&other.http_tls);
+        self.smpp_tls.merge(&other.smpp_tls);
     }
 
     /// All names together.

@@ -31,6 +31,7 @@ use crate::load::OpenSchedule;
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
 use crate::profile::values::Value;
+use crate::tls::TlsClient;
 
 /// How often the closed model re-reads its user target while ramping.
 const CONTROL_NS: u64 = 10_000_000;
@@ -176,6 +177,9 @@ const TIMER: Token = Token(usize::MAX);
 
 struct Worker {
     s: WorkerSetup,
+    /// This worker's TLS clients (own session caches), for TLS targets.
+    http_tls: Option<TlsClient>,
+    smpp_tls: Option<TlsClient>,
     poll: Poll,
     /// Sub-millisecond wake-ups (epoll_wait has ms resolution), for
     /// open-model arrivals.
@@ -242,6 +246,16 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         stats: RunStats::new(sc.names.len()),
         end_ns: sc.load.run_time.as_nanos() as u64,
         feed_sizes: sc.feeds.iter().map(|f| f.rows.len()).collect(),
+        http_tls: sc
+            .http
+            .as_ref()
+            .and_then(|t| t.tls.as_ref())
+            .map(TlsClient::for_worker),
+        smpp_tls: sc
+            .smpp
+            .as_ref()
+            .and_then(|t| t.tls.as_ref())
+            .map(TlsClient::for_worker),
         s: setup,
         poll,
         users: Slab::new(),
@@ -462,10 +476,10 @@ impl Worker {
             self.starting = self.starting.saturating_sub(1);
         }
         if let Some(c) = u.http {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
         if let Some(c) = u.smpp {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.smpp_tls);
         }
         // Retiring users already left `active`; only idle users are queued
         // in `idle`. Skipping the scans keeps ramp-down and the end linear.
@@ -622,10 +636,10 @@ impl Worker {
         let u = &mut self.users[key];
         u.wait = Wait::Done;
         if let Some(c) = u.http.take() {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
         if let Some(c) = u.smpp.take() {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.smpp_tls);
         }
         // Only called once the iteration cap is reached or the run drains:
         // `control` no longer reads `active` then, so no scan is needed.
@@ -728,7 +742,8 @@ impl Worker {
             .as_ref()
             .expect("compile requires a host for HTTP steps");
         if self.users[key].http.is_none() {
-            match HttpConn::connect(target.addr, self.poll.registry(), Token(key * 2)) {
+            let tls = self.http_tls.as_ref();
+            match HttpConn::connect(target.addr, tls, self.poll.registry(), Token(key * 2)) {
                 Ok(c) => self.users[key].http = Some(c),
                 Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
@@ -787,7 +802,8 @@ impl Worker {
             .as_ref()
             .expect("compile requires [target.smpp] for smpp steps");
         if self.users[key].smpp.is_none() {
-            match SmppConn::connect(target, self.poll.registry(), Token(key * 2 + 1)) {
+            let tls = self.smpp_tls.as_ref();
+            match SmppConn::connect(target, tls, self.poll.registry(), Token(key * 2 + 1)) {
                 Ok(c) => self.users[key].smpp = Some(c),
                 Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
@@ -843,7 +859,9 @@ impl Worker {
         let Some(conn) = u.smpp.as_mut() else {
             return;
         };
-        match conn.on_ready() {
+        // SMPP sessions read on every event, so every event counts as
+        // readable (for TLS: the socket may hold new records).
+        match conn.on_ready(true, now, &mut self.stats.smpp_tls) {
             Ok(SmppProgress::Pending) => {}
             Ok(SmppProgress::Answered(status)) if waiting => {
                 self.in_flight -= 1;
@@ -871,7 +889,7 @@ impl Worker {
             Ok(SmppProgress::Answered(_)) => {}
             Ok(SmppProgress::BindRefused(status)) => {
                 if let Some(c) = u.smpp.take() {
-                    c.close(self.poll.registry());
+                    c.close(self.poll.registry(), &mut self.stats.smpp_tls);
                 }
                 if waiting {
                     let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
@@ -892,7 +910,7 @@ impl Worker {
                 if waiting {
                     self.fail(key, kind, now);
                 } else if let Some(c) = u.smpp.take() {
-                    c.close(self.poll.registry());
+                    c.close(self.poll.registry(), &mut self.stats.smpp_tls);
                 }
             }
         }
@@ -911,10 +929,11 @@ impl Worker {
         };
         // Connect, flush and read; the first failure decides.
         let outcome: Result<Option<ReadResult>, ErrorKind> = (|| {
-            if !conn.connected {
-                if !conn.finish_connect()? {
-                    return Ok(None);
-                }
+            let was_connected = conn.connected;
+            if !conn.on_ready(readable, now, &mut self.stats.http_tls)? {
+                return Ok(None);
+            }
+            if !was_connected {
                 self.stats.connects += 1;
             }
             if conn.wants_write() {
@@ -954,7 +973,7 @@ impl Worker {
 
     fn drop_conn(&mut self, key: usize) {
         if let Some(c) = self.users[key].http.take() {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
     }
 
@@ -989,7 +1008,7 @@ impl Worker {
         }
         if !keep_alive {
             if let Some(c) = u.http.take() {
-                c.close(self.poll.registry());
+                c.close(self.poll.registry(), &mut self.stats.http_tls);
             }
         }
         u.step += 1;
@@ -1018,10 +1037,10 @@ impl Worker {
         }
         if smpp_step {
             if let Some(c) = u.smpp.take() {
-                c.close(self.poll.registry());
+                c.close(self.poll.registry(), &mut self.stats.smpp_tls);
             }
         } else if let Some(c) = u.http.take() {
-            c.close(self.poll.registry());
+            c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
         self.abandon(key, now);
     }

@@ -10,15 +10,16 @@ use slab::Slab;
 /// Each stream gets `TCP_NODELAY` (responses are complete when written;
 /// Nagle must not hold them), is registered once for both directions under
 /// the key of the slab slot it will occupy (edge-triggered events then need
-/// no re-registration), and `make(key, stream)` builds its entry. Keys at or
-/// above `reserved` are the listener's and waker's tokens and are refused.
-/// Returns how many connections were added.
+/// no re-registration), and `make(key, stream)` builds its entry, or returns
+/// `None` to refuse the connection (it is closed; e.g. TLS state could not
+/// be set up). Keys at or above `reserved` are the listener's and waker's
+/// tokens and are refused. Returns how many connections were added.
 pub fn accept_into<T>(
     listener: &TcpListener,
     registry: &Registry,
     conns: &mut Slab<T>,
     reserved: usize,
-    mut make: impl FnMut(usize, TcpStream) -> T,
+    mut make: impl FnMut(usize, TcpStream) -> Option<T>,
 ) -> usize {
     let mut added = 0;
     loop {
@@ -37,8 +38,12 @@ pub fn accept_into<T>(
                 {
                     continue;
                 }
-                slot.insert(make(key, stream));
-                added += 1;
+                // A refused stream is dropped, which closes it and takes it
+                // out of epoll.
+                if let Some(entry) = make(key, stream) {
+                    slot.insert(entry);
+                    added += 1;
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return added,
             Err(e)

@@ -1,8 +1,10 @@
 //! How the simulator answers, and how it misbehaves.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
+use hornet_serverkit::tls::ServerConfig;
 use hornet_smpp::{MessageState, HEADER_LEN};
 
 /// Longest accepted delay of any kind; deadlines are `Instant`s and adding
@@ -77,6 +79,13 @@ pub struct SmscConfig {
     /// sends unbind and closes the connection once unbind_resp arrives (or
     /// after 1 s). Requests keep being answered meanwhile.
     pub unbind_after: Option<u64>,
+    /// `Some`: every accepted connection is TLS (SMPP over TLS), handshaking
+    /// inside the thread's event loop before any PDU; a failed handshake
+    /// just closes that connection. Build the config with
+    /// [`crate::tls::server_config`] and default
+    /// [`crate::tls::TlsOptions`] (no ALPN). `None` (the default): plain
+    /// TCP.
+    pub tls: Option<Arc<ServerConfig>>,
 }
 
 /// How a message id is written.
@@ -133,6 +142,7 @@ impl Default for SmscConfig {
             max_pdu: hornet_smpp::DEFAULT_MAX_PDU,
             drop_after: None,
             unbind_after: None,
+            tls: None,
         }
     }
 }

@@ -10,6 +10,10 @@
 //! server-side enquire_link, and connection drops or server unbinds after N
 //! submits.
 //!
+//! With [`SmscConfig::tls`] set it speaks SMPP over TLS: the handshake runs
+//! in the same event loop, and the sessions are the same over TLS as over
+//! TCP. [`tls`] builds the rustls configuration from PEM files or DER.
+//!
 //! Each server thread owns a `mio::Poll`, its own listening socket (sharing
 //! the port through `SO_REUSEPORT` on Linux), a slab of sessions, a timer
 //! heap and a queue of delayed responses and receipts; threads share
@@ -50,3 +54,8 @@ pub use config::{IdFormat, Latency, SmscConfig};
 pub use counters::SmscCounters;
 pub use hornet_smpp::MessageState;
 pub use server::{start, SmscHandle};
+
+/// Building the TLS configuration: [`tls::server_config`] (PEM files) or
+/// [`tls::server_config_der`], with default [`tls::TlsOptions`]; also
+/// re-exports `rustls`.
+pub use hornet_serverkit::tls;

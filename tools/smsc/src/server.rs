@@ -13,6 +13,7 @@ use crate::config::SmscConfig;
 use crate::counters::{self, SmscCounters, ThreadCounters};
 use crate::settings::{Rt, Settings};
 use crate::worker::{Worker, LISTENER, WAKER};
+use hornet_serverkit::tls::ServerConfig;
 use hornet_serverkit::{listener, ServerThreads};
 
 /// State shared by all threads of one server.
@@ -23,6 +24,8 @@ struct Shared {
     counters: Box<[ThreadCounters]>,
     /// Message ids handed out so far, server-wide.
     ids: AtomicU64,
+    /// TLS for every accepted connection, if configured.
+    tls: Option<Arc<ServerConfig>>,
     /// Set by the handle before waking the threads to stop them.
     stop: AtomicBool,
 }
@@ -53,6 +56,7 @@ pub fn start(addr: SocketAddr, config: SmscConfig) -> io::Result<SmscHandle> {
             .map(|_| ThreadCounters::default())
             .collect(),
         ids: AtomicU64::new(FIRST_ID),
+        tls: config.tls.clone(),
         stop: AtomicBool::new(false),
     });
     // Built up thread by thread so that an error part-way drops the handle,
@@ -79,7 +83,7 @@ pub fn start(addr: SocketAddr, config: SmscConfig) -> io::Result<SmscHandle> {
                     &shared.ids,
                     seed.wrapping_add(index as u64),
                 );
-                Worker::new(poll, listener, rt, &shared.stop, index).run();
+                Worker::new(poll, listener, rt, shared.tls.clone(), &shared.stop, index).run();
             })?;
         handle.threads.push(waker, thread);
     }

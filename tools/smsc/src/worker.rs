@@ -4,18 +4,19 @@
 //! receipts to a bind that can take them.
 
 use std::io::ErrorKind;
-use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use mio::event::Event;
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Poll, Token};
 use slab::Slab;
 
 use crate::counters::Counter;
 use crate::session::{JobKind, ReceiptJob, Session};
 use crate::settings::Rt;
-use hornet_serverkit::{accept_into, Timers};
+use hornet_serverkit::tls::ServerConfig;
+use hornet_serverkit::{accept_into, Stream, Timers};
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
@@ -24,7 +25,7 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 
 /// A connection's socket and protocol state.
 struct Entry {
-    stream: TcpStream,
+    stream: Stream,
     session: Session,
     /// Already in the worker's list of sessions to flush.
     dirty: bool,
@@ -50,6 +51,8 @@ pub(crate) struct Worker<'a> {
     receivers: Vec<Receivers>,
     /// Sessions given output by timers, flushed once per loop.
     dirty: Vec<usize>,
+    /// TLS for every accepted connection, if configured.
+    tls: Option<Arc<ServerConfig>>,
     stop: &'a AtomicBool,
     /// This thread's index, for messages.
     index: usize,
@@ -62,6 +65,7 @@ impl<'a> Worker<'a> {
         poll: Poll,
         listener: TcpListener,
         rt: Rt<'a>,
+        tls: Option<Arc<ServerConfig>>,
         stop: &'a AtomicBool,
         index: usize,
     ) -> Worker<'a> {
@@ -73,6 +77,7 @@ impl<'a> Worker<'a> {
             rt,
             receivers: Vec::new(),
             dirty: Vec::new(),
+            tls,
             stop,
             index,
             next_generation: 0,
@@ -122,18 +127,19 @@ impl<'a> Worker<'a> {
     /// Accepts every waiting connection into the slab.
     fn accept(&mut self) {
         let next_generation = &mut self.next_generation;
+        let tls = self.tls.as_ref();
         let added = accept_into(
             &self.listener,
             self.poll.registry(),
             &mut self.conns,
             LISTENER.0,
-            |key, stream| {
+            |key, sock| {
                 *next_generation += 1;
-                Entry {
-                    stream,
+                Some(Entry {
+                    stream: Stream::new(sock, tls).ok()?,
                     session: Session::new(key, *next_generation),
                     dirty: false,
-                }
+                })
             },
         );
         for _ in 0..added {
@@ -143,11 +149,14 @@ impl<'a> Worker<'a> {
 
     fn on_event(&mut self, key: usize, event: &Event) {
         // Stale tokens (a connection closed earlier in this batch) are ignored.
-        if !self.conns.contains(key) {
+        let Some(entry) = self.conns.get_mut(key) else {
             return;
-        }
+        };
         let read_closed = event.is_read_closed() || event.is_error();
         let readable = event.is_readable() || read_closed;
+        if readable {
+            entry.stream.readable();
+        }
         self.drive(key, readable, !read_closed);
     }
 
@@ -240,6 +249,26 @@ impl<'a> Worker<'a> {
         let Some(entry) = self.conns.get_mut(key) else {
             return;
         };
+        if entry.stream.is_handshaking() {
+            match entry.stream.handshake() {
+                // PDUs may have come with the client's last handshake
+                // flight, and the handshake stopped reading there: read now,
+                // as no new edge will announce them.
+                Ok(true) => {
+                    read = true;
+                    short_read_drains = false;
+                }
+                Ok(false) => return,
+                // Refused or broken handshake: close. Nothing was bound
+                // and no PDU was handled, so there is nothing to undo.
+                Err(_) => {
+                    self.remove(key);
+                    return;
+                }
+            }
+        }
+        // Over TLS a short read does not prove the socket drained.
+        short_read_drains &= entry.stream.short_read_drains();
         loop {
             if read {
                 entry
@@ -267,10 +296,17 @@ impl<'a> Worker<'a> {
                 }),
             }
         }
+        // TLS records the socket had no room for when the PDUs were handed
+        // over go out on this (writable) event.
+        if entry.stream.flush_pending().is_err() {
+            self.remove(key);
+            return;
+        }
         if entry.session.half_close_due(self.rt.now) {
-            // FIN after the last response; the peer's FIN (or the linger
-            // timer) then ends the connection without a data-losing RST.
-            let _ = entry.stream.shutdown(Shutdown::Write);
+            // FIN after the last response (over TLS, after close_notify and
+            // the last record); the peer's FIN (or the linger timer) then
+            // ends the connection without a data-losing RST.
+            let _ = entry.stream.shutdown_write();
         }
         if entry.session.is_dead() {
             self.remove(key);

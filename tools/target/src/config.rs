@@ -1,7 +1,10 @@
 //! What the target answers and how it misbehaves.
 
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
+
+use hornet_serverkit::tls::ServerConfig;
 
 use crate::DemoConfig;
 
@@ -37,6 +40,14 @@ pub struct TargetConfig {
     /// `status` are then unused, while `delay`, `close_every` and `stall`
     /// still apply. `None` (the default): the canned response.
     pub demo: Option<DemoConfig>,
+    /// `Some`: every accepted connection is TLS, handshaking inside the
+    /// thread's event loop before HTTP starts; a failed handshake just
+    /// closes that connection. Build the config with
+    /// [`crate::tls::server_config`] and [`crate::tls::TlsOptions::http1`]
+    /// (ALPN `http/1.1`). Response counts then mean "handed to TLS": a
+    /// response is counted once rustls has taken it, possibly before its
+    /// last record reaches the socket. `None` (the default): plain TCP.
+    pub tls: Option<Arc<ServerConfig>>,
 }
 
 /// Once the server-wide request count reaches `after`, the thread that
@@ -60,6 +71,7 @@ impl Default for TargetConfig {
             close_every: None,
             stall: None,
             demo: None,
+            tls: None,
         }
     }
 }

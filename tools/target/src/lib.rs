@@ -12,6 +12,10 @@
 //! racy ([`DemoConfig::racy`]) so race-condition checks can be seen to fail;
 //! the endpoints are listed in `tools/target/DEMO_API.md`.
 //!
+//! With [`TargetConfig::tls`] set it serves HTTPS: the handshake runs in
+//! the same event loop, and the HTTP code is the same over TLS as over TCP.
+//! [`tls`] builds the rustls configuration from PEM files or DER.
+//!
 //! Each server thread owns a `mio::Poll`, its own listening socket (sharing
 //! the port through `SO_REUSEPORT` on Linux), a slab of connections and a
 //! timer heap; threads share nothing on the hot path but their own
@@ -37,3 +41,8 @@ mod worker;
 pub use config::{Stall, TargetConfig};
 pub use demo::DemoConfig;
 pub use server::{start, TargetHandle};
+
+/// Building the TLS configuration: [`tls::server_config`] (PEM files) or
+/// [`tls::server_config_der`], with [`tls::TlsOptions::http1`]; also
+/// re-exports `rustls`.
+pub use hornet_serverkit::tls;

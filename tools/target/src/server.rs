@@ -43,6 +43,7 @@ pub fn start(addr: SocketAddr, config: TargetConfig) -> io::Result<TargetHandle>
             .map(|_| ThreadCounters::default())
             .collect(),
         stall: config.stall.map(StallGate::new),
+        tls: config.tls,
         stop: AtomicBool::new(false),
     });
     // Built up thread by thread so that an error part-way drops the handle,

@@ -3,20 +3,20 @@
 //! arms the timers the connections ask for.
 
 use std::io::ErrorKind;
-use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use mio::event::Event;
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Poll, Token};
 use slab::Slab;
 
 use crate::conn::{Conn, Settings};
 use crate::counters::ThreadCounters;
 use crate::stall::StallGate;
-use hornet_serverkit::{accept_into, Timers};
+use hornet_serverkit::tls::ServerConfig;
+use hornet_serverkit::{accept_into, Stream, Timers};
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
@@ -32,13 +32,15 @@ pub(crate) struct Shared {
     pub(crate) counters: Box<[ThreadCounters]>,
     /// The configured one-off pause, if any.
     pub(crate) stall: Option<StallGate>,
+    /// TLS for every accepted connection, if configured.
+    pub(crate) tls: Option<Arc<ServerConfig>>,
     /// Set by the handle before waking the threads to stop them.
     pub(crate) stop: AtomicBool,
 }
 
 /// A connection's socket and protocol state.
 struct Entry {
-    stream: TcpStream,
+    stream: Stream,
     conn: Conn,
 }
 
@@ -109,17 +111,18 @@ impl Worker {
     /// Accepts every waiting connection into the slab.
     fn accept(&mut self) {
         let next_generation = &mut self.next_generation;
+        let tls = self.shared.tls.as_ref();
         let added = accept_into(
             &self.listener,
             self.poll.registry(),
             &mut self.conns,
             LISTENER.0,
-            |_key, stream| {
+            |_key, sock| {
                 *next_generation += 1;
-                Entry {
-                    stream,
+                Some(Entry {
+                    stream: Stream::new(sock, tls).ok()?,
                     conn: Conn::new(*next_generation),
-                }
+                })
             },
         );
         for _ in 0..added {
@@ -129,11 +132,14 @@ impl Worker {
 
     fn on_event(&mut self, key: usize, event: &Event) {
         // Stale tokens (a connection closed earlier in this batch) are ignored.
-        if !self.conns.contains(key) {
+        let Some(entry) = self.conns.get_mut(key) else {
             return;
-        }
+        };
         let read_closed = event.is_read_closed() || event.is_error();
         let readable = event.is_readable() || read_closed;
+        if readable {
+            entry.stream.readable();
+        }
         self.drive(key, readable, !read_closed, Instant::now());
     }
 
@@ -159,6 +165,25 @@ impl Worker {
         let Some(entry) = self.conns.get_mut(key) else {
             return;
         };
+        if entry.stream.is_handshaking() {
+            match entry.stream.handshake() {
+                // Requests may have come with the client's last handshake
+                // flight, and the handshake stopped reading there: read now,
+                // as no new edge will announce them.
+                Ok(true) => {
+                    read = true;
+                    short_read_drains = false;
+                }
+                Ok(false) => return,
+                // Refused or broken handshake: close, counting no request.
+                Err(_) => {
+                    self.conns.remove(key);
+                    return;
+                }
+            }
+        }
+        // Over TLS a short read does not prove the socket drained.
+        short_read_drains &= entry.stream.short_read_drains();
         loop {
             if read {
                 let n = entry.conn.read_from(
@@ -187,10 +212,17 @@ impl Worker {
             }
             break;
         }
+        // TLS records the socket had no room for when the response was
+        // handed over go out on this (writable) event.
+        if entry.stream.flush_pending().is_err() {
+            self.conns.remove(key);
+            return;
+        }
         if entry.conn.half_close_due(now) {
-            // FIN after the last response; the peer's FIN (or the linger
-            // timer) then ends the connection without a data-losing RST.
-            let _ = entry.stream.shutdown(Shutdown::Write);
+            // FIN after the last response (over TLS, after close_notify and
+            // the last record); the peer's FIN (or the linger timer) then
+            // ends the connection without a data-losing RST.
+            let _ = entry.stream.shutdown_write();
         }
         if entry.conn.is_dead() {
             // Dropping the stream closes it, which also removes it from epoll.

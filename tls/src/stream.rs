@@ -1,0 +1,233 @@
+//! [`TlsStream`]: a rustls connection and a non-blocking socket, behaving
+//! like the socket (`Read`/`Write`, `WouldBlock` when it would block) with
+//! TLS in between.
+//!
+//! Two properties matter to an edge-triggered event loop:
+//! - A `WouldBlock` from `read` means the socket was drained, so a readiness
+//!   event will come when more arrives. To keep plain sockets' two-syscall
+//!   floor (one read, one write per request), the stream remembers whether
+//!   its last socket read came back short; if so, the socket was empty at
+//!   that moment and the next `read` with no plaintext left answers
+//!   `WouldBlock` without another syscall.
+//! - `write` accepts plaintext as long as rustls' buffer has room, and
+//!   pushes records to the socket until it would block. Records still
+//!   queued are pushed by [`TlsStream::flush_tls`], which the loop calls on
+//!   every writable event.
+//!
+//! A TLS failure (`process_new_packets` error) is kept so the caller can
+//! classify it; the `io::Error` it surfaces as wraps the same
+//! `rustls::Error`.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::ops::{Deref, DerefMut};
+
+use rustls::{ConnectionCommon, SideData};
+
+/// A TLS connection over a non-blocking socket `S`.
+#[derive(Debug)]
+pub struct TlsStream<C, S> {
+    conn: C,
+    sock: S,
+    /// The last socket read returned fewer bytes than asked: the socket was
+    /// empty then, and the event loop will be told when that changes.
+    drained: bool,
+    /// The TLS error that broke the connection, if one did.
+    error: Option<rustls::Error>,
+}
+
+/// Wraps the socket during `read_tls` to see whether the read came back
+/// short.
+struct ShortRead<'a, S> {
+    sock: &'a mut S,
+    short: bool,
+}
+
+impl<S: Read> Read for ShortRead<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.sock.read(buf)?;
+        self.short = n < buf.len();
+        Ok(n)
+    }
+}
+
+impl<C, S, D> TlsStream<C, S>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<D>>,
+    S: Read + Write,
+    D: SideData,
+{
+    /// Wraps `sock`, connected or still connecting, with `conn`.
+    pub fn new(conn: C, sock: S) -> TlsStream<C, S> {
+        TlsStream {
+            conn,
+            sock,
+            drained: false,
+            error: None,
+        }
+    }
+
+    /// The rustls connection (handshake kind, negotiated version, ...).
+    pub fn conn(&self) -> &C {
+        &self.conn
+    }
+
+    /// The socket.
+    pub fn sock(&self) -> &S {
+        &self.sock
+    }
+
+    /// The socket, e.g. to register it with a poller.
+    pub fn sock_mut(&mut self) -> &mut S {
+        &mut self.sock
+    }
+
+    /// The poller reported the socket readable: forget that it was drained.
+    /// Call on every readable event, so a read pass that stopped before
+    /// `WouldBlock` cannot leave a stale "drained" that hides new data.
+    pub fn readable(&mut self) {
+        self.drained = false;
+    }
+
+    /// True until the handshake has completed.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// True while TLS records are queued for the socket.
+    pub fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// The TLS error that broke the connection, taken (reported once).
+    pub fn take_error(&mut self) -> Option<rustls::Error> {
+        self.error.take()
+    }
+
+    /// Advances the handshake as far as the socket allows. `Ok(true)` once
+    /// it is complete; `Ok(false)` while it waits for the socket; an error
+    /// if the peer closed or TLS failed (the TLS error is kept, see
+    /// [`TlsStream::take_error`]).
+    pub fn handshake(&mut self) -> io::Result<bool> {
+        loop {
+            self.flush_tls()?;
+            if !self.conn.is_handshaking() {
+                return Ok(true);
+            }
+            if !self.conn.wants_read() {
+                // Waiting for the socket to take our flight.
+                return Ok(false);
+            }
+            match self.conn.read_tls(&mut self.sock) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "peer closed the connection during the TLS handshake",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            self.process()?;
+        }
+    }
+
+    /// Writes queued TLS records until none are left or the socket would
+    /// block (not an error: the rest goes on the next writable event).
+    pub fn flush_tls(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            match self.conn.write_tls(&mut self.sock) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a close_notify alert and tries to send it.
+    pub fn send_close_notify(&mut self) -> io::Result<()> {
+        self.conn.send_close_notify();
+        self.flush_tls()
+    }
+
+    /// Processes received records; on a TLS error, sends the alert rustls
+    /// queued for the peer, keeps the error, and surfaces it as `InvalidData`.
+    fn process(&mut self) -> io::Result<()> {
+        match self.conn.process_new_packets() {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let _ = self.flush_tls();
+                self.error = Some(e.clone());
+                Err(io::Error::new(io::ErrorKind::InvalidData, e))
+            }
+        }
+    }
+}
+
+impl<C, S, D> Read for TlsStream<C, S>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<D>>,
+    S: Read + Write,
+    D: SideData,
+{
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The peer closed without close_notify. For a load tester
+                // that is an end of stream like any other: a truncated
+                // response is caught by the HTTP framing, not by TLS.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            if std::mem::take(&mut self.drained) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let mut sock = ShortRead {
+                sock: &mut self.sock,
+                short: false,
+            };
+            match self.conn.read_tls(&mut sock) {
+                Ok(_) => self.drained = sock.short,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            self.process()?;
+            // Reading can queue records (a key update, an alert): send them.
+            self.flush_tls()?;
+        }
+    }
+}
+
+impl<C, S, D> Write for TlsStream<C, S>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<D>>,
+    S: Read + Write,
+    D: SideData,
+{
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // Send what is queued first, so rustls' buffer does not grow past
+        // what the socket takes.
+        self.flush_tls()?;
+        let n = self.conn.writer().write_vectored(bufs)?;
+        self.flush_tls()?;
+        if n == 0 && bufs.iter().any(|b| !b.is_empty()) {
+            // rustls' send buffer is full: wait for the socket to drain.
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_tls()
+    }
+}
