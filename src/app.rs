@@ -137,7 +137,7 @@ pub fn execute(
     let mut live = EngineView::new(
         quiet,
         &plan.load,
-        "connections",
+        ("http", "connections"),
         format!("{} {name}", plan.method),
     );
     live.exporter = start_exporter(files.prometheus.as_deref())?;
@@ -185,7 +185,7 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let out = args.out.clone();
     let plan = args.into_plan()?;
     precheck_outputs(&out)?;
-    let mut live = EngineView::new(quiet, &plan.load, "binds", "submit_sm".into());
+    let mut live = EngineView::new(quiet, &plan.load, ("smpp", "binds"), "submit_sm".into());
     live.exporter = start_exporter(out.prometheus.as_deref())?;
     let mut log = IntervalLog::open(
         out.hdr_log.as_deref(),
@@ -610,6 +610,8 @@ struct EngineView {
     total_s: f64,
     shape: Option<std::sync::Arc<crate::load::Shape>>,
     label: &'static str,
+    /// `http` or `smpp`: the TLS target label for Prometheus.
+    protocol: &'static str,
     name: String,
     errors: [u64; crate::metrics::ErrorKind::COUNT],
     /// `--prometheus`: the endpoint and the run's metrics so far.
@@ -621,7 +623,7 @@ impl EngineView {
     fn new(
         quiet: bool,
         load: &crate::plan::LoadPlan,
-        label: &'static str,
+        (protocol, label): (&'static str, &'static str),
         name: String,
     ) -> EngineView {
         EngineView {
@@ -633,6 +635,7 @@ impl EngineView {
                 crate::load::LoadModel::Closed => None,
             },
             label,
+            protocol,
             name,
             errors: [0; crate::metrics::ErrorKind::COUNT],
             exporter: None,
@@ -670,6 +673,13 @@ impl EngineView {
                 active_label: self.label,
                 rate: stat.completed as f64 / self.interval.as_secs_f64(),
                 target_rate: self.shape.as_ref().map(|s| s.level_at(mid)),
+                tls: self
+                    .so_far
+                    .tls
+                    .as_deref()
+                    .map(|t| (self.protocol, t))
+                    .into_iter()
+                    .collect(),
             };
             e.publish(render_prometheus(&snap));
         }

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use super::locust_csv::{CsvReport, HistoryRow};
 use super::smpp_result::SmppResult;
 use super::svg::{esc, spectrum_chart, time_chart, Line};
+use super::tls::TlsReport;
 use super::HttpResult;
 use crate::scenario::result::ScenarioResult;
 
@@ -36,6 +37,8 @@ pub struct HtmlReport {
     pub checks: Vec<(bool, String, String)>,
     /// Warnings (generator bottleneck, abort).
     pub notes: Vec<String>,
+    /// TLS sections: (heading, report), one per TLS target.
+    pub tls: Vec<(&'static str, TlsReport)>,
 }
 
 fn redact(k: &str, v: String) -> (String, String) {
@@ -79,6 +82,7 @@ impl HtmlReport {
             ),
             checks: Vec::new(),
             notes: r.generator.notes.clone(),
+            tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
     }
 
@@ -110,6 +114,7 @@ impl HtmlReport {
             ),
             checks: Vec::new(),
             notes: r.generator.notes.clone(),
+            tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
     }
 
@@ -158,6 +163,12 @@ impl HtmlReport {
             ),
             checks,
             notes,
+            tls: r
+                .tls
+                .iter()
+                .map(|t| ("TLS", t.clone()))
+                .chain(r.smpp_tls.iter().map(|t| ("SMSC TLS", t.clone())))
+                .collect(),
         }
     }
 
@@ -220,6 +231,9 @@ impl HtmlReport {
                 );
             }
             o.push_str("</table>");
+        }
+        for (heading, t) in &self.tls {
+            tls_section(&mut o, heading, t);
         }
         o.push_str("<h2>Configuration</h2><table>");
         for (k, v) in &self.config {
@@ -354,6 +368,66 @@ th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
 .note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";
 
+/// A TLS target's handshakes, settings and failures (explained).
+fn tls_section(o: &mut String, heading: &str, t: &TlsReport) {
+    let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
+    let h = &t.handshake_us;
+    let _ = write!(o, "<h2>{}</h2><table>", esc(heading));
+    let rows = [
+        (
+            "handshakes",
+            format!(
+                "{} ({} resumed, {} full), {:.1}/s",
+                t.handshakes, t.resumed, t.full, t.handshakes_per_s
+            ),
+        ),
+        (
+            "handshake time",
+            format!(
+                "p50 {}, p90 {}, p99 {}, max {} (not in request latency)",
+                ms(h.p50),
+                ms(h.p90),
+                ms(h.p99),
+                ms(h.max)
+            ),
+        ),
+        ("server name", t.server_name.clone()),
+        ("verification", t.verify.clone()),
+        ("versions", format!("TLS {} and up", t.min_version)),
+        (
+            "resumption",
+            if t.resumption {
+                "on"
+            } else {
+                "off (--no-resume)"
+            }
+            .to_string(),
+        ),
+    ];
+    for (k, v) in rows {
+        let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    o.push_str("</table>");
+    if !t.errors.is_empty() {
+        o.push_str("<table><tr><th>TLS failure</th><th>count</th><th>meaning</th><th>first error</th></tr>");
+        for (reason, n) in &t.errors {
+            let meaning = crate::tls::TlsReason::ALL
+                .iter()
+                .find(|r| r.name() == reason)
+                .map_or("", |r| r.explain());
+            let first = t.error_examples.get(reason).map_or("", String::as_str);
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}</td><td>{}</td></tr>",
+                esc(reason),
+                esc(meaning),
+                esc(first)
+            );
+        }
+        o.push_str("</table>");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,8 +475,29 @@ mod tests {
             accounting: "a".into(),
             checks: vec![(false, "x < 1".into(), "actual 2".into())],
             notes: vec![],
+            tls: vec![(
+                "TLS",
+                TlsReport {
+                    server_name: "<script>x</script>".into(),
+                    min_version: "1.2".into(),
+                    verify: "--cacert".into(),
+                    resumption: true,
+                    handshakes: 4,
+                    resumed: 3,
+                    full: 1,
+                    handshakes_per_s: 4.0,
+                    handshake_us: Default::default(),
+                    handshake_histogram: String::new(),
+                    errors: [("unknown_issuer".to_string(), 2)].into(),
+                    error_examples: [("unknown_issuer".to_string(), "<img src=y>".to_string())]
+                        .into(),
+                },
+            )],
         };
         let html = r.render();
+        assert!(html.contains("<h2>TLS</h2>"));
+        assert!(html.contains("4 (3 resumed, 1 full)"));
+        assert!(html.contains("pass --cacert FILE"), "reasons are explained");
         assert!(!html.contains("<script"), "no markup from data");
         assert!(!html.contains("<img"));
         assert!(!html.contains("hunter2"));

@@ -2,7 +2,8 @@
 //! HTTP while it runs, for the Prometheus + Grafana setups users already
 //! have. Counters by request name, status and error kind, a latency
 //! histogram with fixed buckets, active users / connections / binds, the
-//! current and target rate.
+//! current and target rate, and for TLS targets handshakes, their time and
+//! failures by reason.
 //!
 //! A small thread serves `GET /metrics` (any path, in fact) from the text
 //! the run publishes once a second; scrapes never touch the hot path.
@@ -17,6 +18,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+use crate::metrics::tls::TlsMetrics;
+use crate::tls::TlsReason;
 
 /// Histogram bucket bounds, seconds.
 const BUCKETS_S: [f64; 15] = [
@@ -51,6 +55,8 @@ pub struct Snapshot<'a> {
     pub rate: f64,
     /// What the load model asks for now (open model).
     pub target_rate: Option<f64>,
+    /// TLS so far, per TLS target (`http`, `smpp`).
+    pub tls: Vec<(&'a str, &'a TlsMetrics)>,
 }
 
 /// Renders `s` in the text exposition format.
@@ -126,36 +132,61 @@ pub fn render(s: &Snapshot<'_>) -> String {
         "Latency, corrected for coordinated omission in the open model.",
     );
     for x in &s.series {
-        let n = label(x.name);
-        let h = x.latency;
-        for b in BUCKETS_S {
-            let us = (b * 1e6) as u64;
-            let count = if h.is_empty() {
-                0
-            } else {
-                h.count_between(0, us)
-            };
+        let labels = format!("name=\"{}\"", label(x.name));
+        histogram(&mut o, "hornet_latency_seconds", &labels, x.latency);
+    }
+    if !s.tls.is_empty() {
+        family(
+            &mut o,
+            "hornet_tls_handshakes_total",
+            "counter",
+            "TLS handshakes completed, full or resumed.",
+        );
+        for (target, t) in &s.tls {
+            let full = t.handshakes - t.resumed;
             let _ = writeln!(
                 o,
-                "hornet_latency_seconds_bucket{{name=\"{n}\",le=\"{b}\"}} {count}"
+                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"full\"}} {full}"
+            );
+            let _ = writeln!(
+                o,
+                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"resumed\"}} {}",
+                t.resumed
             );
         }
-        let _ = writeln!(
-            o,
-            "hornet_latency_seconds_bucket{{name=\"{n}\",le=\"+Inf\"}} {}",
-            h.len()
+        family(
+            &mut o,
+            "hornet_tls_errors_total",
+            "counter",
+            "TLS failures by reason.",
         );
-        let sum = if h.is_empty() {
-            0.0
-        } else {
-            h.mean() * h.len() as f64 / 1e6
-        };
-        let _ = writeln!(o, "hornet_latency_seconds_sum{{name=\"{n}\"}} {sum}");
-        let _ = writeln!(
-            o,
-            "hornet_latency_seconds_count{{name=\"{n}\"}} {}",
-            h.len()
+        for (target, t) in &s.tls {
+            for r in TlsReason::ALL {
+                let n = t.errors[r as usize];
+                if n > 0 {
+                    let _ = writeln!(
+                        o,
+                        "hornet_tls_errors_total{{target=\"{target}\",reason=\"{}\"}} {n}",
+                        r.name()
+                    );
+                }
+            }
+        }
+        family(
+            &mut o,
+            "hornet_tls_handshake_seconds",
+            "histogram",
+            "TLS handshake time, TCP connected to handshake complete.",
         );
+        for (target, t) in &s.tls {
+            let labels = format!("target=\"{target}\"");
+            histogram(
+                &mut o,
+                "hornet_tls_handshake_seconds",
+                &labels,
+                &t.handshake,
+            );
+        }
     }
     family(
         &mut o,
@@ -186,6 +217,27 @@ pub fn render(s: &Snapshot<'_>) -> String {
         let _ = writeln!(o, "hornet_target_rate_per_second {t}");
     }
     o
+}
+
+/// Writes `h` (microseconds) as a Prometheus histogram in seconds.
+fn histogram(o: &mut String, metric: &str, labels: &str, h: &Histogram<u64>) {
+    for b in BUCKETS_S {
+        let us = (b * 1e6) as u64;
+        let count = if h.is_empty() {
+            0
+        } else {
+            h.count_between(0, us)
+        };
+        let _ = writeln!(o, "{metric}_bucket{{{labels},le=\"{b}\"}} {count}");
+    }
+    let _ = writeln!(o, "{metric}_bucket{{{labels},le=\"+Inf\"}} {}", h.len());
+    let sum = if h.is_empty() {
+        0.0
+    } else {
+        h.mean() * h.len() as f64 / 1e6
+    };
+    let _ = writeln!(o, "{metric}_sum{{{labels}}} {sum}");
+    let _ = writeln!(o, "{metric}_count{{{labels}}} {}", h.len());
 }
 
 /// Escapes a label value.
@@ -282,6 +334,10 @@ mod tests {
 
     #[test]
     fn exposition_format_and_endpoint() {
+        let mut tls = TlsMetrics::default();
+        tls.record_handshake(2_000_000, false);
+        tls.record_handshake(300_000, true);
+        tls.errors[TlsReason::Expired as usize] = 3;
         let mut h = crate::metrics::new_histogram();
         h.record(800).unwrap();
         h.record(20_000).unwrap();
@@ -298,6 +354,7 @@ mod tests {
             active_label: "users",
             rate: 10.0,
             target_rate: Some(12.0),
+            tls: vec![("http", &tls)],
         };
         let text = render(&snap);
         assert!(
@@ -308,6 +365,18 @@ mod tests {
         assert!(text.contains("le=\"0.025\"} 2"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 2"), "{text}");
         assert!(text.contains("hornet_target_rate_per_second 12"), "{text}");
+        assert!(
+            text.contains("hornet_tls_handshakes_total{target=\"http\",kind=\"resumed\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hornet_tls_errors_total{target=\"http\",reason=\"expired\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hornet_tls_handshake_seconds_bucket{target=\"http\",le=\"0.001\"} 1"),
+            "{text}"
+        );
         let e = Exporter::start("127.0.0.1:0").unwrap();
         e.publish(text.clone());
         let mut s = std::net::TcpStream::connect(e.addr()).unwrap();

@@ -343,5 +343,21 @@ fn prometheus_text(sc: &Scenario, total: &RunStats, f: &Frame) -> String {
         active_label: "users",
         rate: f.rate,
         target_rate: f.target_rate,
+        tls: [
+            (
+                "http",
+                &total.http_tls,
+                sc.http.as_ref().is_some_and(|t| t.tls.is_some()),
+            ),
+            (
+                "smpp",
+                &total.smpp_tls,
+                sc.smpp.as_ref().is_some_and(|t| t.tls.is_some()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, _, on)| *on)
+        .map(|(target, t, _)| (target, t))
+        .collect(),
     })
 }
