@@ -13,63 +13,20 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 
-from measure import free_port, run_measured
+from measure import free_port, host_meta, nginx_server, run_measured, start_nginx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HORNET = os.path.join(ROOT, "target", "release", "hornet")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def start_nginx(workdir, port, workers):
-    conf = os.path.join(workdir, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-worker_processes {workers};
-worker_rlimit_nofile 65536;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-daemon off;
-events {{ worker_connections 8192; multi_accept on; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    server {{
-        listen 127.0.0.1:{port} reuseport backlog=8192;
-        location / {{ default_type text/plain; return 200 "Hello, world!"; }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-c", conf, "-p", workdir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    sys.exit("nginx did not start")
-
-
-def wrk_cmd(url, threads, conns, dur):
-    return ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{dur}s", url]
+def wrk_cmd(url, threads, conns, dur, extra=()):
+    return ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{dur}s", *extra, url]
 
 
 def hornet_cmd(url, threads, conns, dur, json_path, extra=()):
@@ -143,7 +100,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hornet-bench-")
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    nginx = start_nginx(tmp, port, args.nginx_workers)
+    nginx = start_nginx(tmp, args.nginx_workers, [nginx_server(port)], [port])
     lines = []
 
     def say(s=""):
@@ -151,22 +108,14 @@ def main():
         lines.append(s)
 
     try:
-        host = platform.node()
-        cpu_model = ""
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
         wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
         meta = {
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "host": host, "cpu": cpu_model, "cores": os.cpu_count(),
-            "kernel": platform.release(), "wrk": wrk_version,
+            **host_meta(), "wrk": wrk_version,
             "hornet": subprocess.run([HORNET, "--version"], capture_output=True, text=True).stdout.strip(),
             "nginx_workers": args.nginx_workers, "threads": args.threads,
             "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds,
         }
+        host, cpu_model = meta["host"], meta["cpu"]
         say(f"# hornet vs wrk, {meta['date']}, {host}, {cpu_model}, {meta['cores']} cores")
         say(f"# nginx {args.nginx_workers} worker(s) on {url}; clients: -t {args.threads} "
             f"-c {args.connections} -d {args.duration}s, pipeline 1, {args.rounds} alternating rounds")

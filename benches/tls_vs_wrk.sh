@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Side-by-side TLS benchmark: hornet vs wrk (OpenSSL) against nginx serving
+# HTTPS on loopback, keep-alive and one-request-per-connection.
+#
+# Installs nginx, wrk, openssl and GNU time from Debian's packages if they
+# are missing, builds hornet in release mode, then runs
+# benches/tls_vs_wrk.py, which makes a throwaway CA and server certificate,
+# alternates hornet and wrk rounds and prints medians and ratios. Raw
+# results land in benches/results/DATE-HOST-tls-vs-wrk.{txt,json}.
+#
+# Usage: benches/tls_vs_wrk.sh [--rounds N] [--duration SECONDS] [--threads N]
+#                              [--connections N] [--nginx-workers N] [--rsa]
+#                              [--quick]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo build --release -q -p hornet
+exec python3 benches/tls_vs_wrk.py "$@"
