@@ -403,7 +403,8 @@ impl<S: Session> Worker<S> {
             Ok(Connect::Pending) => return,
             Ok(Connect::Ready(handshake)) => {
                 if let Some(h) = handshake {
-                    self.rec.tls_handshake(h.ns, h.resumed);
+                    let took = self.clock.now().saturating_sub(h.started);
+                    self.rec.tls_handshake(took, h.resumed);
                 }
             }
             Err(failure) => {
@@ -413,8 +414,16 @@ impl<S: Session> Worker<S> {
                 return self.connect_failed(key, failure.kind, now);
             }
         }
+        let now = self.clock.now();
         let slot = &mut self.slots[key];
         slot.session.on_connected(now);
+        if self.open.is_none() {
+            // Closed model: the requests queued while connecting start
+            // now. Connection setup (and the TLS handshake, which has its
+            // own histogram) is not request latency; the open model keeps
+            // its schedule's times, so its waits stay in the latency.
+            slot.session.restart_waiting(now);
+        }
         self.set_state(key, State::Open);
         self.rec.connected();
         self.offer(key, now);

@@ -235,6 +235,12 @@ impl Session for HttpConn {
         self.reset_socket_state();
     }
 
+    fn restart_waiting(&mut self, now: u64) {
+        for ex in self.queue.iter_mut() {
+            ex.intended = now;
+        }
+    }
+
     /// HTTP requests may wait for a connection, so room is the pipeline's.
     fn room(&self) -> usize {
         self.pipeline.saturating_sub(self.queue.len())

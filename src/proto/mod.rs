@@ -46,6 +46,10 @@ pub trait Session {
     /// handshake (e.g. an SMPP bind).
     fn on_connected(&mut self, now: u64);
 
+    /// Closed model: the requests queued while the connection was being
+    /// set up start now (their latency is measured from here).
+    fn restart_waiting(&mut self, _now: u64) {}
+
     /// True once the connection is usable for requests (HTTP: connected;
     /// SMPP: bound). Until then the worker neither resets the slot's
     /// backoff nor grows the pool past it.

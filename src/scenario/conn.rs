@@ -90,10 +90,10 @@ impl HttpConn {
     pub fn on_ready(
         &mut self,
         readable: bool,
-        now: u64,
+        clock: &dyn Fn() -> u64,
         tls: &mut TlsMetrics,
     ) -> Result<bool, ErrorKind> {
-        ready(&mut self.stream, &mut self.connected, readable, now, tls)
+        ready(&mut self.stream, &mut self.connected, readable, clock, tls)
     }
 
     /// Writes what is queued. `Ok(true)` when all of it is out.
@@ -177,7 +177,7 @@ pub fn ready(
     stream: &mut Transport,
     connected: &mut bool,
     readable: bool,
-    now: u64,
+    clock: &dyn Fn() -> u64,
     tls: &mut TlsMetrics,
 ) -> Result<bool, ErrorKind> {
     if *connected {
@@ -186,11 +186,11 @@ pub fn ready(
             .map_err(|e| ErrorKind::from_io_error(&e))?;
         return Ok(true);
     }
-    match stream.poll_connect(now) {
+    match stream.poll_connect(clock()) {
         Ok(Connect::Pending) => Ok(false),
         Ok(Connect::Ready(handshake)) => {
             if let Some(h) = handshake {
-                tls.record_handshake(h.ns, h.resumed);
+                tls.record_handshake(clock().saturating_sub(h.started), h.resumed);
             }
             *connected = true;
             Ok(true)

@@ -60,6 +60,8 @@ pub struct SmppConn {
     bind_seq: u32,
     /// Sequence number of the submit in flight.
     awaited: Option<u32>,
+    /// The bind completed since the last `take_just_bound`.
+    just_bound: bool,
 }
 
 impl SmppConn {
@@ -83,6 +85,7 @@ impl SmppConn {
             next_seq: 1,
             bind_seq: 1,
             awaited: None,
+            just_bound: false,
         };
         let bind = Bind {
             system_id: target.system_id.as_bytes(),
@@ -153,6 +156,11 @@ impl SmppConn {
         Ok(())
     }
 
+    /// True once after the bind completed (a staged submit was released).
+    pub fn take_just_bound(&mut self) -> bool {
+        std::mem::take(&mut self.just_bound)
+    }
+
     /// No submit is in flight any more (timeout or abandon).
     pub fn forget(&mut self) {
         self.awaited = None;
@@ -164,10 +172,10 @@ impl SmppConn {
     pub fn on_ready(
         &mut self,
         readable: bool,
-        now: u64,
+        clock: &dyn Fn() -> u64,
         tls: &mut TlsMetrics,
     ) -> Result<SmppProgress, ErrorKind> {
-        if !ready(&mut self.stream, &mut self.connected, readable, now, tls)? {
+        if !ready(&mut self.stream, &mut self.connected, readable, clock, tls)? {
             return Ok(SmppProgress::Pending);
         }
         self.flush()?;
@@ -251,6 +259,7 @@ impl SmppConn {
                     return Ok(Some(SmppProgress::BindRefused(pdu.command_status)));
                 }
                 self.phase = Phase::Bound;
+                self.just_bound = true;
                 self.out.append(&mut self.staged);
                 return Ok(None);
             }

@@ -861,7 +861,14 @@ impl Worker {
         };
         // SMPP sessions read on every event, so every event counts as
         // readable (for TLS: the socket may hold new records).
-        match conn.on_ready(true, now, &mut self.stats.smpp_tls) {
+        let clock = self.s.clock;
+        let progress = conn.on_ready(true, &|| clock.now(), &mut self.stats.smpp_tls);
+        if conn.take_just_bound() && waiting {
+            // The submit staged behind the bind goes out now: connection
+            // setup and the bind are not its latency.
+            u.sent_at = clock.now();
+        }
+        match progress {
             Ok(SmppProgress::Pending) => {}
             Ok(SmppProgress::Answered(status)) if waiting => {
                 self.in_flight -= 1;
@@ -930,11 +937,17 @@ impl Worker {
         // Connect, flush and read; the first failure decides.
         let outcome: Result<Option<ReadResult>, ErrorKind> = (|| {
             let was_connected = conn.connected;
-            if !conn.on_ready(readable, now, &mut self.stats.http_tls)? {
+            let clock = self.s.clock;
+            if !conn.on_ready(readable, &|| clock.now(), &mut self.stats.http_tls)? {
                 return Ok(None);
             }
             if !was_connected {
                 self.stats.connects += 1;
+                if waiting {
+                    // The request goes out now, after TCP and TLS: setting
+                    // up the connection is not its service time.
+                    u.sent_at = clock.now();
+                }
             }
             if conn.wants_write() {
                 conn.flush()?;

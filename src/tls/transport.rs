@@ -44,8 +44,10 @@ pub enum Connect {
 /// A completed TLS handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handshake {
-    /// From TCP connected to handshake complete, ns.
-    pub ns: u64,
+    /// When TCP connected (run clock, ns): the handshake's start. Its end is
+    /// read by the caller after `poll_connect` returns, so certificate
+    /// verification inside it counts.
+    pub started: u64,
     /// An earlier session was resumed.
     pub resumed: bool,
 }
@@ -117,7 +119,7 @@ impl Transport {
         match t.handshake() {
             Ok(false) => Ok(Connect::Pending),
             Ok(true) => Ok(Connect::Ready(Some(Handshake {
-                ns: now.saturating_sub(self.tcp_at.unwrap_or(now)),
+                started: self.tcp_at.unwrap_or(now),
                 resumed: t.conn().handshake_kind() == Some(rustls::HandshakeKind::Resumed),
             }))),
             Err(e) => {

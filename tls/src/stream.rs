@@ -176,14 +176,23 @@ where
 {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
+            // Plaintext decrypted before a TLS error still goes out first:
+            // a response that arrived whole completes even if a bad record
+            // followed it in the same read.
+            let failed = self.error.is_some();
             match self.conn.reader().read(buf) {
-                Ok(n) => return Ok(n),
+                Ok(n) if n > 0 || buf.is_empty() || !failed => return Ok(n),
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 // The peer closed without close_notify. For a load tester
                 // that is an end of stream like any other: a truncated
                 // response is caught by the HTTP framing, not by TLS.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && !failed => return Ok(0),
+                Err(e) if !failed => return Err(e),
+                Err(_) => {}
+            }
+            if let Some(e) = &self.error {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
             }
             if std::mem::take(&mut self.drained) {
                 return Err(io::ErrorKind::WouldBlock.into());
@@ -197,7 +206,11 @@ where
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-            self.process()?;
+            if self.process().is_err() {
+                // The error is kept; the loop hands out what was decrypted
+                // before it, then returns it.
+                continue;
+            }
             // Reading can queue records (a key update, an alert): send them.
             self.flush_tls()?;
         }
