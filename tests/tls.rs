@@ -65,6 +65,7 @@ fn a_valid_chain_works_with_cacert_and_handshakes_are_their_own_histogram() {
     assert_eq!(tls.verify, "--cacert");
     assert_eq!(tls.server_name, "localhost");
     assert!(tls.errors.is_empty());
+    assert_schema(&r, "http-result.schema.json");
     // The IP address works too: the certificate names it.
     let ip = format!("https://{}/", s.handle.local_addr());
     let r = short_run(&ip, &["--cacert", ca]);
@@ -76,7 +77,14 @@ fn a_valid_chain_works_with_cacert_and_handshakes_are_their_own_histogram() {
 fn an_unknown_issuer_fails_without_cacert_and_insecure_opts_out() {
     let s = tls_target(TargetConfig::default());
     let u = url(s.handle.local_addr());
-    assert_tls_failure(&short_run(&u, &[]), "unknown_issuer");
+    let r = short_run(&u, &[]);
+    assert_tls_failure(&r, "unknown_issuer");
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(
+        tls.error_examples.get("unknown_issuer").map(String::as_str),
+        Some("invalid peer certificate: UnknownIssuer")
+    );
+    assert_schema(&r, "http-result.schema.json");
     let r = short_run(&u, &["--insecure"]);
     assert!(r.ok > 0, "{r:#?}");
     assert_eq!(r.tls.unwrap().verify, "none (--insecure)");
@@ -247,10 +255,11 @@ fn smpp_over_tls_binds_and_submits() {
     assert!(r.accounting_holds(), "{r:#?}");
     assert!(r.ok > 0 && r.failed == 0, "{r:#?}");
     assert_eq!(r.sessions.bound, 2);
-    let tls = r.tls.unwrap();
+    let tls = r.tls.as_ref().unwrap();
     assert_eq!(tls.handshakes, 2);
     assert!(tls.errors.is_empty());
     assert_eq!(s.handle.counters().binds_ok, 2);
+    assert_schema(&r, "smpp-result.schema.json");
 }
 
 #[test]
@@ -306,17 +315,24 @@ steps = [
     assert_eq!(smpp.handshakes, 2, "one bind per user");
     assert!(!smpp.resumption);
     // Schema: the document with both TLS reports validates.
-    let doc = serde_json::to_value(&r).unwrap();
+    assert_schema(&r, "scenario-result.schema.json");
+}
+
+/// `doc` serialized validates against `schema/FILE`.
+fn assert_schema<T: serde::Serialize>(doc: &T, file: &str) {
+    let doc = serde_json::to_value(doc).unwrap();
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/scenario-result.schema.json"),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schema")
+                .join(file),
         )
         .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert!(errors.is_empty(), "{file}: {errors:?}");
 }
 
 #[test]

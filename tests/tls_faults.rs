@@ -311,7 +311,7 @@ fn engine_uncorrected_latency_does_not_include_the_tls_handshake() {
 /// A server that accepts TCP and never answers the ClientHello: the
 /// connect timeout covers the handshake; the run ends on time.
 #[test]
-fn a_server_that_never_finishes_the_handshake_hits_the_connect_timeout() {
+fn a_server_that_never_finishes_the_handshake_is_a_handshake_timeout() {
     let held = Arc::new(Mutex::new(Vec::new()));
     let keep = Arc::clone(&held);
     let f = TlsFault::start(move |_conn, tcp| keep.lock().unwrap().push(tcp));
@@ -319,12 +319,22 @@ fn a_server_that_never_finishes_the_handshake_hits_the_connect_timeout() {
     let r = one_conn(&f, "300ms", &["--connect-timeout", "150ms"]);
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(r.requests, 0, "{r:#?}");
+    // TCP connected, TLS stalled: a TLS failure with its own reason, not
+    // a TCP connect timeout.
     assert!(
-        r.errors.get("connect_timeout").copied().unwrap_or(0) > 0,
+        r.errors.get("tls").copied().unwrap_or(0) > 0,
         "{:?}",
         r.errors
     );
-    assert_eq!(r.tls.as_ref().map_or(0, |t| t.handshakes), 0);
+    assert!(!r.errors.contains_key("connect_timeout"), "{:?}", r.errors);
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(tls.handshakes, 0);
+    assert!(
+        tls.errors.get("handshake_timeout").copied().unwrap_or(0) > 0,
+        "{:?}",
+        tls.errors
+    );
+    assert_eq!(tls.errors.len(), 1, "{:?}", tls.errors);
     drop(held);
 }
 

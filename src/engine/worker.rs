@@ -609,7 +609,16 @@ impl<S: Session> Worker<S> {
             };
             match slot.state {
                 State::Connecting { deadline } if now >= deadline => {
-                    self.connect_failed(key, ErrorKind::ConnectTimeout, now);
+                    // TCP is up but TLS never finished: a TLS failure with
+                    // its own reason, not a TCP connect timeout.
+                    let kind = match slot.stream.as_ref().and_then(Transport::handshake_timeout) {
+                        Some(failure) => {
+                            self.rec.tls_error(&failure);
+                            ErrorKind::Tls
+                        }
+                        None => ErrorKind::ConnectTimeout,
+                    };
+                    self.connect_failed(key, kind, now);
                 }
                 State::Open => match slot.session.sweep(now, self.timeout_ns, &mut self.rec) {
                     SweepOutcome::Keep => {

@@ -27,11 +27,14 @@ pub enum TlsReason {
     /// Anything else: handshake_failure alert, no common cipher, a peer not
     /// speaking TLS, a corrupt record.
     HandshakeFailure = 7,
+    /// TCP connected but the handshake did not finish within the connect
+    /// timeout.
+    HandshakeTimeout = 8,
 }
 
 impl TlsReason {
     /// Number of reasons: the length of per-reason counter arrays.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// Every reason in counter-array order.
     pub const ALL: [TlsReason; Self::COUNT] = [
@@ -43,6 +46,7 @@ impl TlsReason {
         TlsReason::BadCertificate,
         TlsReason::ClosedInHandshake,
         TlsReason::HandshakeFailure,
+        TlsReason::HandshakeTimeout,
     ];
 
     /// Stable snake_case name for reports.
@@ -56,6 +60,7 @@ impl TlsReason {
             TlsReason::BadCertificate => "bad_certificate",
             TlsReason::ClosedInHandshake => "closed_in_handshake",
             TlsReason::HandshakeFailure => "handshake_failure",
+            TlsReason::HandshakeTimeout => "handshake_timeout",
         }
     }
 
@@ -94,6 +99,10 @@ impl TlsReason {
             TlsReason::HandshakeFailure => {
                 "the TLS handshake failed (handshake_failure alert, no common cipher suite, \
                  or the peer is not speaking TLS)"
+            }
+            TlsReason::HandshakeTimeout => {
+                "TCP connected but the TLS handshake did not finish within --connect-timeout \
+                 (an overloaded server, or one waiting for something other than TLS)"
             }
         }
     }

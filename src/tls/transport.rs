@@ -14,7 +14,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use rustls::ClientConnection;
 
-use super::{TlsClient, TlsFailure};
+use super::{TlsClient, TlsFailure, TlsReason};
 use crate::metrics::ErrorKind;
 
 /// A connection's socket.
@@ -131,6 +131,18 @@ impl Transport {
                     tls: Some(TlsFailure::of_handshake_io(&e)),
                 })
             }
+        }
+    }
+
+    /// If the connect timed out while TCP was up and the TLS handshake
+    /// still running, the failure to count for it.
+    pub fn handshake_timeout(&self) -> Option<TlsFailure> {
+        match &self.io {
+            Io::Tls(t) if self.tcp_at.is_some() && t.is_handshaking() => Some(TlsFailure {
+                reason: TlsReason::HandshakeTimeout,
+                detail: "no TLS handshake within the connect timeout".into(),
+            }),
+            _ => None,
         }
     }
 
