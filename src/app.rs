@@ -614,6 +614,8 @@ struct EngineView {
     protocol: &'static str,
     name: String,
     errors: [u64; crate::metrics::ErrorKind::COUNT],
+    /// TLS failures so far by reason (shown instead of the bare `tls` kind).
+    tls_errors: [u64; crate::tls::TlsReason::COUNT],
     /// `--prometheus`: the endpoint and the run's metrics so far.
     exporter: Option<Exporter>,
     so_far: Metrics,
@@ -638,6 +640,7 @@ impl EngineView {
             protocol,
             name,
             errors: [0; crate::metrics::ErrorKind::COUNT],
+            tls_errors: [0; crate::tls::TlsReason::COUNT],
             exporter: None,
             so_far: Metrics::default(),
         }
@@ -650,11 +653,30 @@ impl EngineView {
         let t = self.interval.as_secs_f64() * (stat.index + 1) as f64;
         // The stage and target in the middle of the interval just shown.
         let mid = (t - self.interval.as_secs_f64() / 2.0) * 1e9;
+        if let Some(t) = &m.tls {
+            for (a, b) in self.tls_errors.iter_mut().zip(t.errors) {
+                *a += b;
+            }
+        }
+        let tls_reasons = crate::tls::TlsReason::ALL
+            .iter()
+            .filter(|r| self.tls_errors[**r as usize] > 0)
+            .map(|r| (format!("tls {}", r.name()), self.tls_errors[*r as usize]));
         let mut errors: Vec<(String, u64)> = crate::metrics::ErrorKind::ALL
             .iter()
             .filter(|k| self.errors[**k as usize] > 0)
             .map(|k| (k.name().to_string(), self.errors[*k as usize]))
             .collect();
+        // The live view lists TLS failures by reason (connections) instead
+        // of the bare `tls` kind (requests); Prometheus has both apart.
+        let by_reason = self.tls_errors.iter().any(|n| *n > 0);
+        let mut shown: Vec<(String, u64)> = errors
+            .iter()
+            .filter(|(k, _)| !(by_reason && k == "tls"))
+            .cloned()
+            .chain(tls_reasons)
+            .collect();
+        shown.sort_by_key(|e| std::cmp::Reverse(e.1));
         errors.sort_by_key(|e| std::cmp::Reverse(e.1));
         let c = &stat.cumulative;
         if let Some(e) = &self.exporter {
@@ -696,7 +718,7 @@ impl EngineView {
             p99_us: stat.quantiles_us[7],
             total_requests: c.requests,
             total_failures: c.failures,
-            errors,
+            errors: shown,
             top: vec![(self.name.clone(), c.requests, c.failures)],
         });
     }
