@@ -547,7 +547,11 @@ fn hornet_report_rebuilds_the_same_html_and_csv_from_the_json() {
 
 /// Starts hornet with `args`, waits for its "prometheus metrics on" line,
 /// scrapes after `after`, returns the scrape and waits for the exit.
-fn scrape_during(args: &[&str], after: std::time::Duration) -> String {
+/// Runs hornet with `args` and scrapes its Prometheus endpoint every 200 ms
+/// until `want` holds for the text (or the run ends); returns the last text
+/// scraped. Polling, not one timed scrape, so a slow machine does not make
+/// the test flaky.
+fn scrape_until(args: &[&str], want: impl Fn(&str) -> bool) -> String {
     use std::io::{BufRead, Read, Write};
     let mut child = Command::new(env!("CARGO_BIN_EXE_hornet"))
         .args(args)
@@ -565,12 +569,21 @@ fn scrape_during(args: &[&str], after: std::time::Duration) -> String {
     };
     // Keep draining stderr so the child never blocks on it.
     let drain = std::thread::spawn(move || for _ in lines {});
-    std::thread::sleep(after);
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
     let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
+    while child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(200));
+        let Ok(mut s) = std::net::TcpStream::connect(&addr) else {
+            continue;
+        };
+        let mut text = String::new();
+        let sent = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        if sent.is_ok() && s.read_to_string(&mut text).is_ok() && !text.is_empty() {
+            body = text;
+            if want(&body) {
+                break;
+            }
+        }
+    }
     child.wait().unwrap();
     drain.join().unwrap();
     body
@@ -580,7 +593,7 @@ fn scrape_during(args: &[&str], after: std::time::Duration) -> String {
 fn prometheus_endpoint_serves_live_metrics() {
     let t = target(TargetConfig::default());
     let url = format!("http://{}/p", t.local_addr());
-    let body = scrape_during(
+    let body = scrape_until(
         &[
             "http",
             &url,
@@ -594,7 +607,11 @@ fn prometheus_endpoint_serves_live_metrics() {
             "--prometheus",
             "127.0.0.1:0",
         ],
-        Duration::from_millis(1600),
+        |b| {
+            b.lines().any(|l| {
+                l.starts_with("hornet_requests_total{name=\"GET /p\"}") && !l.ends_with(" 0")
+            }) && b.contains("hornet_active{what=\"connections\"} 2")
+        },
     );
     assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
     assert!(
@@ -612,7 +629,7 @@ fn prometheus_endpoint_serves_live_metrics() {
         "{body}"
     );
     t.shutdown();
-    let body = scrape_during(
+    let body = scrape_until(
         &[
             "run",
             "profiles/shop-standard.toml",
@@ -625,7 +642,7 @@ fn prometheus_endpoint_serves_live_metrics() {
             "--prometheus",
             "127.0.0.1:0",
         ],
-        Duration::from_millis(1800),
+        |b| b.contains("hornet_responses_total{name=\"create order\",status=\"201\"}"),
     );
     assert!(
         body.contains("hornet_requests_total{name=\"list products\"}"),
