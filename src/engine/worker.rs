@@ -428,6 +428,17 @@ impl<S: Session> Worker<S> {
         self.rec.connected();
         self.offer(key, now);
         self.flush(key);
+        // TLS: the Finished left queued for the first request goes now if
+        // nothing was written (an idle connection must not stall the
+        // server's handshake).
+        let slot = &mut self.slots[key];
+        let pending = match slot.stream.as_mut() {
+            Some(stream) if slot.state == State::Open => stream.on_ready(false),
+            _ => Ok(()),
+        };
+        if let Err(e) = pending {
+            self.lost(key, ErrorKind::from_io_error(&e));
+        }
     }
 
     fn on_readable(&mut self, key: usize, read_closed: bool) {

@@ -116,7 +116,10 @@ impl Transport {
         let Io::Tls(t) = &mut self.io else {
             return Ok(Connect::Ready(None));
         };
-        match t.handshake() {
+        // The client's Finished waits for the first request or bind, which
+        // the caller writes next: one syscall instead of two. The caller
+        // flushes if it has nothing to write.
+        match t.handshake_coalescing() {
             Ok(false) => Ok(Connect::Pending),
             Ok(true) => Ok(Connect::Ready(Some(Handshake {
                 started: self.tcp_at.unwrap_or(now),

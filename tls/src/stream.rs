@@ -108,7 +108,22 @@ where
     /// if the peer closed or TLS failed (the TLS error is kept, see
     /// [`TlsStream::take_error`]).
     pub fn handshake(&mut self) -> io::Result<bool> {
+        self.advance_handshake(false)
+    }
+
+    /// Like [`TlsStream::handshake`], but once the handshake completes its
+    /// last flight (a client's Finished) stays queued, so the caller's first
+    /// write carries it in the same syscall. The caller must write or call
+    /// [`TlsStream::flush_tls`] right after `Ok(true)`.
+    pub fn handshake_coalescing(&mut self) -> io::Result<bool> {
+        self.advance_handshake(true)
+    }
+
+    fn advance_handshake(&mut self, coalesce: bool) -> io::Result<bool> {
         loop {
+            if coalesce && !self.conn.is_handshaking() {
+                return Ok(true);
+            }
             self.flush_tls()?;
             if !self.conn.is_handshaking() {
                 return Ok(true);
@@ -228,14 +243,21 @@ where
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        // Send what is queued first, so rustls' buffer does not grow past
-        // what the socket takes.
-        self.flush_tls()?;
-        let n = self.conn.writer().write_vectored(bufs)?;
+        // Queue first, then one flush: records already queued (a client's
+        // Finished, see `handshake_coalescing`) leave in the same writev.
+        // rustls' send buffer is bounded, so the queue cannot outgrow what
+        // the socket takes.
+        let mut n = self.conn.writer().write_vectored(bufs)?;
         self.flush_tls()?;
         if n == 0 && bufs.iter().any(|b| !b.is_empty()) {
-            // rustls' send buffer is full: wait for the socket to drain.
-            return Err(io::ErrorKind::WouldBlock.into());
+            // The buffer was full; the flush may have made room.
+            n = self.conn.writer().write_vectored(bufs)?;
+            self.flush_tls()?;
+            if n == 0 {
+                // Still full after a flush, so the socket would block: its
+                // writable edge will come.
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
         }
         Ok(n)
     }
