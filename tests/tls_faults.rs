@@ -9,11 +9,10 @@ mod common;
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::certs::{leaf, server_tls, tls_target, Ca, PemFiles, Validity, SERVER_NAMES};
+use common::certs::{server_tls, tls_target, with_fresh_ca, PemFiles, TlsServer};
 use common::{assert_accounting, run, FaultServer};
 use hornet::profile::{compile_str, Overrides};
 use hornet::report::HttpResult;
@@ -27,35 +26,31 @@ const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 /// 127.0.0.1, and `serve` called for each accepted connection with a new
 /// rustls server connection.
 struct TlsFault {
-    server: FaultServer,
-    _files: PemFiles,
-    ca_file: PathBuf,
+    server: TlsServer<FaultServer>,
 }
 
 impl TlsFault {
     fn start(serve: impl Fn(ServerConnection, TcpStream) + Send + 'static) -> TlsFault {
-        let ca = Ca::new("review CA");
-        let cert = leaf(&ca, SERVER_NAMES, Validity::CURRENT);
-        let config: Arc<ServerConfig> = server_tls(&cert, None, &TlsOptions::http1());
-        let server = FaultServer::start(move |tcp| {
-            tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-            serve(ServerConnection::new(Arc::clone(&config)).unwrap(), tcp);
+        let server = with_fresh_ca(|cert| {
+            let config: Arc<ServerConfig> = server_tls(cert, None, &TlsOptions::http1());
+            FaultServer::start(move |tcp| {
+                tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                serve(ServerConnection::new(Arc::clone(&config)).unwrap(), tcp);
+            })
         });
-        let files = PemFiles::new();
-        let ca_file = files.ca("ca.pem", &ca);
-        TlsFault {
-            server,
-            _files: files,
-            ca_file,
-        }
+        TlsFault { server }
+    }
+
+    fn port(&self) -> u16 {
+        self.server.handle.addr.port()
     }
 
     fn url(&self) -> String {
-        format!("https://localhost:{}/", self.server.addr.port())
+        format!("https://localhost:{}/", self.port())
     }
 
     fn ca(&self) -> &str {
-        self.ca_file.to_str().unwrap()
+        self.server.ca_file.to_str().unwrap()
     }
 }
 
@@ -102,6 +97,23 @@ fn read_request(conn: &mut ServerConnection, tcp: &mut TcpStream) -> bool {
         }
     }
     true
+}
+
+/// A server whose handshake takes `stall` (e.g. an overloaded server's RSA
+/// signing), then answers every request on the connection at once.
+fn slow_handshake_then_keep_alive(stall: Duration) -> TlsFault {
+    TlsFault::start(move |mut conn, mut tcp| {
+        std::thread::sleep(stall);
+        if !accept(&mut conn, &mut tcp) {
+            return;
+        }
+        while read_request(&mut conn, &mut tcp) {
+            conn.writer().write_all(RESPONSE).unwrap();
+            if !flush(&mut conn, &mut tcp) {
+                return;
+            }
+        }
+    })
 }
 
 /// Waits (bounded by the read timeout) until the client closes.
@@ -186,21 +198,8 @@ fn a_response_followed_by_a_bad_record_in_the_same_read_still_completes() {
 #[test]
 fn scenario_service_time_does_not_include_the_tls_handshake() {
     const STALL: Duration = Duration::from_millis(400);
-    let f = TlsFault::start(|mut conn, mut tcp| {
-        // A slow handshake (e.g. an overloaded server's RSA signing).
-        std::thread::sleep(STALL);
-        if !accept(&mut conn, &mut tcp) {
-            return;
-        }
-        // Then fast keep-alive responses.
-        while read_request(&mut conn, &mut tcp) {
-            conn.writer().write_all(RESPONSE).unwrap();
-            if !flush(&mut conn, &mut tcp) {
-                return;
-            }
-        }
-    });
-    let dir = f.ca_file.parent().unwrap();
+    let f = slow_handshake_then_keep_alive(STALL);
+    let dir = f.server.ca_file.parent().unwrap();
     let text = format!(
         r#"
 [target]
@@ -217,7 +216,7 @@ name = "U"
 name = "get"
 path = "/"
 "#,
-        port = f.server.addr.port()
+        port = f.port()
     );
     let sc = compile_str(&dir.join("p.toml"), &text, &Overrides::default(), &|_| None)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -285,18 +284,7 @@ fn new_conn_corrected_latency_does_not_include_the_tls_handshake() {
 #[test]
 fn engine_uncorrected_latency_does_not_include_the_tls_handshake() {
     const STALL: Duration = Duration::from_millis(400);
-    let f = TlsFault::start(|mut conn, mut tcp| {
-        std::thread::sleep(STALL);
-        if !accept(&mut conn, &mut tcp) {
-            return;
-        }
-        while read_request(&mut conn, &mut tcp) {
-            conn.writer().write_all(RESPONSE).unwrap();
-            if !flush(&mut conn, &mut tcp) {
-                return;
-            }
-        }
-    });
+    let f = slow_handshake_then_keep_alive(STALL);
     let r = one_conn(&f, "600ms", &[]);
     assert!(r.requests > 0, "{r:#?}");
     let tls = r.tls.as_ref().unwrap();

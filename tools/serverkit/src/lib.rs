@@ -11,6 +11,6 @@ pub mod timers;
 pub mod tls;
 
 pub use accept::accept_into;
-pub use stream::Stream;
+pub use stream::{HandshakeStep, Stream};
 pub use threads::ServerThreads;
 pub use timers::Timers;

@@ -6,8 +6,10 @@
 //! kind of [`Stream`]. What TLS adds is confined to a few calls the worker
 //! makes around the protocol code:
 //!
-//! - [`Stream::handshake`] until it says the handshake is done, before any
-//!   protocol bytes; an error means the connection is to be dropped.
+//! - [`Stream::advance_handshake`] at the start of every event, before any
+//!   protocol bytes: it says whether to wait, drop the connection, or go
+//!   on (and then whether to read at once). [`Stream::handshake`] is the
+//!   bare step underneath.
 //! - [`Stream::readable`] on every readable event, and
 //!   [`Stream::short_read_drains`] to know whether a short `read` proves the
 //!   socket empty (TCP: yes; TLS: no, one socket read may carry less or more
@@ -45,6 +47,27 @@ pub struct Tls {
     close_sent: bool,
     /// The FIN waits for queued records to reach the socket.
     fin_pending: bool,
+}
+
+/// Where a connection's handshake stands after
+/// [`Stream::advance_handshake`]: what the worker does next with the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum HandshakeStep {
+    /// No handshake to run: plain TCP, or TLS established on an earlier
+    /// event. Go on with the protocol as the event says.
+    NotHandshaking,
+    /// The handshake waits for the socket: nothing for the protocol yet.
+    Pending,
+    /// The handshake completed on this event. Read now, without trusting a
+    /// short read to mean a drained socket: the client's first protocol
+    /// bytes may have come with its last handshake flight, and the
+    /// handshake stopped reading there, so no new edge will announce them.
+    Completed,
+    /// The handshake failed (the peer closed, a TLS alert or failure, a
+    /// client certificate missing or refused): drop the connection. No
+    /// protocol byte was handled, so there is nothing to undo.
+    Failed,
 }
 
 impl Stream {
@@ -99,6 +122,23 @@ impl Stream {
         match self {
             Stream::Plain(_) => Ok(true),
             Stream::Tls(tls) => tls.stream.handshake(),
+        }
+    }
+
+    /// Advances a pending handshake (see [`Stream::handshake`]) and says
+    /// what the worker does next; call at the start of every event, before
+    /// the protocol code touches the stream.
+    pub fn advance_handshake(&mut self) -> HandshakeStep {
+        if !self.is_handshaking() {
+            return HandshakeStep::NotHandshaking;
+        }
+        match self.handshake() {
+            Ok(true) => HandshakeStep::Completed,
+            Ok(false) => HandshakeStep::Pending,
+            // The error itself is of no use to a test server: whatever
+            // went wrong, the connection is done (rustls already sent the
+            // peer its alert).
+            Err(_) => HandshakeStep::Failed,
         }
     }
 
@@ -212,26 +252,18 @@ impl Write for Stream {
 mod tests {
     use super::*;
     use crate::tls::{server_config_der, TlsOptions};
-    use hornet_tls::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
-    use hornet_tls::rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+    use hornet_testpki::{client, leaf, Ca, Validity, SERVER_NAMES};
+    use hornet_tls::rustls::{self, ClientConfig};
     use std::time::{Duration, Instant};
 
-    /// A server config for a self-signed `localhost` certificate, and a
-    /// client config trusting it.
+    /// A server config for a `localhost` certificate from a fresh CA, and a
+    /// client config trusting that CA.
     fn configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let cert: CertificateDer<'static> = ck.cert.der().clone();
-        let key = PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
+        let ca = Ca::new("ca");
+        let cert = leaf(&ca, SERVER_NAMES, Validity::CURRENT);
         let server =
-            server_config_der(vec![cert.clone()], key.into(), None, &TlsOptions::http1()).unwrap();
-        let mut roots = RootCertStore::empty();
-        roots.add(cert).unwrap();
-        let provider = Arc::new(hornet_tls::rustls::crypto::aws_lc_rs::default_provider());
-        let client = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            server_config_der(cert.chain(), cert.key_der(), None, &TlsOptions::http1()).unwrap();
+        let client = client::config(&ca, None, rustls::DEFAULT_VERSIONS);
         (server, Arc::new(client))
     }
 
@@ -254,11 +286,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let client = std::thread::spawn(move || {
-            let sock = std::net::TcpStream::connect(addr).unwrap();
-            sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let name = ServerName::try_from("localhost").unwrap();
-            let conn = ClientConnection::new(client_config, name).unwrap();
-            let mut tls = StreamOwned::new(conn, sock);
+            let mut tls = client::connect(addr, &client_config);
             tls.write_all(b"ping").unwrap();
             let mut got = [0u8; 4];
             tls.read_exact(&mut got).unwrap();

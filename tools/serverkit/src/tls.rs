@@ -1,4 +1,5 @@
-//! Building the rustls [`ServerConfig`] the test servers listen with.
+//! Building the rustls [`ServerConfig`] the test servers listen with, and
+//! the command-line flags ([`TlsFlags`]) that ask for it.
 //!
 //! Both servers want the same shape of configuration: the aws-lc-rs
 //! provider, TLS 1.2 and 1.3 (or just one of them, so client tests can meet
@@ -8,10 +9,13 @@
 //! client certificates verified against a CA (mutual TLS). Only the ALPN
 //! list differs: the HTTP target advertises `http/1.1`, the SMSC nothing.
 //!
+//! Both servers also take the same TLS flags, so [`TlsFlags`] holds them
+//! once, for each server's clap CLI to flatten in.
+//!
 //! Errors are strings meant for a human at a command line: they name the
 //! file or setting at fault.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use hornet_tls::rustls;
@@ -72,6 +76,40 @@ impl TlsOptions {
             alpn: vec![HTTP_1_1.to_vec()],
             versions: TlsVersions::Both,
         }
+    }
+}
+
+/// The `--tls-cert`, `--tls-key` and `--tls-client-ca` flags, for a
+/// server's clap CLI to take in with `#[command(flatten)]`.
+///
+/// The `--tls-cert` help below is generic; a server whose TLS means more
+/// to its users (HTTPS, SMPP over TLS) replaces it with
+/// `#[command(mut_arg("tls_cert", |a| a.help(...)))]` on its CLI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct TlsFlags {
+    /// Serve over TLS with this certificate chain (PEM, leaf first); needs
+    /// --tls-key. TLS 1.2 and 1.3, session resumption.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by a CA in this PEM file (mutual
+    /// TLS); clients without one are refused. Needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+impl TlsFlags {
+    /// The server configuration these flags describe, with `options` (the
+    /// server's ALPN and versions); `None` without `--tls-cert`. Reads the
+    /// PEM files, so errors name the file at fault.
+    pub fn server_config(&self, options: &TlsOptions) -> Result<Option<Arc<ServerConfig>>, String> {
+        // clap's `requires` makes the two come together.
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        server_config(cert, key, self.tls_client_ca.as_deref(), options).map(Some)
     }
 }
 
@@ -147,12 +185,10 @@ pub fn server_config_der(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hornet_tls::rustls::pki_types::PrivatePkcs8KeyDer;
 
     fn self_signed() -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let key = PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
-        (ck.cert.der().clone(), key.into())
+        let leaf = hornet_testpki::self_signed(&["localhost"]);
+        (leaf.cert.clone(), leaf.key_der())
     }
 
     #[test]
@@ -190,5 +226,54 @@ mod tests {
         let err = server_config(&missing, &missing, None, &TlsOptions::default()).unwrap_err();
         assert!(err.contains("missing-cert.pem"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A CLI with nothing but the TLS flags, as a server flattens them in.
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        tls: TlsFlags,
+    }
+
+    fn parse(args: &[&str]) -> Result<TlsFlags, clap::Error> {
+        use clap::Parser;
+        let argv = std::iter::once("server").chain(args.iter().copied());
+        Cli::try_parse_from(argv).map(|cli| cli.tls)
+    }
+
+    #[test]
+    fn tls_flags() {
+        let none = parse(&[]).unwrap();
+        assert!(none
+            .server_config(&TlsOptions::default())
+            .unwrap()
+            .is_none());
+        let flags = parse(&[
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+            "--tls-client-ca",
+            "/nonexistent/ca.pem",
+        ])
+        .unwrap();
+        assert_eq!(
+            flags.tls_client_ca.as_deref(),
+            Some(Path::new("/nonexistent/ca.pem"))
+        );
+        let err = flags.server_config(&TlsOptions::http1()).unwrap_err();
+        assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+    }
+
+    #[test]
+    fn tls_flags_come_together() {
+        for args in [
+            &["--tls-cert", "c.pem"][..],
+            &["--tls-key", "k.pem"],
+            &["--tls-client-ca", "ca.pem"],
+            &["--tls-key", "k.pem", "--tls-client-ca", "ca.pem"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
     }
 }

@@ -56,6 +56,6 @@ pub use hornet_smpp::MessageState;
 pub use server::{start, SmscHandle};
 
 /// Building the TLS configuration: [`tls::server_config`] (PEM files) or
-/// [`tls::server_config_der`], with default [`tls::TlsOptions`]; also
-/// re-exports `rustls`.
+/// [`tls::server_config_der`], with default [`tls::TlsOptions`]; the
+/// `--tls-*` flags ([`tls::TlsFlags`]); also re-exports `rustls`.
 pub use hornet_serverkit::tls;

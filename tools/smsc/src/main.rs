@@ -7,18 +7,20 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use hornet_smsc::tls::{self, ServerConfig, TlsOptions};
+use hornet_smsc::tls::{TlsFlags, TlsOptions};
 use hornet_smsc::{IdFormat, Latency, MessageState, SmscConfig};
 
 /// A fast SMPP 3.4/5.0 SMSC simulator for hornet to load-test.
 #[derive(Debug, Parser)]
 #[command(name = "hornet-smsc", version, about)]
+#[command(mut_arg("tls_cert", |a| a.help(
+    "Speak SMPP over TLS with this certificate chain (PEM, leaf first); needs --tls-key. \
+     TLS 1.2 and 1.3, session resumption"
+)))]
 struct Cli {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2775")]
@@ -74,17 +76,9 @@ struct Cli {
     /// Test hook: send unbind after a bind's N-th submit_sm.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     unbind_after: Option<u64>,
-    /// Speak SMPP over TLS with this certificate chain (PEM, leaf first);
-    /// needs --tls-key. TLS 1.2 and 1.3, session resumption.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// Require client certificates signed by a CA in this PEM file (mutual
-    /// TLS); clients without one are refused. Needs --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_client_ca: Option<PathBuf>,
+    /// --tls-cert, --tls-key, --tls-client-ca (shared with hornet-target).
+    #[command(flatten)]
+    tls: TlsFlags,
 }
 
 /// `--id-format` values.
@@ -110,7 +104,7 @@ struct ReceiptMix(Vec<(MessageState, u32)>);
 
 impl Cli {
     /// The server configuration these flags describe, TLS aside (see
-    /// [`Cli::tls`], which reads files).
+    /// [`TlsFlags::server_config`], which reads files).
     fn config(&self) -> SmscConfig {
         let defaults = SmscConfig::default();
         SmscConfig {
@@ -135,15 +129,6 @@ impl Cli {
             unbind_after: self.unbind_after,
             tls: None,
         }
-    }
-
-    /// The TLS configuration from `--tls-*`, `None` without them.
-    fn tls(&self) -> Result<Option<Arc<ServerConfig>>, String> {
-        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
-            return Ok(None);
-        };
-        let ca = self.tls_client_ca.as_deref();
-        tls::server_config(cert, key, ca, &TlsOptions::default()).map(Some)
     }
 }
 
@@ -270,7 +255,7 @@ fn wait_for_signal(set: &libc::sigset_t) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match cli.tls() {
+    let config = match cli.tls.server_config(&TlsOptions::default()) {
         Ok(tls) => SmscConfig {
             tls,
             ..cli.config()
@@ -441,27 +426,6 @@ mod tests {
     }
 
     #[test]
-    fn tls_flags() {
-        let cli = Cli::parse_from(["hornet-smsc"]);
-        assert!(cli.tls().unwrap().is_none() && cli.config().tls.is_none());
-        let cli = Cli::parse_from([
-            "hornet-smsc",
-            "--tls-cert",
-            "/nonexistent/cert.pem",
-            "--tls-key",
-            "/nonexistent/key.pem",
-            "--tls-client-ca",
-            "/nonexistent/ca.pem",
-        ]);
-        assert_eq!(
-            cli.tls_client_ca.as_deref(),
-            Some(std::path::Path::new("/nonexistent/ca.pem"))
-        );
-        let err = cli.tls().unwrap_err();
-        assert!(err.contains("/nonexistent/cert.pem"), "{err}");
-    }
-
-    #[test]
     fn bad_flags_are_rejected() {
         for args in [
             &["hornet-smsc", "--threads", "0"][..],
@@ -482,15 +446,6 @@ mod tests {
             &["hornet-smsc", "--drop-after", "0"],
             &["hornet-smsc", "--tps-limit", "-1"],
             &["hornet-smsc", "--tls-cert", "c.pem"],
-            &["hornet-smsc", "--tls-key", "k.pem"],
-            &["hornet-smsc", "--tls-client-ca", "ca.pem"],
-            &[
-                "hornet-smsc",
-                "--tls-key",
-                "k.pem",
-                "--tls-client-ca",
-                "ca.pem",
-            ],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

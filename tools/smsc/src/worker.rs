@@ -16,7 +16,7 @@ use crate::counters::Counter;
 use crate::session::{JobKind, ReceiptJob, Session};
 use crate::settings::Rt;
 use hornet_serverkit::tls::ServerConfig;
-use hornet_serverkit::{accept_into, Stream, Timers};
+use hornet_serverkit::{accept_into, HandshakeStep, Stream, Timers};
 
 /// Token of the thread's listening socket; connection tokens are slab keys.
 pub(crate) const LISTENER: Token = Token(usize::MAX - 1);
@@ -249,22 +249,19 @@ impl<'a> Worker<'a> {
         let Some(entry) = self.conns.get_mut(key) else {
             return;
         };
-        if entry.stream.is_handshaking() {
-            match entry.stream.handshake() {
-                // PDUs may have come with the client's last handshake
-                // flight, and the handshake stopped reading there: read now,
-                // as no new edge will announce them.
-                Ok(true) => {
-                    read = true;
-                    short_read_drains = false;
-                }
-                Ok(false) => return,
-                // Refused or broken handshake: close. Nothing was bound
-                // and no PDU was handled, so there is nothing to undo.
-                Err(_) => {
-                    self.remove(key);
-                    return;
-                }
+        match entry.stream.advance_handshake() {
+            HandshakeStep::NotHandshaking => {}
+            HandshakeStep::Pending => return,
+            // PDUs may have come with the handshake: read them now.
+            HandshakeStep::Completed => {
+                read = true;
+                short_read_drains = false;
+            }
+            // Refused or broken handshake: close. Nothing was bound and no
+            // PDU was handled, so there is nothing to undo.
+            HandshakeStep::Failed => {
+                self.remove(key);
+                return;
             }
         }
         // Over TLS a short read does not prove the socket drained.

@@ -1,8 +1,8 @@
 //! SMPP over TLS end to end: a TLS simulator on 127.0.0.1:0, certificates
-//! made by rcgen for each test, and a blocking rustls client
-//! (`StreamOwned` over a std `TcpStream` with read timeouts, so a broken
-//! server fails a test instead of hanging it). PDUs are built and parsed by
-//! `hornet_smpp`.
+//! made for each test and a blocking rustls client (`StreamOwned` over a
+//! std `TcpStream` with read timeouts, so a broken server fails a test
+//! instead of hanging it), both from `hornet_testpki`. PDUs are built and
+//! parsed by `hornet_smpp`.
 
 mod common;
 
@@ -12,125 +12,60 @@ use std::sync::Arc;
 
 use common::{bind, eventually, submit_sm, Frame, TIMEOUT};
 use hornet_smpp::{check_frame, encode, Body, CommandStatus, Pdu};
-use hornet_smsc::tls::rustls::crypto::aws_lc_rs;
-use hornet_smsc::tls::rustls::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
-};
-use hornet_smsc::tls::rustls::{self, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use hornet_smsc::tls::rustls;
 use hornet_smsc::tls::{server_config_der, TlsOptions};
 use hornet_smsc::{SmscConfig, SmscHandle};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use hornet_testpki::client::{self, connect};
+use hornet_testpki::process::{tls_server, while_listening};
+use hornet_testpki::{client_cert, leaf, Ca, Leaf, PemFiles, Validity, SERVER_NAMES};
 
-/// A throwaway PKI: a CA, and certificates it signs.
-struct Pki {
-    ca_der: CertificateDer<'static>,
-    ca_pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-/// A certificate and its key, as DER and PEM.
-struct Identity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    cert_pem: String,
-    key_pem: String,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().unwrap();
-        let ca = params.self_signed(&key).unwrap();
-        Pki {
-            ca_der: ca.der().clone(),
-            ca_pem: ca.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn issue(&self, names: &[&str], usage: ExtendedKeyUsagePurpose) -> Identity {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "test");
-        params.use_authority_key_identifier_extension = true;
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Identity {
-            cert: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-
-    fn server(&self) -> Identity {
-        self.issue(
-            &["localhost", "127.0.0.1"],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        )
-    }
-
-    fn client(&self) -> Identity {
-        self.issue(&["esme.test"], ExtendedKeyUsagePurpose::ClientAuth)
-    }
-
-    fn roots(&self) -> RootCertStore {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.ca_der.clone()).unwrap();
-        roots
-    }
-}
-
-/// A TLS simulator serving `id`, requiring client certificates from
-/// `client_ca` if given.
-fn tls_smsc(config: SmscConfig, id: Identity, client_ca: Option<RootCertStore>) -> SmscHandle {
-    let tls = server_config_der(vec![id.cert], id.key, client_ca, &TlsOptions::default()).unwrap();
+/// A fresh CA and a TLS simulator serving a certificate it signed for
+/// [`SERVER_NAMES`], requiring client certificates it signed when
+/// `mutual`.
+fn tls_smsc(config: SmscConfig, mutual: bool) -> (Ca, SmscHandle) {
+    let ca = Ca::new("ca");
+    let server = leaf(&ca, SERVER_NAMES, Validity::CURRENT);
+    let client_roots = mutual.then(|| ca.roots());
+    let tls = server_config_der(
+        server.chain(),
+        server.key_der(),
+        client_roots,
+        &TlsOptions::default(),
+    )
+    .unwrap();
     let config = SmscConfig {
         tls: Some(tls),
         ..config
     };
-    hornet_smsc::start("127.0.0.1:0".parse().unwrap(), config).expect("start")
-}
-
-fn client_config(pki: &Pki, client_cert: Option<Identity>) -> Arc<ClientConfig> {
-    let builder = ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(pki.roots());
-    Arc::new(match client_cert {
-        Some(id) => builder
-            .with_client_auth_cert(vec![id.cert], id.key)
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    })
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), config).expect("start");
+    (ca, smsc)
 }
 
 /// A blocking SMPP-over-TLS client.
 struct TlsClient {
-    tls: StreamOwned<ClientConnection, TcpStream>,
+    tls: client::Stream,
     buf: Vec<u8>,
     seq: u32,
 }
 
 impl TlsClient {
-    fn connect(addr: SocketAddr, config: &Arc<ClientConfig>) -> TlsClient {
-        let sock = TcpStream::connect(addr).expect("connect");
-        sock.set_read_timeout(Some(TIMEOUT)).unwrap();
-        sock.set_write_timeout(Some(TIMEOUT)).unwrap();
-        let name = ServerName::try_from("localhost").unwrap();
-        let conn = ClientConnection::new(Arc::clone(config), name).unwrap();
+    /// Connects trusting `ca` (any TLS version, no ALPN: SMPP has no ALPN
+    /// id), presenting `cert` when given.
+    fn connect(addr: SocketAddr, ca: &Ca, cert: Option<&Leaf>) -> TlsClient {
+        let config = Arc::new(client::config(ca, cert, rustls::DEFAULT_VERSIONS));
         TlsClient {
-            tls: StreamOwned::new(conn, sock),
+            tls: connect(addr, &config),
             buf: Vec::new(),
             seq: 0,
         }
+    }
+
+    /// [`TlsClient::connect`] without a client certificate, then a bind
+    /// that must succeed.
+    fn bound(addr: SocketAddr, ca: &Ca) -> TlsClient {
+        let mut c = TlsClient::connect(addr, ca, None);
+        assert_bound(&c.bind_trx());
+        c
     }
 
     /// Sends requests with fresh sequence numbers, in one write; returns
@@ -190,10 +125,8 @@ fn assert_bound(resp: &Frame) {
 
 #[test]
 fn bind_submit_and_receipt_over_tls() {
-    let pki = Pki::new("ca");
-    let smsc = tls_smsc(SmscConfig::default(), pki.server(), None);
-    let mut c = TlsClient::connect(smsc.local_addr(), &client_config(&pki, None));
-    assert_bound(&c.bind_trx());
+    let (ca, smsc) = tls_smsc(SmscConfig::default(), false);
+    let mut c = TlsClient::bound(smsc.local_addr(), &ca);
     let seq = c.request(Body::SubmitSm(submit_sm(1)));
     let resp = c.recv();
     assert_eq!((resp.seq(), resp.status()), (seq, CommandStatus::ESME_ROK));
@@ -224,10 +157,8 @@ fn bind_submit_and_receipt_over_tls() {
 fn a_window_of_pipelined_submits_is_answered_in_full() {
     // 2000 submit_sm in one write: the responses outgrow rustls' and the
     // socket's buffers, so some records leave on later writable events.
-    let pki = Pki::new("ca");
-    let smsc = tls_smsc(SmscConfig::default(), pki.server(), None);
-    let mut c = TlsClient::connect(smsc.local_addr(), &client_config(&pki, None));
-    assert_bound(&c.bind_trx());
+    let (ca, smsc) = tls_smsc(SmscConfig::default(), false);
+    let mut c = TlsClient::bound(smsc.local_addr(), &ca);
     let bodies = vec![Body::SubmitSm(submit_sm(0)); 2000];
     let first = c.request_all(&bodies).unwrap();
     for i in 0..2000 {
@@ -242,15 +173,12 @@ fn a_window_of_pipelined_submits_is_answered_in_full() {
 
 #[test]
 fn client_certificates_are_required_when_a_client_ca_is_set() {
-    let pki = Pki::new("ca");
-    let smsc = tls_smsc(SmscConfig::default(), pki.server(), Some(pki.roots()));
+    let (ca, smsc) = tls_smsc(SmscConfig::default(), true);
     let addr = smsc.local_addr();
 
-    for config in [
-        client_config(&pki, None),
-        client_config(&pki, Some(Pki::new("other ca").client())),
-    ] {
-        let mut c = TlsClient::connect(addr, &config);
+    let stranger = client_cert(&Ca::new("other ca"), "esme.test");
+    for cert in [None, Some(&stranger)] {
+        let mut c = TlsClient::connect(addr, &ca, cert);
         // TLS 1.3 clients finish their side first, so the refusal shows on
         // the write or on the first read.
         let _ = c.request_all(&[Body::BindTransceiver(bind("test", "pw"))]);
@@ -264,24 +192,20 @@ fn client_certificates_are_required_when_a_client_ca_is_set() {
         }
     }
 
-    let mut c = TlsClient::connect(addr, &client_config(&pki, Some(pki.client())));
+    let cert = client_cert(&ca, "esme.test");
+    let mut c = TlsClient::connect(addr, &ca, Some(&cert));
     assert_bound(&c.bind_trx());
     eventually("one bind", || smsc.counters().binds_ok == 1);
 }
 
 #[test]
 fn a_server_close_ends_tls_cleanly() {
-    let pki = Pki::new("ca");
-    let smsc = tls_smsc(
-        SmscConfig {
-            drop_after: Some(1),
-            ..Default::default()
-        },
-        pki.server(),
-        None,
-    );
-    let mut c = TlsClient::connect(smsc.local_addr(), &client_config(&pki, None));
-    assert_bound(&c.bind_trx());
+    let config = SmscConfig {
+        drop_after: Some(1),
+        ..Default::default()
+    };
+    let (ca, smsc) = tls_smsc(config, false);
+    let mut c = TlsClient::bound(smsc.local_addr(), &ca);
     c.request(Body::SubmitSm(submit_sm(0)));
     assert_eq!(c.recv().status(), CommandStatus::ESME_ROK);
     // close_notify before the FIN: a clean end, not an UnexpectedEof error.
@@ -290,8 +214,7 @@ fn a_server_close_ends_tls_cleanly() {
 
 #[test]
 fn plain_smpp_to_a_tls_port_is_closed_without_a_bind() {
-    let pki = Pki::new("ca");
-    let smsc = tls_smsc(SmscConfig::default(), pki.server(), None);
+    let (ca, smsc) = tls_smsc(SmscConfig::default(), false);
     let mut plain = TcpStream::connect(smsc.local_addr()).unwrap();
     plain.set_read_timeout(Some(TIMEOUT)).unwrap();
     let mut out = Vec::new();
@@ -309,52 +232,24 @@ fn plain_smpp_to_a_tls_port_is_closed_without_a_bind() {
     }
     assert_eq!(smsc.counters().binds_ok, 0);
     // The server goes on serving TLS clients.
-    let mut c = TlsClient::connect(smsc.local_addr(), &client_config(&pki, None));
-    assert_bound(&c.bind_trx());
+    TlsClient::bound(smsc.local_addr(), &ca);
 }
 
 #[test]
 fn the_binary_speaks_tls_from_pem_files() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_hornet-smsc");
+    let ca = Ca::new("ca");
+    let client = client_cert(&ca, "esme.test");
+    let files = PemFiles::new();
+    let (cert, key) = files.leaf("server", &leaf(&ca, SERVER_NAMES, Validity::CURRENT));
+    let ca_file = files.ca("ca.pem", &ca);
 
-    let pki = Pki::new("ca");
-    let id = pki.server();
-    let client = pki.client();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key, ca) = (
-        dir.path().join("cert.pem"),
-        dir.path().join("key.pem"),
-        dir.path().join("ca.pem"),
-    );
-    std::fs::write(&cert, &id.cert_pem).unwrap();
-    std::fs::write(&key, &id.key_pem).unwrap();
-    std::fs::write(&ca, &pki.ca_pem).unwrap();
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hornet-smsc"))
-        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .arg("--tls-client-ca")
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let bound = line
-        .strip_prefix("listening on ")
-        .and_then(|a| a.trim().parse().ok())
-        .map(|addr: SocketAddr| {
-            let mut c = TlsClient::connect(addr, &client_config(&pki, Some(client)));
-            c.bind_trx().status()
-        });
-    // Our own child, by handle; it may already have exited.
-    let _ = child.kill();
-    child.wait().unwrap();
+    let mut command = tls_server(BIN, &cert, &key);
+    command.arg("--tls-client-ca").arg(&ca_file);
+    let (bound, line) = while_listening(&mut command, |addr| {
+        let mut c = TlsClient::connect(addr, &ca, Some(&client));
+        c.bind_trx().status()
+    });
     assert_eq!(
         bound,
         Some(CommandStatus::ESME_ROK),
@@ -362,13 +257,7 @@ fn the_binary_speaks_tls_from_pem_files() {
     );
 
     // A certificate file that holds no certificate: a clear error, exit 1.
-    let out = Command::new(env!("CARGO_BIN_EXE_hornet-smsc"))
-        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(&key)
-        .arg("--tls-key")
-        .arg(&key)
-        .output()
-        .unwrap();
+    let out = tls_server(BIN, &key, &key).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no certificate"), "{err}");

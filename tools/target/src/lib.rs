@@ -43,6 +43,6 @@ pub use demo::DemoConfig;
 pub use server::{start, TargetHandle};
 
 /// Building the TLS configuration: [`tls::server_config`] (PEM files) or
-/// [`tls::server_config_der`], with [`tls::TlsOptions::http1`]; also
-/// re-exports `rustls`.
+/// [`tls::server_config_der`], with [`tls::TlsOptions::http1`]; the
+/// `--tls-*` flags ([`tls::TlsFlags`]); also re-exports `rustls`.
 pub use hornet_serverkit::tls;

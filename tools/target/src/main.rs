@@ -6,18 +6,20 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use hornet_target::tls::{self, ServerConfig, TlsOptions};
+use hornet_target::tls::{TlsFlags, TlsOptions};
 use hornet_target::{DemoConfig, Stall, TargetConfig};
 
 /// A fast HTTP/1.1 server for hornet to load-test.
 #[derive(Debug, Parser)]
 #[command(name = "hornet-target", version, about)]
+#[command(mut_arg("tls_cert", |a| a.help(
+    "Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. \
+     TLS 1.2 and 1.3, ALPN http/1.1, session resumption"
+)))]
 struct Cli {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
@@ -58,22 +60,14 @@ struct Cli {
     /// 429 (default 20); 0 turns the limit off.
     #[arg(long, value_name = "N", requires = "demo")]
     rate_limit: Option<u32>,
-    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs
-    /// --tls-key. TLS 1.2 and 1.3, ALPN http/1.1, session resumption.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// Require client certificates signed by a CA in this PEM file (mutual
-    /// TLS); clients without one are refused. Needs --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_client_ca: Option<PathBuf>,
+    /// --tls-cert, --tls-key, --tls-client-ca (shared with hornet-smsc).
+    #[command(flatten)]
+    tls: TlsFlags,
 }
 
 impl Cli {
     /// The server configuration these flags describe, TLS aside (see
-    /// [`Cli::tls`], which reads files).
+    /// [`TlsFlags::server_config`], which reads files).
     fn config(&self) -> TargetConfig {
         TargetConfig {
             threads: self.threads as usize,
@@ -100,20 +94,11 @@ impl Cli {
             tls: None,
         }
     }
-
-    /// The TLS configuration from `--tls-*`, `None` without them.
-    fn tls(&self) -> Result<Option<Arc<ServerConfig>>, String> {
-        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
-            return Ok(None);
-        };
-        let ca = self.tls_client_ca.as_deref();
-        tls::server_config(cert, key, ca, &TlsOptions::http1()).map(Some)
-    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match cli.tls() {
+    let config = match cli.tls.server_config(&TlsOptions::http1()) {
         Ok(tls) => TargetConfig {
             tls,
             ..cli.config()
@@ -213,27 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn tls_flags() {
-        let cli = Cli::parse_from(["hornet-target"]);
-        assert!(cli.tls().unwrap().is_none());
-        let cli = Cli::parse_from([
-            "hornet-target",
-            "--tls-cert",
-            "/nonexistent/cert.pem",
-            "--tls-key",
-            "/nonexistent/key.pem",
-            "--tls-client-ca",
-            "/nonexistent/ca.pem",
-        ]);
-        assert_eq!(
-            cli.tls_client_ca.as_deref(),
-            Some(std::path::Path::new("/nonexistent/ca.pem"))
-        );
-        let err = cli.tls().unwrap_err();
-        assert!(err.contains("/nonexistent/cert.pem"), "{err}");
-    }
-
-    #[test]
     fn bad_flags_are_rejected() {
         for args in [
             &["hornet-target", "--threads", "0"][..],
@@ -247,15 +211,6 @@ mod tests {
             &["hornet-target", "--demo", "--race-window", "soon"],
             &["hornet-target", "--rate-limit", "3"],
             &["hornet-target", "--tls-cert", "c.pem"],
-            &["hornet-target", "--tls-key", "k.pem"],
-            &["hornet-target", "--tls-client-ca", "ca.pem"],
-            &[
-                "hornet-target",
-                "--tls-key",
-                "k.pem",
-                "--tls-client-ca",
-                "ca.pem",
-            ],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
