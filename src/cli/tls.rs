@@ -31,7 +31,7 @@ pub struct TlsArgs {
     /// Server name to send (SNI) and verify, instead of the target's host.
     #[arg(long, value_name = "NAME", help_heading = "TLS")]
     pub sni: Option<String>,
-    /// Lowest TLS version offered: 1.2 (default) or 1.3.
+    /// Lowest TLS version offered: 1.2 or 1.3.
     #[arg(long, value_name = "VERSION", default_value = "1.2", value_parser = TlsVersion::parse, help_heading = "TLS")]
     pub tls_min: TlsVersion,
     /// Never resume TLS sessions: every connection does a full handshake.
