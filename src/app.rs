@@ -119,6 +119,7 @@ pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let files = args.out.clone();
     let plan = args.into_plan()?;
     precheck_outputs(&files)?;
+    crate::interrupt::install();
     execute(plan, quiet, &files)
 }
 
@@ -185,6 +186,7 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let out = args.out.clone();
     let plan = args.into_plan()?;
     precheck_outputs(&out)?;
+    crate::interrupt::install();
     let mut live = EngineView::new(quiet, &plan.load, ("smpp", "binds"), "submit_sm".into());
     live.exporter = start_exporter(out.prometheus.as_deref())?;
     let mut log = IntervalLog::open(

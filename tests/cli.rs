@@ -668,3 +668,37 @@ fn a_bad_output_path_fails_before_any_traffic() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(l.accept().is_err(), "nothing connected");
 }
+
+#[test]
+fn ctrl_c_stops_http_gracefully_and_still_writes_the_results() {
+    let t = target(TargetConfig::default());
+    let url = format!("http://{}/", t.local_addr());
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_hornet"))
+        .args([
+            "http", &url, "-c", "4", "-t", "1", "-d", "60s", "-q", "--json",
+        ])
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("interrupted (Ctrl-C)"), "{stdout}");
+    assert!(stdout.contains("(holds)"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["interrupted"], true);
+    assert!(doc["requests"].as_u64().unwrap() > 0);
+    assert!(doc["duration_s"].as_f64().unwrap() < 30.0);
+    t.shutdown();
+}

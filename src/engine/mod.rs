@@ -56,6 +56,8 @@ pub struct RunOutput {
     /// Wall time from the start until every worker had settled every
     /// request (the load duration plus the drain).
     pub elapsed: Duration,
+    /// Ctrl-C stopped the load early (the drain and the results are whole).
+    pub interrupted: bool,
 }
 
 /// Runs an HTTP plan to completion. `on_interval` is called on this thread
@@ -130,5 +132,9 @@ pub fn run<S: Session + 'static>(
             Err(_) => return Err(EngineError::Panicked { index }),
         }
     }
-    Ok(RunOutput { collected, elapsed })
+    Ok(RunOutput {
+        collected,
+        elapsed,
+        interrupted: crate::interrupt::requested(),
+    })
 }

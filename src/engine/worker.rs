@@ -201,7 +201,9 @@ impl<S: Session> Worker<S> {
                 // still belong to the run (and count as not sent if the
                 // drain starts right after).
                 self.schedule_open(now);
-                if now >= self.end_ns {
+                // Ctrl-C ends the load early like the end of the duration:
+                // in-flight requests settle and every count is reported.
+                if now >= self.end_ns || crate::interrupt::requested() {
                     self.begin_drain();
                 }
             } else if self.drained(now) {

@@ -81,7 +81,7 @@ impl HtmlReport {
                 r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
             ),
             checks: Vec::new(),
-            notes: r.generator.notes.clone(),
+            notes: notes(&r.generator.notes, r.interrupted),
             tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
     }
@@ -113,7 +113,7 @@ impl HtmlReport {
                 r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
             ),
             checks: Vec::new(),
-            notes: r.generator.notes.clone(),
+            notes: notes(&r.generator.notes, r.interrupted),
             tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
     }
@@ -367,6 +367,15 @@ table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid 
 th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.agg td{font-weight:bold;background:#fafafa}\
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
 .note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";
+
+/// The generator's notes, plus one for a run Ctrl-C stopped early.
+fn notes(generator: &[String], interrupted: bool) -> Vec<String> {
+    let mut notes = generator.to_vec();
+    if interrupted {
+        notes.push("interrupted (Ctrl-C): the load stopped early".into());
+    }
+    notes
+}
 
 /// A TLS target's handshakes, settings and failures (explained).
 fn tls_section(o: &mut String, heading: &str, t: &TlsReport) {

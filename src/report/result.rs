@@ -106,6 +106,10 @@ pub struct HttpResult {
     /// Response body bytes received.
     #[serde(default)]
     pub body_bytes: u64,
+    /// Ctrl-C stopped the load before its duration; everything else is
+    /// complete for the time it ran.
+    #[serde(default)]
+    pub interrupted: bool,
     /// TLS settings, handshakes and failures (https:// runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsReport>,
@@ -181,6 +185,7 @@ impl HttpResult {
             spectrum_us: spectrum(&m.latency),
             body_bytes: c.body_bytes,
             tls: TlsReport::new(load.tls.as_ref(), m, elapsed),
+            interrupted: out.interrupted,
         }
     }
 
@@ -251,6 +256,7 @@ mod tests {
                 peak_connections: 4,
             },
             elapsed: Duration::from_secs(2),
+            interrupted: false,
         }
     }
 

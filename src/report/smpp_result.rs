@@ -181,6 +181,10 @@ pub struct SmppResult {
     /// Latency by percentile (for `--html`).
     #[serde(skip)]
     pub spectrum_us: Vec<(f64, u64)>,
+    /// Ctrl-C stopped the load before its duration; everything else is
+    /// complete for the time it ran.
+    #[serde(default)]
+    pub interrupted: bool,
     /// TLS settings, handshakes and failures (`--tls` runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsReport>,
@@ -299,6 +303,7 @@ impl SmppResult {
             quantiles_us: locust_quantiles(&totals.latency),
             spectrum_us: spectrum(&totals.latency),
             tls: TlsReport::new(load.tls.as_ref(), totals, elapsed),
+            interrupted: out.interrupted,
         }
     }
 

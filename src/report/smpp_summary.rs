@@ -112,6 +112,9 @@ pub fn render(r: &SmppResult) -> String {
     if let Some(tls) = &r.tls {
         tls.render(&mut out);
     }
+    if r.interrupted {
+        super::summary::interrupted_line(&mut out);
+    }
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     let _ = writeln!(out);
     out.push_str(&crate::report::locust_csv::console_table(

@@ -43,6 +43,14 @@ pub fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
     );
 }
 
+/// The note for a run Ctrl-C stopped early.
+pub fn interrupted_line(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  note         interrupted (Ctrl-C): the load stopped early; requests in flight were settled and every count above is complete"
+    );
+}
+
 /// Appends the generator's health: CPU, schedule lag (open model) and any
 /// warning that hornet itself was the bottleneck.
 pub fn generator_lines(out: &mut String, g: &Generator, open_model: bool) {
@@ -156,6 +164,9 @@ pub fn render(r: &HttpResult) -> String {
     );
     if let Some(tls) = &r.tls {
         tls.render(&mut out);
+    }
+    if r.interrupted {
+        interrupted_line(&mut out);
     }
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     if r.clamped_samples > 0 {
