@@ -8,6 +8,8 @@
 //! over TLS. [`pem`] loads certificates and keys with errors that name the
 //! file.
 
+#![warn(missing_docs)]
+
 pub mod pem;
 pub mod stream;
 

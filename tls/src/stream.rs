@@ -266,3 +266,188 @@ where
         self.flush_tls()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+
+    use hornet_testpki::{client, leaf, Ca, Validity, SERVER_NAMES};
+    use rustls::pki_types::ServerName;
+    use rustls::{ClientConnection, ServerConfig, ServerConnection};
+
+    /// A socket that counts its reads, to see the syscalls a pass makes.
+    struct Counted {
+        sock: UnixStream,
+        reads: usize,
+    }
+
+    impl Read for Counted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            self.sock.read(buf)
+        }
+    }
+
+    impl Write for Counted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.sock.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    type Client = TlsStream<ClientConnection, Counted>;
+    type Server = TlsStream<ServerConnection, UnixStream>;
+
+    /// A client and a server over a non-blocking socket pair, handshaken.
+    fn pair() -> (Client, Server) {
+        let ca = Ca::new("stream test CA");
+        let cert = leaf(&ca, SERVER_NAMES, Validity::CURRENT);
+        let server_config = ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(cert.chain(), cert.key_der())
+        .unwrap();
+        let client_config = client::config(&ca, None, rustls::DEFAULT_VERSIONS);
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let conn = ClientConnection::new(Arc::new(client_config), name).unwrap();
+        let mut c = TlsStream::new(conn, Counted { sock: a, reads: 0 });
+        let conn = ServerConnection::new(Arc::new(server_config)).unwrap();
+        let mut s = TlsStream::new(conn, b);
+        // Both sides advance as far as the socket allows, in turn.
+        for _ in 0..20 {
+            let done_c = c.handshake().unwrap();
+            let done_s = s.handshake().unwrap();
+            if done_c && done_s {
+                return (c, s);
+            }
+        }
+        panic!("handshake did not finish");
+    }
+
+    /// Reads until `n` bytes arrived, driving `peer` in between (it may
+    /// owe records), with a bound.
+    fn read_exactly<R: Read>(r: &mut R, n: usize, mut peer: impl FnMut()) -> Vec<u8> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        for _ in 0..100_000 {
+            if got.len() >= n {
+                return got;
+            }
+            match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => got.extend_from_slice(&buf[..k]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => peer(),
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        panic!("only {} of {n} bytes arrived", got.len());
+    }
+
+    #[test]
+    fn a_short_read_ends_the_pass_without_another_syscall() {
+        let (mut c, mut s) = pair();
+        c.write_all(b"ping").unwrap();
+        assert_eq!(read_exactly(&mut s, 4, || {}), b"ping");
+        s.write_all(b"pong").unwrap();
+        c.readable();
+        let before = c.sock().reads;
+        let mut buf = [0u8; 64];
+        // The server's tickets may come first: read until the reply.
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match c.read(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, b"pong");
+        let reads = c.sock().reads - before;
+        // The pass is over: the socket came back short, so WouldBlock now
+        // costs no further read.
+        assert_eq!(
+            c.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(c.sock().reads - before, reads, "no read after a short one");
+        // A new readiness event forgets the drained state.
+        c.readable();
+        assert_eq!(
+            c.read(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(c.sock().reads - before, reads + 1);
+    }
+
+    #[test]
+    fn a_megabyte_each_way_arrives_whole_through_a_full_socket() {
+        let (mut c, mut s) = pair();
+        let data: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+        // Write as much as the socket takes, reading on the other side
+        // whenever it would block.
+        let mut sent = 0;
+        let mut received = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        for _ in 0..1_000_000 {
+            if received.len() == data.len() {
+                break;
+            }
+            if sent < data.len() {
+                match c.write(&data[sent..]) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("write: {e}"),
+                }
+            }
+            c.flush_tls().unwrap();
+            s.readable();
+            match s.read(&mut buf) {
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        assert!(
+            received == data,
+            "{} of {} bytes, in order",
+            received.len(),
+            data.len()
+        );
+        s.write_all(&data[..1000]).unwrap();
+        s.flush_tls().unwrap();
+        c.readable();
+        assert_eq!(read_exactly(&mut c, 1000, || {}), &data[..1000]);
+    }
+
+    #[test]
+    fn close_notify_is_a_clean_end_of_stream() {
+        let (mut c, mut s) = pair();
+        s.send_close_notify().unwrap();
+        c.readable();
+        let mut buf = [0u8; 16];
+        let mut eof = false;
+        for _ in 0..100 {
+            match c.read(&mut buf) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(eof);
+        assert!(c.take_error().is_none());
+    }
+}
