@@ -97,8 +97,8 @@ impl TlsReason {
                  TLS on this port, and does it accept hornet's ciphers and SNI?"
             }
             TlsReason::HandshakeFailure => {
-                "the TLS handshake failed (handshake_failure alert, no common cipher suite, \
-                 or the peer is not speaking TLS)"
+                "TLS failed: a handshake_failure alert, no common cipher suite, a peer not \
+                 speaking TLS, or a corrupt record on an established connection"
             }
             TlsReason::HandshakeTimeout => {
                 "TCP connected but the TLS handshake did not finish within --connect-timeout \
