@@ -220,10 +220,8 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     }
     let outcome = if !result.nothing_worked() {
         Outcome::Completed
-    } else if let Some(status) = &result.sessions.last_bind_error {
-        Outcome::NothingWorked {
-            reason: format!("the SMSC refused every bind: {status}"),
-        }
+    } else if let Some(reason) = result.bind_failure() {
+        Outcome::NothingWorked { reason }
     } else if result.sessions.bound == 0 {
         Outcome::NothingWorked {
             reason: format!(

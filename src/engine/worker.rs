@@ -3,7 +3,15 @@
 //!
 //! The loop is thin: wait for readiness or the next deadline, let each
 //! session read and write until the socket would block, then let the load
-//! model hand out work. The loop is generic over the protocol's
+//! model hand out work.
+//!
+//! No peer can hold the loop: a read pass takes at most
+//! [`READ_BUDGET`](crate::proto::READ_BUDGET) bytes, and a session whose
+//! output is backed up stops reading ([`Session::read_paused`]). Sockets
+//! are edge-triggered, so a connection whose pass stopped early goes on
+//! the re-read list and is read again on the next loop turn (which polls
+//! without waiting while the list is not empty), after the clock, the
+//! timeouts, the stop flag and the writes have had their turn. The loop is generic over the protocol's
 //! [`Session`]: sockets, reconnects, timers and the load model live here
 //! once, whatever the protocol. The only cross-thread traffic is one
 //! snapshot per interval to the collector.
@@ -28,6 +36,14 @@ const TIMER: Token = Token(usize::MAX - 1);
 /// First reconnect delay after a failed connect; doubles up to the cap.
 const BACKOFF_MIN_NS: u64 = 10_000_000;
 const BACKOFF_MAX_NS: u64 = 1_000_000_000;
+/// A connection that fails sooner than this after it became usable, having
+/// received no answer to real work, counts as one that never worked: it
+/// backs off instead of reconnecting at once. Otherwise a peer that accepts
+/// and then breaks every connection (a malformed PDU right after the bind,
+/// a client certificate rejected after the TLS 1.3 handshake) makes a storm
+/// of thousands of reconnects a second. One second is long against any
+/// handshake on a working link, and short against a run.
+const HEALTHY_NS: u64 = 1_000_000_000;
 
 /// What a worker is told at spawn.
 pub struct WorkerSpec<S> {
@@ -67,6 +83,19 @@ struct Slot<S> {
     /// The current socket's session has accepted work (HTTP: connected;
     /// SMPP: bound and not throttled at least once).
     ready: bool,
+    /// When the current socket's session became ready, and its
+    /// `answered()` count then: a connection proved itself once it got an
+    /// answer since, or stayed up for `HEALTHY_NS`.
+    usable_at: u64,
+    answers_at: u64,
+    /// The last read pass stopped before the socket would block: input may
+    /// be waiting that no edge-triggered event will announce.
+    unread: bool,
+    /// The key is on the worker's re-read list.
+    on_reread: bool,
+    /// The poller reported the peer's FIN on this socket; every later pass
+    /// must read to the end to see it.
+    peer_closed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +147,10 @@ struct Worker<S> {
     /// waiting for bind_resp): the pool does not grow past them.
     unready: usize,
     open: Option<OpenState>,
+    /// Slots to read again on the next loop turn (see the module docs);
+    /// `spare` is the other buffer, swapped in while the list is worked.
+    reread: Vec<usize>,
+    spare: Vec<usize>,
 }
 
 /// Runs a worker to completion: its share of the load, then the drain, then
@@ -179,6 +212,8 @@ impl<S: Session> Worker<S> {
             backing_off: 0,
             unready: 0,
             open,
+            reread: Vec::with_capacity(max_slots),
+            spare: Vec::with_capacity(max_slots),
         };
         let now = worker.clock.now();
         for _ in 0..connections {
@@ -215,11 +250,17 @@ impl<S: Session> Worker<S> {
             let deadline = self.next_deadline();
             self.timer.arm(&self.clock, deadline)?;
             // The timerfd wakes us precisely; the coarse timeout is only a
-            // safety net in case a wake-up is ever missed.
+            // safety net in case a wake-up is ever missed. Connections
+            // waiting to be read again must not wait for an event.
             let fallback = deadline.saturating_sub(now) / 1_000_000 + 2;
+            let wait = if self.reread.is_empty() {
+                fallback.min(1000)
+            } else {
+                0
+            };
             match self.poll.poll(
                 &mut events,
-                Some(std::time::Duration::from_millis(fallback.min(1000))),
+                Some(std::time::Duration::from_millis(wait)),
             ) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -234,6 +275,7 @@ impl<S: Session> Worker<S> {
                 let closed = event.is_read_closed() || event.is_error();
                 self.on_event(token.0, event.is_readable() || closed, closed);
             }
+            self.read_again();
         }
         self.finish();
         Ok(())
@@ -261,6 +303,11 @@ impl<S: Session> Worker<S> {
             listed: false,
             closing: false,
             ready: false,
+            usable_at: 0,
+            answers_at: 0,
+            unread: false,
+            on_reread: false,
+            peer_closed: false,
         };
         let key = self.slots.insert(slot);
         self.connect(key, now);
@@ -387,7 +434,9 @@ impl<S: Session> Worker<S> {
                     return self.lost(key, ErrorKind::from_io_error(&e));
                 }
                 if readable {
-                    self.on_readable(key, read_closed);
+                    slot.peer_closed |= read_closed;
+                    let closed = slot.peer_closed;
+                    self.on_readable(key, closed);
                 }
                 self.flush(key);
             }
@@ -449,6 +498,7 @@ impl<S: Session> Worker<S> {
         let Some(stream) = slot.stream.as_mut() else {
             return;
         };
+        slot.unread = false;
         let stop_on_short_read = !read_closed && stream.short_read_ends_pass();
         let outcome = slot.session.read(
             stream,
@@ -464,8 +514,46 @@ impl<S: Session> Worker<S> {
                 self.reconnect(key, now);
             }
             Ok(ReadOutcome::Rejected) => self.rejected(key, now),
+            Ok(ReadOutcome::Yield) => {
+                self.mark_unread(key);
+                self.offer(key, now);
+            }
             Err(kind) => self.lost(key, kind),
         }
+    }
+
+    /// The slot's last pass stopped before the socket would block: read it
+    /// again on the next loop turn, unless its output is backed up (then
+    /// `flush` puts it back once the output drains).
+    fn mark_unread(&mut self, key: usize) {
+        let slot = &mut self.slots[key];
+        slot.unread = true;
+        if !slot.on_reread && !slot.session.read_paused() {
+            slot.on_reread = true;
+            self.reread.push(key);
+        }
+    }
+
+    /// Reads again every slot whose last pass stopped early (one bounded
+    /// pass each, then back to the loop).
+    fn read_again(&mut self) {
+        if self.reread.is_empty() {
+            return;
+        }
+        std::mem::swap(&mut self.reread, &mut self.spare);
+        let keys = std::mem::take(&mut self.spare);
+        for &key in &keys {
+            let slot = &mut self.slots[key];
+            slot.on_reread = false;
+            if slot.state == State::Open && slot.unread && !slot.session.read_paused() {
+                let closed = slot.peer_closed;
+                self.on_readable(key, closed);
+                self.flush(key);
+            }
+        }
+        let mut keys = keys;
+        keys.clear();
+        self.spare = keys;
     }
 
     /// The socket failed with `kind`: the requests in flight on it are lost,
@@ -479,7 +567,11 @@ impl<S: Session> Worker<S> {
     /// Drops the slot's socket (saying goodbye if TLS), counting the TLS
     /// failure that broke it, if one did.
     fn close_stream(&mut self, key: usize) {
-        if let Some(stream) = self.slots[key].stream.take() {
+        let slot = &mut self.slots[key];
+        // A new socket raises its own events.
+        slot.unread = false;
+        slot.peer_closed = false;
+        if let Some(stream) = slot.stream.take() {
             if let Some(failure) = stream.close(self.poll.registry()) {
                 self.rec.tls_error(&failure);
             }
@@ -491,11 +583,13 @@ impl<S: Session> Worker<S> {
     /// open model offers it to waiting requests.
     fn offer(&mut self, key: usize, now: u64) {
         let slot = &mut self.slots[key];
-        // The session works (connected, bound): the next failure starts
-        // its backoff afresh, and the pool may grow past it.
+        // The session works (connected, bound): the pool may grow past
+        // it. Its backoff starts afresh only once it has proved itself
+        // (see `HEALTHY_NS`).
         if !slot.ready && slot.state == State::Open && slot.session.ready() {
             slot.ready = true;
-            slot.backoff_ns = 0;
+            slot.usable_at = now;
+            slot.answers_at = slot.session.answered();
             self.unready -= 1;
         }
         if self.phase != Phase::Running {
@@ -525,7 +619,14 @@ impl<S: Session> Worker<S> {
         let now = self.clock.now();
         if let Err(kind) = slot.session.flush(stream, now, &mut self.rec) {
             slot.session.fail_in_flight(kind, &mut self.rec);
-            self.reconnect(key, now);
+            return self.reconnect(key, now);
+        }
+        // Output drained below its low-water mark: reading resumes; the
+        // input waiting in the kernel raises no new event, so read it on
+        // the next turn.
+        if slot.unread && !slot.on_reread && !slot.session.read_paused() {
+            slot.on_reread = true;
+            self.reread.push(key);
         }
     }
 
@@ -537,12 +638,18 @@ impl<S: Session> Worker<S> {
         // `listed` stays: the key may still be on the idle list, which
         // skips slots that are not open when it pops them.
         if self.phase == Phase::Running {
-            if slot.ready {
+            let proved = slot.session.answered() > slot.answers_at
+                || now.saturating_sub(slot.usable_at) >= HEALTHY_NS;
+            if slot.ready && proved {
+                slot.backoff_ns = 0;
                 self.connect(key, now);
             } else {
                 // The socket died before its session ever worked (e.g. the
-                // SMSC closes instead of answering the bind): back off
-                // rather than reconnect in a tight loop.
+                // SMSC closes instead of answering the bind), or right
+                // after it became usable without doing any work (a
+                // malformed PDU after the bind, a client certificate
+                // rejected after the handshake): back off rather than
+                // reconnect in a tight loop.
                 self.back_off(key, now);
             }
         } else {
@@ -685,7 +792,7 @@ impl<S: Session> Worker<S> {
             };
             if slot.state == State::Open && !slot.closing && slot.session.queued() == 0 {
                 slot.closing = true;
-                slot.session.begin_close(now);
+                slot.session.begin_close(now, &mut self.rec);
                 self.flush(key);
             }
             let slot = &self.slots[key];

@@ -33,6 +33,12 @@ pub struct SmppMetrics {
     pub bound: u64,
     /// Binds refused (or unanswered).
     pub bind_failed: u64,
+    /// Of `bind_failed`: binds with no bind_resp within the timeout (or
+    /// before the load ended).
+    pub bind_timeouts: u64,
+    /// Of `bind_failed`: the connection closed or failed with the bind
+    /// unanswered.
+    pub bind_closed: u64,
     /// Last refusal's command_status (0 if none).
     pub last_bind_status: u32,
     /// Reconnects after a bound session was lost.
@@ -51,6 +57,9 @@ pub struct SmppMetrics {
     pub receipts_matched: u64,
     /// Submits whose receipt had not arrived when the run ended.
     pub receipts_pending: u64,
+    /// Submits answered ESME_ROK with an empty message_id while receipts
+    /// were asked for: nothing a receipt could be matched by.
+    pub receipts_unmatchable: u64,
     /// Receipts by state (see [`RECEIPT_STATE_NAMES`]).
     pub receipt_states: [u64; RECEIPT_STATES],
     /// enquire_link sent by hornet.
@@ -67,6 +76,8 @@ impl Default for SmppMetrics {
             throttled: 0,
             bound: 0,
             bind_failed: 0,
+            bind_timeouts: 0,
+            bind_closed: 0,
             last_bind_status: 0,
             reconnects: 0,
             unbinds_received: 0,
@@ -76,6 +87,7 @@ impl Default for SmppMetrics {
             receipts: 0,
             receipts_matched: 0,
             receipts_pending: 0,
+            receipts_unmatchable: 0,
             receipt_states: [0; RECEIPT_STATES],
             enquire_links: 0,
             receipt_latency: new_histogram(),
@@ -106,6 +118,8 @@ impl SmppMetrics {
         self.throttled += other.throttled;
         self.bound += other.bound;
         self.bind_failed += other.bind_failed;
+        self.bind_timeouts += other.bind_timeouts;
+        self.bind_closed += other.bind_closed;
         if other.last_bind_status != 0 {
             self.last_bind_status = other.last_bind_status;
         }
@@ -117,6 +131,7 @@ impl SmppMetrics {
         self.receipts += other.receipts;
         self.receipts_matched += other.receipts_matched;
         self.receipts_pending += other.receipts_pending;
+        self.receipts_unmatchable += other.receipts_unmatchable;
         for (a, b) in self.receipt_states.iter_mut().zip(other.receipt_states) {
             *a += b;
         }
@@ -133,6 +148,8 @@ impl SmppMetrics {
         self.throttled = 0;
         self.bound = 0;
         self.bind_failed = 0;
+        self.bind_timeouts = 0;
+        self.bind_closed = 0;
         self.last_bind_status = 0;
         self.reconnects = 0;
         self.unbinds_received = 0;
@@ -142,6 +159,7 @@ impl SmppMetrics {
         self.receipts = 0;
         self.receipts_matched = 0;
         self.receipts_pending = 0;
+        self.receipts_unmatchable = 0;
         self.receipt_states = [0; RECEIPT_STATES];
         self.enquire_links = 0;
         self.receipt_latency.reset();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use hornet_http1::{DecodeError, Limits, ResponseDecoder, Status};
 
-use super::{ReadOutcome, Session, SweepOutcome};
+use super::{ReadOutcome, Session, SweepOutcome, READ_BUDGET};
 use crate::metrics::{ErrorKind, Recorder};
 
 /// Largest number of requests handed to one `writev`.
@@ -57,6 +57,8 @@ pub struct HttpConn {
     rbuf: Vec<u8>,
     rstart: usize,
     rend: usize,
+    /// Responses completed over the slot's life (see `Session::answered`).
+    answered: u64,
 }
 
 impl HttpConn {
@@ -84,6 +86,7 @@ impl HttpConn {
             rbuf: vec![0; READ_BUF_MIN],
             rstart: 0,
             rend: 0,
+            answered: 0,
         }
     }
 
@@ -193,6 +196,7 @@ impl HttpConn {
         }
         let ex = self.queue.pop_front().expect("written > 0");
         self.written -= 1;
+        self.answered += 1;
         rec.completed(status, ex.intended, ex.sent, now);
         rec.body_bytes(body_len);
         self.decoder.expect(self.head_request);
@@ -256,6 +260,10 @@ impl Session for HttpConn {
         self.written < self.queue.len()
     }
 
+    fn answered(&self) -> u64 {
+        self.answered
+    }
+
     /// Assigns a request intended at `intended` to this slot.
     fn push(&mut self, intended: u64) {
         self.queue.push_back(Exchange { intended, sent: 0 });
@@ -270,6 +278,9 @@ impl Session for HttpConn {
     /// say WouldBlock: the kernel queue was empty at that moment, and any
     /// later data raises a new edge-triggered event. The caller passes false
     /// when the event reported the peer's FIN, which must be read to be seen.
+    ///
+    /// A pass takes at most [`READ_BUDGET`] bytes, then yields: a server
+    /// that never stops sending must not keep the worker from its clock.
     fn read<R: Read + Write, F: FnMut() -> u64>(
         &mut self,
         io: &mut R,
@@ -277,7 +288,11 @@ impl Session for HttpConn {
         now: &mut F,
         rec: &mut Recorder,
     ) -> Result<ReadOutcome, ErrorKind> {
+        let mut taken = 0;
         loop {
+            if taken >= READ_BUDGET {
+                return Ok(ReadOutcome::Yield);
+            }
             if self.rend == self.rbuf.len() {
                 if self.rstart > 0 {
                     self.compact();
@@ -294,6 +309,7 @@ impl Session for HttpConn {
                 Ok(n) => {
                     let room = self.rbuf.len() - self.rend;
                     self.rend += n;
+                    taken += n;
                     let t = now();
                     if !self.decode_buffered(t, rec)? {
                         return Ok(ReadOutcome::Closed);
@@ -381,7 +397,7 @@ impl Session for HttpConn {
     }
 
     /// HTTP/1.1 has no goodbye beyond closing the socket.
-    fn begin_close(&mut self, _now: u64) {}
+    fn begin_close(&mut self, _now: u64, _rec: &mut Recorder) {}
 
     fn settled(&self, _now: u64) -> bool {
         self.queue.is_empty()
@@ -552,15 +568,78 @@ mod tests {
         let mut conn = conn_with(1);
         let mut rec = Recorder::new();
         conn.push(0);
-        let body = vec![b'x'; 300_000];
+        let body = vec![b'x'; 600_000];
         let mut resp =
             format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         resp.extend_from_slice(&body);
         let mut io = mem(&resp, false, usize::MAX);
         conn.write_requests(&mut io, 1).unwrap();
-        let out = conn.read(&mut io, true, &mut || 2, &mut rec).unwrap();
+        // 600 KB is more than one pass's budget: the first pass yields,
+        // the next one finishes the response.
+        let mut out = conn.read(&mut io, true, &mut || 2, &mut rec).unwrap();
+        assert_eq!(out, ReadOutcome::Yield);
+        let mut passes = 1;
+        while out == ReadOutcome::Yield && passes < 10 {
+            out = conn.read(&mut io, true, &mut || 2, &mut rec).unwrap();
+            passes += 1;
+        }
         assert_eq!(out, ReadOutcome::Open);
+        assert_eq!(passes, 2);
+        assert_eq!(rec.current().counters.completed, 1);
         assert_eq!(conn.rbuf.len(), READ_BUF_MAX);
+    }
+
+    /// A stream that never runs dry: every read fills the buffer.
+    struct Endless(u64);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                // `1\r\nx\r\n` forever: one-byte chunks.
+                *b = b"1\r\nx\r\n"[((self.0 + i as u64) % 6) as usize];
+            }
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+    }
+
+    impl Write for Endless {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_endless_chunked_body_yields_after_the_read_budget() {
+        let mut conn = conn_with(1);
+        let mut rec = Recorder::new();
+        conn.push(0);
+        let mut head = mem(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false,
+            usize::MAX,
+        );
+        conn.write_requests(&mut head, 1).unwrap();
+        assert_eq!(
+            conn.read(&mut head, true, &mut || 2, &mut rec).unwrap(),
+            ReadOutcome::Open
+        );
+        let mut io = Endless(0);
+        for _ in 0..3 {
+            assert_eq!(
+                conn.read(&mut io, true, &mut || 3, &mut rec).unwrap(),
+                ReadOutcome::Yield
+            );
+        }
+        // Each pass took about its budget, no more.
+        assert!(io.0 >= 3 * READ_BUDGET as u64, "{}", io.0);
+        assert!(io.0 < 3 * (READ_BUDGET + READ_BUF_MAX) as u64, "{}", io.0);
+        // Still in flight: the sweep times it out.
+        assert_eq!(conn.sweep(10, 5, &mut rec), SweepOutcome::Reconnect);
+        assert_eq!(rec.current().counters.timed_out, 1);
     }
 
     #[test]

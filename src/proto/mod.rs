@@ -25,7 +25,22 @@ pub enum ReadOutcome {
     /// The peer refused the session (SMPP bind refused): close, and retry
     /// only after a backoff. No request was lost.
     Rejected,
+    /// Still usable, but the pass stopped before the socket would block:
+    /// it spent its [`READ_BUDGET`], or the session's output is backed up
+    /// ([`Session::read_paused`]). Input may be waiting that no
+    /// edge-triggered event will announce again, so the worker reads this
+    /// connection again on a later loop turn, after it has looked at its
+    /// clock, its timeouts, its stop flag and its writes.
+    Yield,
 }
+
+/// Most bytes one read pass takes from a connection. A peer that sends
+/// without pause (an endless chunked body, a deliver_sm storm) would
+/// otherwise keep the pass going forever and starve everything else the
+/// worker does. 256 KiB is two reads of the largest HTTP buffer: large
+/// bodies still move in big syscalls, and one pass takes well under a
+/// millisecond.
+pub const READ_BUDGET: usize = 256 * 1024;
 
 /// What a periodic check decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +86,23 @@ pub trait Session {
     /// True when bytes are waiting to be written.
     fn wants_write(&self) -> bool;
 
+    /// True while the session's output is backed up (over its high-water
+    /// mark, until it drains below its low-water mark): the worker stops
+    /// reading, since every request read would queue one more answer the
+    /// peer does not take (back-pressure).
+    fn read_paused(&self) -> bool {
+        false
+    }
+
+    /// How many answers to real work the session has received over its
+    /// whole life (HTTP responses; SMPP submit_sm_resp, deliver_sm,
+    /// enquire_link_resp). Never reset: the worker compares it with the
+    /// count when the connection became usable to tell a connection that
+    /// worked from one that failed right away (which backs off).
+    fn answered(&self) -> u64 {
+        0
+    }
+
     /// Writes until done or the socket would block.
     fn flush<W: Write>(
         &mut self,
@@ -80,7 +112,8 @@ pub trait Session {
     ) -> Result<(), ErrorKind>;
 
     /// Reads and handles input until the socket would block (or a short
-    /// read, when `stop_on_short_read`). The stream is writable too, so
+    /// read, when `stop_on_short_read`), at most [`READ_BUDGET`] bytes
+    /// ([`ReadOutcome::Yield`] past it). The stream is writable too, so
     /// answers to the peer's requests (SMPP) can go out at once.
     fn read<R: Read + Write, F: FnMut() -> u64>(
         &mut self,
@@ -109,7 +142,7 @@ pub trait Session {
 
     /// The load phase is over and the in-flight requests settled: start a
     /// graceful goodbye (SMPP unbind) if the protocol has one.
-    fn begin_close(&mut self, now: u64);
+    fn begin_close(&mut self, now: u64, rec: &mut Recorder);
 
     /// True when nothing more is expected on this slot (no request in
     /// flight, goodbye done or given up).

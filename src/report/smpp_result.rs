@@ -84,6 +84,11 @@ pub struct ReceiptStats {
     /// Submits answered ESME_ROK whose receipt had not arrived by the end
     /// of `--dlr-wait`.
     pub pending: u64,
+    /// Submits answered ESME_ROK with an empty message_id (with `--dlr`):
+    /// no receipt can be matched to them, so they are neither matched nor
+    /// pending.
+    #[serde(default)]
+    pub unmatchable: u64,
     /// Receipts by `stat:` value.
     pub stat: BTreeMap<String, u64>,
     /// submit_sm written to receipt received.
@@ -97,7 +102,17 @@ pub struct SessionStats {
     pub bound: u64,
     /// Refused or unanswered binds.
     pub bind_failed: u64,
-    /// The last refusal's status, e.g. "ESME_RINVPASWD (0x0000000e)".
+    /// Of `bind_failed`: no bind_resp within `--timeout` (or before the
+    /// load ended).
+    #[serde(default)]
+    pub bind_timeouts: u64,
+    /// Of `bind_failed`: the connection closed or failed with the bind
+    /// unanswered.
+    #[serde(default)]
+    pub bind_closed: u64,
+    /// Why binds failed: the last refusal's status, e.g. "ESME_RINVPASWD
+    /// (0x0000000e)"; without a refusal, "no bind_resp within 10s" or
+    /// "connection closed before bind_resp".
     pub last_bind_error: Option<String>,
     /// Rebinds after a bound session was lost.
     pub reconnects: u64,
@@ -272,14 +287,16 @@ impl SmppResult {
                 matched: s.receipts_matched,
                 unmatched: s.receipts - s.receipts_matched,
                 pending: s.receipts_pending,
+                unmatchable: s.receipts_unmatchable,
                 stat,
                 latency_us: Percentiles::of(&s.receipt_latency),
             },
             sessions: SessionStats {
                 bound: s.bound,
                 bind_failed: s.bind_failed,
-                last_bind_error: (s.last_bind_status != 0)
-                    .then(|| hornet_smpp::CommandStatus(s.last_bind_status).to_string()),
+                bind_timeouts: s.bind_timeouts,
+                bind_closed: s.bind_closed,
+                last_bind_error: bind_error(s, load.timeout),
                 reconnects: s.reconnects,
                 unbinds_received: s.unbinds_received,
                 enquire_links: s.enquire_links,
@@ -322,7 +339,40 @@ impl SmppResult {
     }
 }
 
+/// Names why binds failed: a refusal's status first (the SMSC said why),
+/// else an unanswered bind, else a connection that closed on it.
+fn bind_error(s: &SmppMetrics, timeout: std::time::Duration) -> Option<String> {
+    if s.last_bind_status != 0 {
+        Some(hornet_smpp::CommandStatus(s.last_bind_status).to_string())
+    } else if s.bind_timeouts > 0 {
+        Some(format!("no bind_resp within {:?}", timeout))
+    } else if s.bind_closed > 0 {
+        Some("connection closed before bind_resp".into())
+    } else {
+        None
+    }
+}
+
 impl SmppResult {
+    /// Why no session could bind, in words, if binds failed and none
+    /// succeeded.
+    pub fn bind_failure(&self) -> Option<String> {
+        let ss = &self.sessions;
+        if ss.bound > 0 || ss.bind_failed == 0 {
+            return None;
+        }
+        let e = ss.last_bind_error.as_deref().unwrap_or("unknown");
+        let unanswered = ss.bind_timeouts + ss.bind_closed;
+        Some(if unanswered >= ss.bind_failed {
+            format!(
+                "the SMSC never answered a bind ({e}; {} unanswered, {} closed)",
+                ss.bind_timeouts, ss.bind_closed
+            )
+        } else {
+            format!("the SMSC refused every bind: {e}")
+        })
+    }
+
     /// Restores what the JSON leaves out (CSV and chart figures) from the
     /// encoded histograms, after reading a saved result.
     pub fn rehydrate(&mut self) -> Result<(), String> {

@@ -64,6 +64,13 @@ pub fn render(r: &SmppResult) -> String {
             join_counts(&rc.stat)
         );
     }
+    if rc.unmatchable > 0 {
+        let _ = writeln!(
+            out,
+            "  warning      {} submits answered ESME_ROK with an empty message_id: their receipts cannot be matched",
+            fmt_count(rc.unmatchable)
+        );
+    }
     if r.deliver_sm > rc.received {
         let _ = writeln!(
             out,
@@ -81,8 +88,22 @@ pub fn render(r: &SmppResult) -> String {
         fmt_count(ss.unbinds_received),
         fmt_count(ss.enquire_links)
     );
+    if ss.bind_timeouts + ss.bind_closed > 0 {
+        let _ = write!(
+            sessions,
+            " ({} unanswered: {} timed out, {} closed)",
+            fmt_count(ss.bind_timeouts + ss.bind_closed),
+            fmt_count(ss.bind_timeouts),
+            fmt_count(ss.bind_closed)
+        );
+    }
     if let Some(e) = &ss.last_bind_error {
-        let _ = write!(sessions, " (bind refused: {e})");
+        let what = if ss.bind_failed > ss.bind_timeouts + ss.bind_closed {
+            "bind refused"
+        } else {
+            "bind unanswered"
+        };
+        let _ = write!(sessions, " ({what}: {e})");
     }
     let _ = writeln!(out, "{sessions}");
     if r.generic_nacks > 0 || r.unknown_responses > 0 {

@@ -22,7 +22,7 @@ use hornet_smpp::{
     MessageIdResp, Pdu, SubmitSm, Tlvs,
 };
 
-use super::{ReadOutcome, Session, SweepOutcome};
+use super::{ReadOutcome, Session, SweepOutcome, READ_BUDGET};
 use crate::metrics::smpp::RECEIPT_STATES;
 use crate::metrics::{ErrorKind, Recorder};
 use receipts::ReceiptBook;
@@ -35,6 +35,15 @@ const THROTTLE_BACKOFF_MAX_NS: u64 = 1_000_000_000;
 /// Stop encoding new submits while this much output is unsent: the socket
 /// is full, and the window's sent times should stay close to the wire.
 const OUT_HIGH_WATER: usize = 256 * 1024;
+/// Back-pressure: with this much output unsent (answers to the SMSC's own
+/// requests pile up when it sends without reading), the session stops
+/// reading until the output drains below `OUT_RESUME`. Reading on would
+/// queue an answer per request read, without bound.
+const OUT_PAUSE: usize = 512 * 1024;
+const OUT_RESUME: usize = 128 * 1024;
+/// During a read pass, answers go out once this much is queued, so a long
+/// pass does not hold them back.
+const OUT_FLUSH_AT: usize = 64 * 1024;
 const READ_BUF_MIN: usize = 16 * 1024;
 
 /// Which kind of bind a session makes.
@@ -174,6 +183,11 @@ pub struct SmppSession {
     session_index: u64,
     rng: u64,
     ever_bound: bool,
+    /// Output backed up: reading stopped until it drains (see `OUT_PAUSE`).
+    read_paused: bool,
+    /// Answers to real work received over the session's life (see
+    /// `Session::answered`).
+    answered: u64,
 }
 
 impl SmppSession {
@@ -200,6 +214,8 @@ impl SmppSession {
             session_index: index,
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             ever_bound: false,
+            read_paused: false,
+            answered: 0,
         }
     }
 
@@ -280,18 +296,36 @@ impl SmppSession {
         Ok(())
     }
 
+    /// Bytes queued and not yet written.
+    fn unsent(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
     fn write_out<W: Write>(&mut self, io: &mut W) -> Result<(), ErrorKind> {
         while self.out_pos < self.out.len() {
             match io.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(ErrorKind::Reset),
                 Ok(n) => self.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // A peer that reads slowly but never catches up would
+                    // keep `out` from ever emptying: drop what was written
+                    // once it is most of the buffer.
+                    if self.out_pos >= OUT_FLUSH_AT && self.out_pos * 2 >= self.out.len() {
+                        self.out.drain(..self.out_pos);
+                        self.out_pos = 0;
+                    }
+                    if self.unsent() < OUT_RESUME {
+                        self.read_paused = false;
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ErrorKind::from_io_error(&e)),
             }
         }
         self.out.clear();
         self.out_pos = 0;
+        self.read_paused = false;
         Ok(())
     }
 
@@ -394,6 +428,7 @@ impl SmppSession {
                 }
             }
             Body::SubmitSmResp(MessageIdResp { message_id, .. }) => {
+                self.answered += 1;
                 self.on_submit_resp(seq, status, message_id, now, rec);
                 Ok(None)
             }
@@ -412,6 +447,7 @@ impl SmppSession {
                 Ok(None)
             }
             Body::EnquireLinkResp => {
+                self.answered += 1;
                 match self.enquire_sent {
                     Some((s, _)) if s == seq => self.enquire_sent = None,
                     _ => rec.smpp().unknown_responses += 1,
@@ -428,6 +464,7 @@ impl SmppSession {
                 }
             }
             Body::DeliverSm(sm) => {
+                self.answered += 1;
                 self.on_deliver(&sm, now, rec);
                 self.respond(
                     seq,
@@ -439,6 +476,7 @@ impl SmppSession {
                 Ok(None)
             }
             Body::DataSm(_) => {
+                self.answered += 1;
                 rec.smpp().deliver_sm += 1;
                 self.respond(
                     seq,
@@ -499,8 +537,15 @@ impl SmppSession {
             self.paused_until = Some(now + self.throttle_backoff_ns);
         } else if status.is_ok() {
             self.throttle_backoff_ns = 0;
-            if self.cfg.registered_delivery & 0x01 != 0 && !message_id.is_empty() {
-                self.book.insert(message_id, o.sent);
+            if self.cfg.registered_delivery & 0x01 != 0 {
+                if message_id.is_empty() {
+                    // No id, nothing a receipt could name: its receipt can
+                    // never be matched. Counted, so a run against such an
+                    // SMSC does not read "0 pending" as all well.
+                    rec.smpp().receipts_unmatchable += 1;
+                } else {
+                    self.book.insert(message_id, o.sent);
+                }
             }
         }
     }
@@ -527,9 +572,17 @@ impl SmppSession {
         }
     }
 
-    /// Says goodbye: unbind, then wait (bounded) for unbind_resp.
-    fn unbind(&mut self, now: u64) {
-        if matches!(self.phase, Phase::Bound | Phase::Lingering { .. }) {
+    /// Says goodbye: unbind, then wait (bounded) for unbind_resp. Not when
+    /// the output is backed up: the SMSC is not reading, so it would never
+    /// see the unbind, and waiting for its answer only delays the end.
+    fn unbind(&mut self, now: u64, rec: &mut Recorder) {
+        if matches!(self.phase, Phase::BindSent { .. }) {
+            // The load ended with the bind still unanswered.
+            let smpp = rec.smpp();
+            smpp.bind_failed += 1;
+            smpp.bind_timeouts += 1;
+        }
+        if matches!(self.phase, Phase::Bound | Phase::Lingering { .. }) && !self.read_paused {
             let seq = self.seq();
             if self.respond(seq, Body::Unbind).is_ok() {
                 self.phase = Phase::Unbinding {
@@ -554,6 +607,7 @@ impl SmppSession {
         self.rend = 0;
         self.enquire_sent = None;
         self.paused_until = None;
+        self.read_paused = false;
         if self.phase != Phase::Done {
             self.phase = Phase::Unbound;
         }
@@ -590,6 +644,14 @@ impl Session for SmppSession {
 
     fn ready(&self) -> bool {
         matches!(self.phase, Phase::Bound | Phase::Lingering { .. })
+    }
+
+    fn read_paused(&self) -> bool {
+        self.read_paused
+    }
+
+    fn answered(&self) -> u64 {
+        self.answered
     }
 
     fn room(&self) -> usize {
@@ -633,7 +695,26 @@ impl Session for SmppSession {
         rec: &mut Recorder,
     ) -> Result<ReadOutcome, ErrorKind> {
         let max = self.cfg.max_pdu;
+        let mut taken = 0;
         loop {
+            if self.read_paused || self.unsent() >= OUT_FLUSH_AT {
+                // Answers go out during a long pass, not only at its end.
+                self.write_out(io)?;
+                if self.unsent() >= OUT_PAUSE {
+                    // The SMSC sends but does not read: stop reading until
+                    // the output drains below `OUT_RESUME` (the worker
+                    // resumes after a write that drains it), rather than
+                    // queue answers without bound.
+                    self.read_paused = true;
+                }
+                if self.read_paused {
+                    return Ok(ReadOutcome::Yield);
+                }
+            }
+            if taken >= READ_BUDGET {
+                self.write_out(io)?;
+                return Ok(ReadOutcome::Yield);
+            }
             if self.rend == self.rbuf.len() {
                 if self.rstart > 0 {
                     self.compact();
@@ -655,7 +736,9 @@ impl Session for SmppSession {
                         // its bind limit does this): a refusal, retried
                         // after a backoff, not a tight reconnect loop.
                         Phase::BindSent { .. } => {
-                            rec.smpp().bind_failed += 1;
+                            let smpp = rec.smpp();
+                            smpp.bind_failed += 1;
+                            smpp.bind_closed += 1;
                             self.phase = Phase::Unbound;
                             Ok(ReadOutcome::Rejected)
                         }
@@ -672,6 +755,7 @@ impl Session for SmppSession {
             };
             let room = self.rbuf.len() - self.rend;
             self.rend += n;
+            taken += n;
             let t = now();
             loop {
                 let frame = check_frame(&self.rbuf[self.rstart..self.rend], max)
@@ -703,7 +787,9 @@ impl Session for SmppSession {
     fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
         if matches!(self.phase, Phase::BindSent { .. }) {
             // The connection died with the bind unanswered.
-            rec.smpp().bind_failed += 1;
+            let smpp = rec.smpp();
+            smpp.bind_failed += 1;
+            smpp.bind_closed += 1;
         }
         let lost = self.window.len() as u64;
         self.window.clear();
@@ -737,7 +823,9 @@ impl Session for SmppSession {
     fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
         match self.phase {
             Phase::BindSent { deadline } if now >= deadline => {
-                rec.smpp().bind_failed += 1;
+                let smpp = rec.smpp();
+                smpp.bind_failed += 1;
+                smpp.bind_timeouts += 1;
                 self.phase = Phase::Unbound;
                 return SweepOutcome::Backoff;
             }
@@ -749,7 +837,7 @@ impl Session for SmppSession {
         }
         if let Phase::Lingering { until } = self.phase {
             if self.book.is_empty() || now >= until {
-                self.unbind(now);
+                self.unbind(now, rec);
             }
         }
         if let Some(until) = self.paused_until {
@@ -782,14 +870,14 @@ impl Session for SmppSession {
         SweepOutcome::Keep
     }
 
-    fn begin_close(&mut self, now: u64) {
+    fn begin_close(&mut self, now: u64, rec: &mut Recorder) {
         if self.phase == Phase::Bound && !self.book.is_empty() && self.cfg.dlr_wait_ns > 0 {
             self.phase = Phase::Lingering {
                 until: now + self.cfg.dlr_wait_ns,
             };
             return;
         }
-        self.unbind(now);
+        self.unbind(now, rec);
     }
 
     fn settled(&self, _now: u64) -> bool {
