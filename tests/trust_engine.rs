@@ -20,6 +20,11 @@ use serde_json::Value;
 /// Peak memory allowed: the target is under 64 MB; a debug build
 /// against these peers stays far below.
 const MAX_PEAK_KB: u64 = 64 * 1024;
+/// Peak memory allowed where answers could pile up: a debug build's
+/// baseline is about 17 MB, and the output buffer of a backed-up session is
+/// bounded to well under 2 MB. Before back-pressure, the enquire_link flood
+/// below reached 46 MB in 2 s (and gigabytes against a faster peer).
+const MAX_BACKED_UP_KB: u64 = 32 * 1024;
 
 /// The bound every run here must exit within: duration + timeout + 1 s.
 fn bound(duration_s: f64, timeout_s: f64) -> Duration {
@@ -185,16 +190,17 @@ fn endless_chunked_stream_yields_to_ctrl_c() {
 
 #[test]
 fn deliver_sm_storm_on_rx_bind_stays_bounded_and_ends_on_time() {
-    let peer = Peer::start(storm(deliver_sm_batch(512)));
+    let peer = Peer::start(storm(deliver_sm_batch(8192)));
     let endpoint = peer.addr.to_string();
     let (run, r) = run_bounded(
-        &smpp_args(&endpoint, &["--bind", "rx", "-d", "1s", "--timeout", "1s"]),
-        bound(1.0, 1.0),
+        &smpp_args(&endpoint, &["--bind", "rx", "-d", "2s", "--timeout", "1s"]),
+        bound(2.0, 1.0),
     );
     assert_eq!(count(&r, &["sessions", "bound"]), 1, "{r:#}");
     // The storm was read (and answered) while the run kept its clock.
     assert!(count(&r, &["deliver_sm"]) > 1000, "{r:#}");
     assert_eq!(count(&r, &["scheduled"]), 0, "an rx bind submits nothing");
+    assert!(run.peak_kb < MAX_BACKED_UP_KB, "peak {} KiB", run.peak_kb);
     eprintln!(
         "rx storm: {:?}, peak {} KiB, {} deliver_sm",
         run.elapsed,
@@ -205,7 +211,7 @@ fn deliver_sm_storm_on_rx_bind_stays_bounded_and_ends_on_time() {
 
 #[test]
 fn deliver_sm_storm_on_trx_bind_still_answers_submits() {
-    let peer = Peer::start(storm(deliver_sm_batch(512)));
+    let peer = Peer::start(storm_answering(deliver_sm_batch(512)));
     let endpoint = peer.addr.to_string();
     let (_, r) = run_bounded(
         &smpp_args(
@@ -232,13 +238,14 @@ fn enquire_link_flood_without_reading_is_backpressured() {
     let peer = Peer::start(flood_without_reading(enquire_link_batch(4096)));
     let endpoint = peer.addr.to_string();
     let (run, r) = run_bounded(
-        &smpp_args(&endpoint, &["-d", "1s", "--timeout", "1s", "--window", "8"]),
-        bound(1.0, 1.0),
+        &smpp_args(&endpoint, &["-d", "2s", "--timeout", "1s", "--window", "8"]),
+        bound(2.0, 1.0),
     );
     assert_eq!(count(&r, &["sessions", "bound"]), 1, "{r:#}");
     // The submits the SMSC never read time out; none is lost silently.
     assert!(count(&r, &["timed_out"]) >= 1, "{r:#}");
     assert_eq!(count(&r, &["requests"]), 0, "{r:#}");
+    assert!(run.peak_kb < MAX_BACKED_UP_KB, "peak {} KiB", run.peak_kb);
     eprintln!(
         "enquire_link flood: {:?}, peak {} KiB",
         run.elapsed, run.peak_kb
@@ -249,12 +256,13 @@ fn enquire_link_flood_without_reading_is_backpressured() {
 fn deliver_sm_flood_without_reading_is_backpressured() {
     let peer = Peer::start(flood_without_reading(deliver_sm_batch(512)));
     let endpoint = peer.addr.to_string();
-    let (_, r) = run_bounded(
-        &smpp_args(&endpoint, &["--bind", "rx", "-d", "1s", "--timeout", "1s"]),
-        bound(1.0, 1.0),
+    let (run, r) = run_bounded(
+        &smpp_args(&endpoint, &["--bind", "rx", "-d", "2s", "--timeout", "1s"]),
+        bound(2.0, 1.0),
     );
     assert_eq!(count(&r, &["sessions", "bound"]), 1, "{r:#}");
     assert!(count(&r, &["deliver_sm"]) > 0, "{r:#}");
+    assert!(run.peak_kb < MAX_BACKED_UP_KB, "peak {} KiB", run.peak_kb);
 }
 
 // ---------------------------------------------------------------------------

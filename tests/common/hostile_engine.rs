@@ -237,11 +237,31 @@ pub fn enquire_link_batch(n: u32) -> Vec<u8> {
     out
 }
 
-/// Binds the client, then sends `batch` over and over without pause; a
-/// reader thread reads what the client sends, answering submit_sm (with
-/// message id `msg_id`) and unbind. The writer holds a lock per batch so
-/// answers never split a PDU.
+/// Binds the client, then sends `batch` over and over without pause,
+/// while a reader thread reads (and discards) what the client sends: the
+/// client's answers are taken, only its reading is under pressure.
 pub fn storm(batch: Vec<u8>) -> impl Fn(TcpStream, Arc<AtomicBool>) {
+    move |mut s, stop| {
+        let started = Instant::now();
+        let mut buf = Vec::new();
+        if accept_bind(&mut s, &mut buf).is_none() {
+            return;
+        }
+        let mut writer = s.try_clone().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut sink = vec![0u8; 64 * 1024];
+            while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+        });
+        while alive(&stop, started) && writer.write_all(&batch).is_ok() {}
+        let _ = writer.shutdown(std::net::Shutdown::Both);
+        let _ = reader.join();
+    }
+}
+
+/// Like [`storm`], but the reader answers submit_sm (ESME_ROK, message id
+/// "1") and unbind. The writer holds a lock per batch so answers never
+/// split a PDU.
+pub fn storm_answering(batch: Vec<u8>) -> impl Fn(TcpStream, Arc<AtomicBool>) {
     move |mut s, stop| {
         let started = Instant::now();
         let mut buf = Vec::new();

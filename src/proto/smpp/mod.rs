@@ -1049,4 +1049,135 @@ mod tests {
         );
         assert_eq!(s.room(), 3);
     }
+
+    /// A peer that sends `pdu` forever and takes `write_cap` bytes of
+    /// answers in all (then would block).
+    struct Flood {
+        pdu: Vec<u8>,
+        at: usize,
+        read: usize,
+        written: usize,
+        write_cap: usize,
+    }
+
+    impl Flood {
+        fn new(body: Body<'_>, write_cap: usize) -> Flood {
+            let mut pdu = Vec::new();
+            encode(&Pdu::new(7, body), &mut pdu).unwrap();
+            Flood {
+                pdu,
+                at: 0,
+                read: 0,
+                written: 0,
+                write_cap,
+            }
+        }
+    }
+
+    impl Read for Flood {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for b in buf.iter_mut() {
+                *b = self.pdu[self.at];
+                self.at = (self.at + 1) % self.pdu.len();
+            }
+            self.read += buf.len();
+            Ok(buf.len())
+        }
+    }
+
+    impl Write for Flood {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.write_cap - self.written);
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.written += n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_deliver_sm_storm_yields_after_the_read_budget_with_answers_sent() {
+        let (mut s, mut rec) = bound_session(4);
+        let sm = SubmitSm {
+            source_addr: b"998901234567",
+            destination_addr: b"hornet",
+            short_message: b"storm",
+            ..SubmitSm::default()
+        };
+        let mut io = Flood::new(Body::DeliverSm(sm), usize::MAX);
+        for _ in 0..3 {
+            let out = s.read(&mut io, true, &mut || 5, &mut rec).unwrap();
+            assert_eq!(out, ReadOutcome::Yield);
+            assert!(!s.read_paused());
+        }
+        // Each pass took about its budget, and answered what it read.
+        assert!(io.read >= 3 * READ_BUDGET, "{}", io.read);
+        assert!(io.read < 3 * (READ_BUDGET + 2 * READ_BUF_MIN), "{}", io.read);
+        let delivered = rec.current().smpp.as_ref().unwrap().deliver_sm;
+        assert!(delivered > 1000, "{delivered}");
+        assert_eq!(s.unsent(), 0, "every deliver_sm_resp went out");
+        assert_eq!(s.answered(), delivered);
+    }
+
+    #[test]
+    fn an_enquire_link_flood_that_never_reads_pauses_reading() {
+        let (mut s, mut rec) = bound_session(4);
+        // The peer takes 100 KB of answers, then reads no more.
+        let mut io = Flood::new(Body::EnquireLink, 100_000);
+        let mut passes = 0;
+        while !s.read_paused() && passes < 100 {
+            assert_eq!(
+                s.read(&mut io, true, &mut || 5, &mut rec).unwrap(),
+                ReadOutcome::Yield
+            );
+            passes += 1;
+        }
+        assert!(s.read_paused(), "paused after {passes} passes");
+        // Bounded: the high-water mark plus at most one read's answers.
+        let queued = s.unsent();
+        assert!(queued >= OUT_PAUSE, "{queued}");
+        assert!(queued < OUT_PAUSE + 2 * READ_BUF_MIN, "{queued}");
+        // Paused, a read pass reads nothing.
+        let before = io.read;
+        assert_eq!(
+            s.read(&mut io, true, &mut || 6, &mut rec).unwrap(),
+            ReadOutcome::Yield
+        );
+        assert_eq!(io.read, before);
+        // The peer reads again: the output drains below the low-water
+        // mark and reading resumes.
+        io.write_cap = usize::MAX;
+        s.flush(&mut io, 7, &mut rec).unwrap();
+        assert!(!s.read_paused());
+        assert_eq!(s.unsent(), 0);
+        // No goodbye into a backed-up socket: with the output over its
+        // mark, closing skips the unbind.
+        io.write_cap = io.written;
+        while !s.read_paused() {
+            s.read(&mut io, true, &mut || 8, &mut rec).unwrap();
+        }
+        s.begin_close(9, &mut rec);
+        assert!(s.settled(9));
+    }
+
+    #[test]
+    fn an_unanswered_bind_is_counted_as_a_bind_timeout() {
+        let mut s = SmppSession::new(config(4), 0);
+        let mut rec = Recorder::new();
+        s.on_connected(0);
+        assert_eq!(
+            s.sweep(2_000_000_000, 10_000_000_000, &mut rec),
+            SweepOutcome::Backoff
+        );
+        // The load ends with a second bind unanswered.
+        s.on_connected(3_000_000_000);
+        s.begin_close(3_500_000_000, &mut rec);
+        assert!(s.settled(3_500_000_000));
+        let smpp = rec.current().smpp.as_ref().unwrap();
+        assert_eq!((smpp.bind_failed, smpp.bind_timeouts), (2, 2));
+    }
 }
