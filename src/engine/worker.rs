@@ -258,10 +258,10 @@ impl<S: Session> Worker<S> {
             } else {
                 0
             };
-            match self.poll.poll(
-                &mut events,
-                Some(std::time::Duration::from_millis(wait)),
-            ) {
+            match self
+                .poll
+                .poll(&mut events, Some(std::time::Duration::from_millis(wait)))
+            {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),

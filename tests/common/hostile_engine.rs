@@ -18,8 +18,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hornet_smpp::{
-    check_frame, decode, encode, BindResp, Body, CommandStatus, MessageIdResp, Pdu, SubmitSm,
-    Tlvs, DEFAULT_MAX_PDU,
+    check_frame, decode, encode, BindResp, Body, CommandStatus, MessageIdResp, Pdu, SubmitSm, Tlvs,
+    DEFAULT_MAX_PDU,
 };
 use rustls::{ServerConfig, ServerConnection};
 

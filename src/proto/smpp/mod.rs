@@ -1116,7 +1116,11 @@ mod tests {
         }
         // Each pass took about its budget, and answered what it read.
         assert!(io.read >= 3 * READ_BUDGET, "{}", io.read);
-        assert!(io.read < 3 * (READ_BUDGET + 2 * READ_BUF_MIN), "{}", io.read);
+        assert!(
+            io.read < 3 * (READ_BUDGET + 2 * READ_BUF_MIN),
+            "{}",
+            io.read
+        );
         let delivered = rec.current().smpp.as_ref().unwrap().deliver_sm;
         assert!(delivered > 1000, "{delivered}");
         assert_eq!(s.unsent(), 0, "every deliver_sm_resp went out");
