@@ -138,12 +138,12 @@ pub fn endless_chunked_tls(config: Arc<ServerConfig>) -> impl Fn(TcpStream, Arc<
                 return;
             }
         }
+        // One record's worth at a time: rustls buffers at most 64 KiB of
+        // unsent plaintext, and a full buffer fails `write_all`.
         let chunks = one_byte_chunks();
-        if conn.writer().write_all(CHUNKED_HEAD).is_err() {
-            return;
-        }
+        let mut next: &[u8] = CHUNKED_HEAD;
         while alive(&stop, started) {
-            if conn.writer().write_all(&chunks).is_err() {
+            if conn.writer().write_all(next).is_err() {
                 return;
             }
             while conn.wants_write() {
@@ -151,6 +151,7 @@ pub fn endless_chunked_tls(config: Arc<ServerConfig>) -> impl Fn(TcpStream, Arc<
                     return;
                 }
             }
+            next = &chunks[..16 * 1024 / 6 * 6];
         }
     }
 }
