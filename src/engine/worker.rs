@@ -11,10 +11,12 @@
 //! are edge-triggered, so a connection whose pass stopped early goes on
 //! the re-read list and is read again on the next loop turn (which polls
 //! without waiting while the list is not empty), after the clock, the
-//! timeouts, the stop flag and the writes have had their turn. The loop is generic over the protocol's
-//! [`Session`]: sockets, reconnects, timers and the load model live here
-//! once, whatever the protocol. The only cross-thread traffic is one
-//! snapshot per interval to the collector.
+//! timeouts, the stop flag and the writes have had their turn.
+//!
+//! The loop is generic over the protocol's [`Session`]: sockets,
+//! reconnects, timers and the load model live here once, whatever the
+//! protocol. The only cross-thread traffic is one snapshot per interval to
+//! the collector.
 
 use std::io;
 use std::net::SocketAddr;
