@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hornet_tls::pem::{load_certs, load_key, PemError};
-use rustls::client::Resumption;
-use rustls::pki_types::ServerName;
+use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 use thiserror::Error;
 
-use super::verify::NoVerification;
+use super::verify::{NoVerification, RootsVerifier};
 
 /// Session tickets and ids kept per worker for resumption.
 const SESSION_CACHE: usize = 256;
@@ -53,7 +53,9 @@ impl fmt::Display for TlsVersion {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsOptions {
     /// Trust only the CA certificates (or self-signed certificates) in this
-    /// PEM file instead of the platform's roots.
+    /// PEM file instead of the platform's roots. A server certificate that
+    /// is byte for byte one of them is trusted as it is (CA:TRUE or not),
+    /// its names and validity period still checked.
     pub cacert: Option<PathBuf>,
     /// Client certificate chain (PEM), for servers that require one.
     pub cert: Option<PathBuf>,
@@ -135,7 +137,14 @@ impl TlsClient {
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoVerification::new(provider)))
         } else {
-            builder.with_root_certificates(roots(opts)?)
+            let (roots, pinned) = roots(opts)?;
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| TlsSetupError::Config(e.to_string()))?;
+            let verifier = RootsVerifier::new(webpki, pinned, opts.cacert.clone());
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
         };
         let mut config = match (&opts.cert, &opts.key) {
             (Some(cert), Some(key)) => {
@@ -210,24 +219,28 @@ impl TlsClient {
 }
 
 /// The roots to verify against: `--cacert` alone when given (as curl
-/// does), else the platform's store, else the bundled Mozilla roots.
-fn roots(opts: &TlsOptions) -> Result<RootCertStore, TlsSetupError> {
+/// does), else the platform's store, else the bundled Mozilla roots; and
+/// the `--cacert` certificates themselves, each trusted as a server
+/// certificate too.
+fn roots(
+    opts: &TlsOptions,
+) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsSetupError> {
     let mut store = RootCertStore::empty();
     if let Some(path) = &opts.cacert {
         let certs = load_certs(path)?;
-        let (added, _ignored) = store.add_parsable_certificates(certs);
+        let (added, _ignored) = store.add_parsable_certificates(certs.iter().cloned());
         if added == 0 {
             return Err(TlsSetupError::Roots {
                 path: path.clone(),
                 reason: "none of its certificates could be used as a trust anchor".into(),
             });
         }
-        return Ok(store);
+        return Ok((store, certs));
     }
     let native = rustls_native_certs::load_native_certs();
     store.add_parsable_certificates(native.certs);
     if store.is_empty() {
         store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
-    Ok(store)
+    Ok((store, Vec::new()))
 }

@@ -1,9 +1,11 @@
 //! Why a TLS connection failed, in the few reasons users act on, each with
 //! the explanation the summary prints once.
 
+use std::fmt;
 use std::io;
+use std::sync::Arc;
 
-use rustls::{AlertDescription, CertificateError, Error, PeerIncompatible};
+use rustls::{AlertDescription, CertificateError, Error, OtherError, PeerIncompatible};
 
 /// A TLS failure's reason. Counted per reason; the requests it failed are
 /// counted under the `tls` error kind.
@@ -68,17 +70,21 @@ impl TlsReason {
     pub fn explain(self) -> &'static str {
         match self {
             TlsReason::UnknownIssuer => {
-                "the server's certificate does not chain to a trusted root; pass --cacert FILE \
-                 with the CA that signed it (or the self-signed certificate itself), or \
+                "the server's certificate does not chain to a trusted root (nor is it one \
+                 of the --cacert certificates); pass --cacert FILE with the CA that signed \
+                 it or with the server's own certificate (self-signed ones included), or \
                  --insecure to skip verification"
             }
             TlsReason::Expired => {
-                "the server's certificate is expired or not yet valid (check the server's \
-                 certificate and both clocks)"
+                "the server's certificate is expired or not yet valid, even if --cacert \
+                 names it (renew it on the server, or check both clocks)"
             }
             TlsReason::WrongHost => {
-                "the server's certificate is not valid for the host name hornet verified; \
-                 use the name the certificate was issued for in the URL, or --sni NAME"
+                "the server's certificate is not valid for the host name hornet verified \
+                 (its subjectAltName entries are checked, never the common name: a \
+                 certificate made with `openssl req -x509` needs -addext \
+                 \"subjectAltName=DNS:NAME\"); use a name the certificate was issued \
+                 for in the URL, or --sni NAME"
             }
             TlsReason::ProtocolVersion => {
                 "client and server share no TLS version (see --tls-min; hornet speaks TLS \
@@ -110,6 +116,9 @@ impl TlsReason {
     /// Classifies a rustls error.
     pub fn of(err: &Error) -> TlsReason {
         use CertificateError as C;
+        if let Some(refusal) = Refusal::of(err) {
+            return refusal.reason;
+        }
         match err {
             Error::InvalidCertificate(C::UnknownIssuer) => TlsReason::UnknownIssuer,
             Error::InvalidCertificate(
@@ -169,9 +178,13 @@ pub struct TlsFailure {
 impl TlsFailure {
     /// From a rustls error.
     pub fn of(err: &Error) -> TlsFailure {
+        let detail = match Refusal::of(err) {
+            Some(refusal) => format!("invalid peer certificate: {}", refusal.text),
+            None => err.to_string(),
+        };
         TlsFailure {
             reason: TlsReason::of(err),
-            detail: err.to_string(),
+            detail,
         }
     }
 
@@ -187,6 +200,47 @@ impl TlsFailure {
         }
     }
 }
+
+/// A certificate refusal worded by hornet's own verifier (see
+/// `verify::RootsVerifier`), for cases whose rustls name alone would not
+/// tell a user what to do. It travels through rustls as
+/// `CertificateError::Other` and is classified and printed by its own
+/// reason and text.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    /// The reason it counts under.
+    pub(crate) reason: TlsReason,
+    /// What happened and what to pass instead.
+    pub(crate) text: String,
+}
+
+impl Refusal {
+    /// The rustls error carrying a refusal.
+    pub(crate) fn error(reason: TlsReason, text: String) -> Error {
+        Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(Refusal {
+            reason,
+            text,
+        }))))
+    }
+
+    /// The refusal inside a rustls error, if it carries one.
+    fn of(err: &Error) -> Option<&Refusal> {
+        match err {
+            Error::InvalidCertificate(CertificateError::Other(other)) => {
+                other.0.downcast_ref::<Refusal>()
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 /// The rustls error inside an `io::Error`, if it is one.
 fn tls_error(err: &io::Error) -> Option<&Error> {
@@ -243,6 +297,7 @@ mod tests {
         ];
         for (err, want) in cases {
             assert_eq!(TlsReason::of(&err), want, "{err}");
+            assert_eq!(TlsFailure::of(&err).detail, err.to_string());
             let io = io::Error::new(io::ErrorKind::InvalidData, err);
             assert!(is_tls_error(&io));
             assert_eq!(TlsReason::of_handshake_io(&io), want);
@@ -253,5 +308,28 @@ mod tests {
             TlsReason::of_handshake_io(&eof),
             TlsReason::ClosedInHandshake
         );
+    }
+
+    #[test]
+    fn a_refusal_counts_under_its_reason_with_its_own_words() {
+        let err = Refusal::error(TlsReason::UnknownIssuer, "not in --cacert a.pem".into());
+        assert_eq!(TlsReason::of(&err), TlsReason::UnknownIssuer);
+        let failure = TlsFailure::of(&err);
+        assert_eq!(failure.reason, TlsReason::UnknownIssuer);
+        assert_eq!(
+            failure.detail,
+            "invalid peer certificate: not in --cacert a.pem"
+        );
+        let io = io::Error::new(io::ErrorKind::InvalidData, err);
+        assert_eq!(TlsReason::of_handshake_io(&io), TlsReason::UnknownIssuer);
+        assert_eq!(
+            TlsFailure::of_handshake_io(&io).detail,
+            "invalid peer certificate: not in --cacert a.pem"
+        );
+        // Another error under CertificateError::Other stays a bad certificate.
+        let other = Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+            io::Error::other("x"),
+        ))));
+        assert_eq!(TlsReason::of(&other), TlsReason::BadCertificate);
     }
 }

@@ -80,6 +80,12 @@ counters! {
     generic_nacks_sent / GenericNacksSent,
     /// generic_nack received.
     generic_nacks_received / GenericNacksReceived,
+    /// Receipts dropped because their receiver bind did not read: more
+    /// than a few thousand were already held for it.
+    receipts_dropped / ReceiptsDropped,
+    /// Times a session stopped reading requests because its client did not
+    /// read the answers (output over its high-water mark).
+    read_pauses / ReadPauses,
     /// Responses that match no request the server sent on that connection.
     unknown_responses / UnknownResponses,
 }
@@ -108,14 +114,35 @@ impl SmscCounters {
 /// adjacent-line prefetching on x86 and the 128-byte lines of Apple cores).
 #[derive(Debug, Default)]
 #[repr(align(128))]
-pub(crate) struct ThreadCounters([AtomicU64; COUNT]);
+pub(crate) struct ThreadCounters {
+    counts: [AtomicU64; COUNT],
+    /// The most output bytes any one session of this thread has had queued
+    /// for its peer: a gauge (kept as a maximum), not a count.
+    out_peak: AtomicU64,
+}
 
 impl ThreadCounters {
     /// Adds `n` to counter `c`. Only the owning thread may call this.
     #[inline]
     pub(crate) fn add(&self, c: Counter, n: u64) {
-        let cell = &self.0[c as usize];
+        let cell = &self.counts[c as usize];
         cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// The current value of counter `c` (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn get(&self, c: Counter) -> u64 {
+        self.counts[c as usize].load(Relaxed)
+    }
+
+    /// Records that a session has `bytes` of output queued, keeping the
+    /// largest such value. Only the owning thread may call this.
+    #[inline]
+    pub(crate) fn note_out(&self, bytes: usize) {
+        let bytes = bytes as u64;
+        if bytes > self.out_peak.load(Relaxed) {
+            self.out_peak.store(bytes, Relaxed);
+        }
     }
 
     /// Adds one to counter `c`. Only the owning thread may call this.
@@ -129,11 +156,19 @@ impl ThreadCounters {
 pub(crate) fn total(all: &[ThreadCounters]) -> SmscCounters {
     let mut sum = [0u64; COUNT];
     for block in all {
-        for (s, cell) in sum.iter_mut().zip(block.0.iter()) {
+        for (s, cell) in sum.iter_mut().zip(block.counts.iter()) {
             *s += cell.load(Relaxed);
         }
     }
     SmscCounters::from_array(&sum)
+}
+
+/// The largest output backlog any session of any thread has had, in bytes.
+pub(crate) fn out_peak(all: &[ThreadCounters]) -> u64 {
+    all.iter()
+        .map(|block| block.out_peak.load(Relaxed))
+        .max()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -101,6 +101,14 @@ impl SmscHandle {
         counters::total(&self.shared.counters)
     }
 
+    /// The most output bytes any one connection has had queued for its
+    /// client so far (a high-water gauge). Bounded by back-pressure: about
+    /// the 1 MiB high-water mark plus the answers to one read, however
+    /// fast a client sends and however little it reads.
+    pub fn peak_output_buffer(&self) -> u64 {
+        counters::out_peak(&self.shared.counters)
+    }
+
     /// Stops the server threads and waits for them; open connections are
     /// closed. Prompt: each thread is woken rather than polled.
     pub fn shutdown(mut self) {

@@ -9,9 +9,19 @@
 //! the buffer is handled, and each response is encoded straight into `out`
 //! (or, with a latency, queued as a [`Job`] on the thread's delay queue).
 //! All queued output goes out in as few `write` calls as the socket
-//! accepts. Reading pauses while more than [`OUT_HIGH_WATER`] bytes wait
-//! for the peer or too many delayed responses are pending, so a client that
-//! stops reading cannot grow memory without bound.
+//! accepts.
+//!
+//! Back-pressure, so that a client that floods requests and never reads
+//! cannot grow the server's memory: once more than [`OUT_HIGH_WATER`] bytes
+//! wait for the peer (or too many delayed responses or receipts of its
+//! submits are pending), the session stops handling and reading requests
+//! until the backlog drains below [`OUT_LOW_WATER`]; the worker then reads
+//! again at once, as no new edge announces what the kernel already holds.
+//! Receipts and MO messages for a session over its high-water mark are
+//! held (up to [`MAX_HELD_RECEIPTS`], beyond which they are dropped and
+//! counted) or skipped, never appended. A read pass also stops after
+//! [`READ_BUDGET`] bytes, so one flooding client cannot starve the other
+//! sessions of its thread; the worker resumes it after a turn of the loop.
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
@@ -32,10 +42,28 @@ use crate::settings::Rt;
 const INITIAL_IN: usize = 64 * 1024;
 /// Initial write buffer.
 const INITIAL_OUT: usize = 16 * 1024;
-/// Stop reading while this many output bytes wait for the peer.
+/// Stop reading while more than this many output bytes wait for the peer.
 pub(crate) const OUT_HIGH_WATER: usize = 1024 * 1024;
-/// Stop reading while this many delayed responses are pending.
+/// Resume reading once the output backlog is down to this many bytes: well
+/// below the high-water mark, so a slow reader is not switched on and off
+/// for every few bytes it takes.
+pub(crate) const OUT_LOW_WATER: usize = 256 * 1024;
+/// Stop reading while more than this many delayed responses are pending
+/// (resume at half).
 const DELAYED_HIGH_WATER: u32 = 64 * 1024;
+/// Stop reading while more than this many receipts of this session's
+/// submits wait for their delay (resume at half): with a long
+/// `receipt_delay`, a client that reads its responses but submits without
+/// pause would otherwise fill the thread's delay queue.
+const RECEIPTS_HIGH_WATER: u32 = 64 * 1024;
+/// Receipts held for a session over its high-water mark; later ones are
+/// dropped (counted `receipts_dropped`). About 2 MB of [`ReceiptJob`]s.
+pub(crate) const MAX_HELD_RECEIPTS: usize = 16 * 1024;
+/// Most bytes one session reads per turn of its thread's loop (several
+/// reads into the 64 KiB buffer): enough to keep a fast client busy, small
+/// enough that a flooding one cannot keep the thread from its other
+/// sessions, timers and writes.
+pub(crate) const READ_BUDGET: usize = 256 * 1024;
 /// Server requests remembered while unanswered; beyond this the oldest is
 /// forgotten (its late response then counts as unknown).
 const MAX_OUTSTANDING: usize = 1 << 20;
@@ -270,8 +298,17 @@ pub(crate) struct Session {
     peer_eof: bool,
     /// Set once our FIN is sent: force-close at this instant.
     linger_until: Option<Instant>,
-    /// Reading stopped because too much output is queued.
+    /// Reading (and handling requests) stopped because too much output is
+    /// queued; set at the high-water mark, cleared at the low one.
     read_paused: bool,
+    /// The last read pass ended on its budget, not on `WouldBlock`: the
+    /// socket may hold more, which no new edge will announce.
+    read_more: bool,
+    /// Receipts of this session's submits waiting on the delay queue.
+    receipts_queued: u32,
+    /// Receipts for this session that came while it was over its
+    /// high-water mark, in order; sent as the backlog drains.
+    held: VecDeque<ReceiptJob>,
     /// The earliest deadline already in the timer heap for this session.
     armed: Option<Instant>,
     /// Set by `bind`, taken by the worker to index receiver binds.
@@ -309,6 +346,9 @@ impl Session {
             peer_eof: false,
             linger_until: None,
             read_paused: false,
+            read_more: false,
+            receipts_queued: 0,
+            held: VecDeque::new(),
             armed: None,
             newly_bound: false,
             dead: false,
@@ -348,8 +388,9 @@ impl Session {
         std::mem::take(&mut self.newly_bound)
     }
 
-    /// Reads until `WouldBlock` (or EOF, error, or backpressure), handling
-    /// every whole PDU.
+    /// Reads until `WouldBlock` (or EOF, error, back-pressure, or `budget`
+    /// bytes), handling every whole PDU. Takes what it read from `budget`;
+    /// when the budget ends the pass, [`Session::take_read_more`] says so.
     ///
     /// `short_read_drains`: with edge-triggered readiness, a read shorter
     /// than the buffer means the socket was drained at that moment and any
@@ -362,11 +403,15 @@ impl Session {
         src: &mut R,
         rt: &mut Rt<'_>,
         short_read_drains: bool,
+        budget: &mut usize,
     ) {
         self.process(rt);
         while !self.dead && !self.peer_eof {
-            if self.backlogged() {
-                self.read_paused = true;
+            if self.pause_if_backlogged(rt) {
+                break;
+            }
+            if *budget == 0 {
+                self.read_more = true;
                 break;
             }
             if !self.parsing {
@@ -380,6 +425,7 @@ impl Session {
             match src.read(&mut self.inb[self.filled..]) {
                 Ok(0) => self.on_eof(),
                 Ok(n) => {
+                    *budget = budget.saturating_sub(n);
                     self.filled += n;
                     self.process(rt);
                     if short_read_drains && n < space {
@@ -415,13 +461,56 @@ impl Session {
         self.out_pos = 0;
     }
 
-    /// True once when reading was paused by backpressure and may resume.
+    /// True once when reading was paused by back-pressure and the backlog
+    /// has drained to the low-water mark: the caller must read again now.
     pub(crate) fn resume_reading(&mut self) -> bool {
-        if self.read_paused && !self.backlogged() {
+        if self.read_paused && self.drained() {
             self.read_paused = false;
             return true;
         }
         false
+    }
+
+    /// True once after a read pass that ended on its budget: the worker
+    /// must come back to read more without waiting for an event.
+    pub(crate) fn take_read_more(&mut self) -> bool {
+        std::mem::take(&mut self.read_more)
+    }
+
+    /// Output bytes queued and not yet accepted by the socket.
+    pub(crate) fn out_pending(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Moves held receipts to the output while it is under its high-water
+    /// mark (or drops them, counted undeliverable, if the session can no
+    /// longer receive). True if any went out, so the caller writes again.
+    pub(crate) fn release_held(&mut self, rt: &mut Rt<'_>) -> bool {
+        if self.held.is_empty() || self.out_pending() > OUT_LOW_WATER {
+            return false;
+        }
+        let mut released = false;
+        while self.out_pending() <= OUT_HIGH_WATER && self.can_receive() {
+            let Some(r) = self.held.pop_front() else {
+                break;
+            };
+            self.write_receipt(&r, rt);
+            released = true;
+        }
+        released
+    }
+
+    /// The held receipts, for the worker to route elsewhere when the
+    /// session closes.
+    pub(crate) fn take_held(&mut self) -> VecDeque<ReceiptJob> {
+        std::mem::take(&mut self.held)
+    }
+
+    /// One receipt of this session's submits left the delay queue. True if
+    /// reading is paused, so the worker should see whether it may resume.
+    pub(crate) fn receipt_fired(&mut self) -> bool {
+        self.receipts_queued = self.receipts_queued.saturating_sub(1);
+        self.read_paused
     }
 
     /// After output is flushed on a closing connection: true once when the
@@ -476,7 +565,7 @@ impl Session {
         if let (Some(at), Some(interval)) = (self.next_enquire, rt.settings.enquire_link) {
             if at <= now {
                 self.next_enquire = Some(now + interval);
-                if !self.backlogged() && !self.close_after_flush {
+                if !self.read_paused && !self.backlogged() && !self.close_after_flush {
                     let seq = self.send_request(Sent::EnquireLink);
                     self.push(&Pdu::new(seq, Body::EnquireLink));
                     rt.counters.inc(Counter::EnquireLinkSent);
@@ -486,7 +575,7 @@ impl Session {
         if let (Some(mut at), Some(interval)) = (self.next_mo, rt.settings.mo_interval) {
             let mut sent = 0;
             while at <= now && sent < MO_BURST {
-                if self.can_receive() && !self.backlogged() {
+                if self.can_receive() && !self.read_paused && !self.backlogged() {
                     self.send_mo(rt);
                 }
                 at += interval;
@@ -513,9 +602,24 @@ impl Session {
         self.answer_submit(r, rt);
     }
 
-    /// Writes a receipt for one of this session's or a sibling bind's
-    /// submits. The caller checked [`Session::can_receive`].
+    /// Sends a receipt for one of this session's or a sibling bind's
+    /// submits; the caller checked [`Session::can_receive`]. Over the
+    /// high-water mark (or behind receipts already held) it is held instead,
+    /// in order, or dropped and counted once too many are held.
     pub(crate) fn emit_receipt(&mut self, r: &ReceiptJob, rt: &mut Rt<'_>) {
+        if !self.held.is_empty() || self.out_pending() > OUT_HIGH_WATER {
+            if self.held.len() < MAX_HELD_RECEIPTS {
+                self.held.push_back(*r);
+            } else {
+                rt.counters.inc(Counter::ReceiptsDropped);
+            }
+            return;
+        }
+        self.write_receipt(r, rt);
+    }
+
+    /// Encodes a receipt into the output.
+    fn write_receipt(&mut self, r: &ReceiptJob, rt: &mut Rt<'_>) {
         let settings = rt.settings;
         let id = IdText::new(r.id, settings.receipt_id_format);
         let delivered = r.state == MessageState::Delivered;
@@ -572,10 +676,11 @@ impl Session {
         self.last_state = Some(state);
     }
 
-    /// Handles every whole PDU in the read buffer, unless backlogged.
+    /// Handles every whole PDU in the read buffer, until back-pressure
+    /// pauses the session.
     fn process(&mut self, rt: &mut Rt<'_>) {
         let inb = std::mem::take(&mut self.inb);
-        while self.parsing && !self.backlogged() && self.start < self.filled {
+        while self.parsing && self.start < self.filled && !self.pause_if_backlogged(rt) {
             let buf = &inb[self.start..self.filled];
             match check_frame(buf, rt.settings.max_pdu) {
                 Ok(None) => break,
@@ -902,7 +1007,8 @@ impl Session {
         }
     }
 
-    fn schedule_receipt(&self, receipt: ReceiptJob, rt: &mut Rt<'_>) {
+    fn schedule_receipt(&mut self, receipt: ReceiptJob, rt: &mut Rt<'_>) {
+        self.receipts_queued += 1;
         rt.jobs.push(
             rt.now + rt.settings.receipt_delay,
             Job {
@@ -981,8 +1087,29 @@ impl Session {
         self.filled = 0;
     }
 
+    /// Over a high-water mark: too much output, too many delayed
+    /// responses or too many receipts queued for the peer.
     fn backlogged(&self) -> bool {
-        self.out.len() - self.out_pos > OUT_HIGH_WATER || self.delayed > DELAYED_HIGH_WATER
+        self.out_pending() > OUT_HIGH_WATER
+            || self.delayed > DELAYED_HIGH_WATER
+            || self.receipts_queued > RECEIPTS_HIGH_WATER
+    }
+
+    /// Down to every low-water mark: reading may resume.
+    fn drained(&self) -> bool {
+        self.out_pending() <= OUT_LOW_WATER
+            && self.delayed <= DELAYED_HIGH_WATER / 2
+            && self.receipts_queued <= RECEIPTS_HIGH_WATER / 2
+    }
+
+    /// True while reading is paused; pauses it (counted) on reaching a
+    /// high-water mark.
+    fn pause_if_backlogged(&mut self, rt: &mut Rt<'_>) -> bool {
+        if !self.read_paused && self.backlogged() {
+            self.read_paused = true;
+            rt.counters.inc(Counter::ReadPauses);
+        }
+        self.read_paused
     }
 }
 

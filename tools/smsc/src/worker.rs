@@ -2,6 +2,12 @@
 //! timers and its queue of delayed responses and receipts. Kept thin: it
 //! moves bytes between sockets and [`Session`]s, fires timers and routes
 //! receipts to a bind that can take them.
+//!
+//! Fairness: a session reads at most [`READ_BUDGET`] bytes per turn of the
+//! loop. One whose pass ended on the budget goes on the `again` list and is
+//! read once more after the thread's other events, timers and writes, with
+//! a zero poll timeout meanwhile; an edge-triggered poll would not report
+//! the data it left in the kernel.
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +19,7 @@ use mio::{Events, Poll, Token};
 use slab::Slab;
 
 use crate::counters::Counter;
-use crate::session::{JobKind, ReceiptJob, Session};
+use crate::session::{JobKind, ReceiptJob, Session, OUT_HIGH_WATER, READ_BUDGET};
 use crate::settings::Rt;
 use hornet_serverkit::tls::ServerConfig;
 use hornet_serverkit::{accept_into, HandshakeStep, Stream, Timers};
@@ -29,6 +35,8 @@ struct Entry {
     session: Session,
     /// Already in the worker's list of sessions to flush.
     dirty: bool,
+    /// Already in the worker's list of sessions to read again.
+    again: bool,
 }
 
 /// The receiver-capable binds of one system_id, for receipts submitted on
@@ -51,6 +59,10 @@ pub(crate) struct Worker<'a> {
     receivers: Vec<Receivers>,
     /// Sessions given output by timers, flushed once per loop.
     dirty: Vec<usize>,
+    /// Sessions whose read pass ended on its budget, read again next turn.
+    again: Vec<usize>,
+    /// The `again` list being worked through (kept to reuse its memory).
+    again_now: Vec<usize>,
     /// TLS for every accepted connection, if configured.
     tls: Option<Arc<ServerConfig>>,
     stop: &'a AtomicBool,
@@ -77,6 +89,8 @@ impl<'a> Worker<'a> {
             rt,
             receivers: Vec::new(),
             dirty: Vec::new(),
+            again: Vec::new(),
+            again_now: Vec::new(),
             tls,
             stop,
             index,
@@ -92,7 +106,12 @@ impl<'a> Worker<'a> {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let timeout = next.map(|deadline| deadline.saturating_duration_since(self.rt.now));
+            let timeout = if self.again.is_empty() {
+                next.map(|deadline| deadline.saturating_duration_since(self.rt.now))
+            } else {
+                // Input is waiting in the kernel: only collect new events.
+                Some(std::time::Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
@@ -121,7 +140,26 @@ impl<'a> Worker<'a> {
                     self.drive(key, false, false);
                 }
             }
+            self.read_again();
         }
+    }
+
+    /// Reads once more from the sessions whose last pass ended on its
+    /// budget. Sessions that use up this budget too go on the next list.
+    fn read_again(&mut self) {
+        std::mem::swap(&mut self.again, &mut self.again_now);
+        let mut keys = std::mem::take(&mut self.again_now);
+        for &key in &keys {
+            if let Some(entry) = self.conns.get_mut(key) {
+                entry.again = false;
+                // The session may have closed and its slot been reused: a
+                // read pass on a fresh session finds nothing and costs one
+                // `WouldBlock`.
+                self.drive(key, true, false);
+            }
+        }
+        keys.clear();
+        self.again_now = keys;
     }
 
     /// Accepts every waiting connection into the slab.
@@ -139,6 +177,7 @@ impl<'a> Worker<'a> {
                     stream: Stream::new(sock, tls).ok()?,
                     session: Session::new(key, *next_generation),
                     dirty: false,
+                    again: false,
                 })
             },
         );
@@ -176,7 +215,7 @@ impl<'a> Worker<'a> {
     /// Writes due delayed responses and routes due receipts.
     fn fire_jobs(&mut self) {
         while let Some(job) = self.rt.jobs.pop_due(self.rt.now) {
-            let origin = self
+            let mut origin = self
                 .conns
                 .get_mut(job.key)
                 .filter(|e| e.session.generation() == job.generation);
@@ -202,6 +241,13 @@ impl<'a> Worker<'a> {
                     }
                 },
                 JobKind::Receipt(receipt) => {
+                    if let Some(entry) = origin.as_deref_mut() {
+                        // A submitter paused on its queued receipts may
+                        // resume: the drive after the jobs checks.
+                        if entry.session.receipt_fired() {
+                            mark_dirty(&mut self.dirty, job.key, entry);
+                        }
+                    }
                     let target = match origin {
                         Some(entry) if entry.session.can_receive() => Some(job.key),
                         Some(entry) => {
@@ -225,14 +271,22 @@ impl<'a> Worker<'a> {
                 .iter_mut()
                 .find(|g| g.system_id == receipt.system_id.as_bytes())?;
             let n = group.keys.len();
-            (0..n).find_map(|i| {
-                let key = group.keys[(group.next + i) % n];
-                let ok = self.conns.get(key).is_some_and(|e| e.session.can_receive());
-                ok.then(|| {
-                    group.next = (group.next + i + 1) % n;
-                    key
+            // Round robin over the binds that can take it, preferring one
+            // whose client keeps up (a bind over its high-water mark would
+            // only hold the receipt).
+            let pick = |keep_up: bool| {
+                (0..n).find(|&i| {
+                    let key = group.keys[(group.next + i) % n];
+                    self.conns.get(key).is_some_and(|e| {
+                        e.session.can_receive()
+                            && (!keep_up || e.session.out_pending() <= OUT_HIGH_WATER)
+                    })
                 })
-            })
+            };
+            let i = pick(true).or_else(|| pick(false))?;
+            let key = group.keys[(group.next + i) % n];
+            group.next = (group.next + i + 1) % n;
+            Some(key)
         });
         match key.and_then(|k| self.conns.get_mut(k).map(|e| (k, e))) {
             Some((key, entry)) => {
@@ -266,21 +320,41 @@ impl<'a> Worker<'a> {
         }
         // Over TLS a short read does not prove the socket drained.
         short_read_drains &= entry.stream.short_read_drains();
+        // Shared by every read pass of this call: resuming after
+        // back-pressure does not restart it.
+        let mut budget = READ_BUDGET;
         loop {
             if read {
-                entry
-                    .session
-                    .read_from(&mut entry.stream, &mut self.rt, short_read_drains);
+                entry.session.read_from(
+                    &mut entry.stream,
+                    &mut self.rt,
+                    short_read_drains,
+                    &mut budget,
+                );
             }
+            entry.session.release_held(&mut self.rt);
+            self.rt.counters.note_out(entry.session.out_pending());
             entry.session.write_to(&mut entry.stream);
-            // Backpressure lifted: the socket may hold unread requests that
-            // no new edge will announce, so read again now.
+            // Back-pressure lifted: the socket may hold unread requests that
+            // no new edge will announce, so read again (now, or next turn
+            // once this turn's budget is spent).
             if entry.session.resume_reading() {
-                read = true;
+                read = budget > 0;
                 short_read_drains = false;
+                if read {
+                    continue;
+                }
+                mark_again(&mut self.again, key, entry);
+            }
+            // Held receipts the socket took room for: send more of them.
+            if entry.session.out_pending() == 0 && entry.session.release_held(&mut self.rt) {
+                read = false;
                 continue;
             }
             break;
+        }
+        if entry.session.take_read_more() {
+            mark_again(&mut self.again, key, entry);
         }
         if entry.session.take_newly_bound() {
             let system_id = entry.session.system_id();
@@ -317,7 +391,7 @@ impl<'a> Worker<'a> {
     /// Drops a connection (closing its socket, which also removes it from
     /// epoll) and forgets it as a receipt receiver.
     fn remove(&mut self, key: usize) {
-        let entry = self.conns.remove(key);
+        let mut entry = self.conns.remove(key);
         if entry.session.is_receiver() {
             let system_id = entry.session.system_id();
             if let Some(i) = self.receivers.iter().position(|g| g.system_id == system_id) {
@@ -328,6 +402,19 @@ impl<'a> Worker<'a> {
                 }
             }
         }
+        // Receipts held for a client that stopped reading go to another
+        // bind of its system_id, if there is one (else they are counted
+        // undeliverable).
+        for receipt in entry.session.take_held() {
+            self.deliver_receipt(None, &receipt);
+        }
+    }
+}
+
+fn mark_again(again: &mut Vec<usize>, key: usize, entry: &mut Entry) {
+    if !entry.again {
+        entry.again = true;
+        again.push(key);
     }
 }
 

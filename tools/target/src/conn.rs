@@ -11,6 +11,13 @@
 //! responses go out in as few `write` calls as the socket accepts, so
 //! pipelined requests are answered with one syscall.
 //!
+//! Back-pressure: a client that pipelines requests and never reads stops
+//! being read (and its buffered requests stop being handled) once more
+//! than [`OUT_HIGH_WATER`] bytes of responses (or too many delayed ones)
+//! wait for it, until they drain to [`OUT_LOW_WATER`]. A read pass also
+//! ends after [`READ_BUDGET`] bytes, so one fast client cannot keep its
+//! thread from the other connections; the worker comes back to it.
+//!
 //! Demo mode (see [`crate::DemoConfig`]) keeps the same flow but buffers
 //! each body and queues a [`Job`] that routes the request when its turn
 //! comes. A racy write is a job that waits at the front of `pending` for the
@@ -31,11 +38,21 @@ const INITIAL_IN: usize = 4 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 /// Initial write buffer.
 const INITIAL_OUT: usize = 4 * 1024;
-/// Stop reading while this many response bytes wait for the peer, so a
-/// client that pipelines without reading cannot grow memory without bound.
+/// Stop reading while more than this many response bytes wait for the
+/// peer, so a client that pipelines without reading cannot grow memory
+/// without bound.
 const OUT_HIGH_WATER: usize = 1024 * 1024;
+/// Resume reading once the responses waiting for the peer are down to this
+/// many bytes (and delayed ones to half their marks): well below the
+/// high-water mark, so a slow reader is not switched on and off for every
+/// few bytes it takes.
+const OUT_LOW_WATER: usize = 256 * 1024;
 /// Likewise for delayed responses waiting on their deadlines.
 const PENDING_HIGH_WATER: usize = 64 * 1024;
+/// Most bytes one `read_from` reads: enough to keep a fast client busy,
+/// small enough that a flooding one cannot keep its thread from the other
+/// connections and its timers.
+pub(crate) const READ_BUDGET: usize = 256 * 1024;
 /// How long a closing connection waits for the peer's FIN after ours.
 /// Closing with unread input would make the kernel send RST, which can
 /// destroy the final response before the client reads it.
@@ -159,8 +176,12 @@ pub(crate) struct Conn {
     peer_eof: bool,
     /// Set once our FIN is sent: force-close at this instant.
     linger_until: Option<Instant>,
-    /// Reading stopped because too much output is queued.
+    /// Reading (and handling requests) stopped because too much output is
+    /// queued; set at the high-water mark, cleared at the low one.
     read_paused: bool,
+    /// The last read pass ended on its budget, not on `WouldBlock`: the
+    /// socket may hold more, which no new edge will announce.
+    read_more: bool,
     /// The earliest deadline already in the timer heap for this connection.
     armed: Option<Instant>,
     /// The socket is unusable (error, reset, or finished); drop it.
@@ -188,6 +209,7 @@ impl Conn {
             peer_eof: false,
             linger_until: None,
             read_paused: false,
+            read_more: false,
             armed: None,
             dead: false,
         }
@@ -203,9 +225,10 @@ impl Conn {
         self.dead
     }
 
-    /// Reads until `WouldBlock` (or EOF, error, or backpressure), queueing a
-    /// response for each complete request. Returns how many requests
-    /// completed.
+    /// Reads until `WouldBlock` (or EOF, error, back-pressure, or
+    /// [`READ_BUDGET`] bytes), queueing a response for each complete
+    /// request. Returns how many requests completed. When the budget ends
+    /// the pass, [`Conn::take_read_more`] says so.
     ///
     /// `short_read_drains`: with edge-triggered readiness, a read shorter
     /// than the buffer means the socket was drained at that moment and any
@@ -221,9 +244,13 @@ impl Conn {
         short_read_drains: bool,
     ) -> u64 {
         let mut requests = self.process(now, settings);
+        let mut budget = READ_BUDGET;
         while !self.dead && !self.peer_eof {
-            if self.backlogged() {
-                self.read_paused = true;
+            if self.pause_if_backlogged() {
+                break;
+            }
+            if budget == 0 {
+                self.read_more = true;
                 break;
             }
             if !self.parsing {
@@ -238,6 +265,7 @@ impl Conn {
             match src.read(&mut self.inb[self.filled..]) {
                 Ok(0) => self.on_eof(),
                 Ok(n) => {
+                    budget = budget.saturating_sub(n);
                     self.filled += n;
                     requests += self.process(now, settings);
                     if short_read_drains && n < space {
@@ -299,13 +327,25 @@ impl Conn {
         }
     }
 
-    /// True once when reading was paused by backpressure and may resume.
+    /// True once when reading was paused by back-pressure and the backlog
+    /// has drained to the low-water mark: the caller must read again now.
     pub(crate) fn resume_reading(&mut self) -> bool {
-        if self.read_paused && !self.backlogged() {
+        if self.read_paused && self.drained() {
             self.read_paused = false;
             return true;
         }
         false
+    }
+
+    /// True once after a read pass that ended on its budget: the worker
+    /// must come back to read more without waiting for an event.
+    pub(crate) fn take_read_more(&mut self) -> bool {
+        std::mem::take(&mut self.read_more)
+    }
+
+    /// Response bytes queued and not yet accepted by the socket.
+    pub(crate) fn out_pending(&self) -> usize {
+        self.out.len() - self.out_pos
     }
 
     /// After output is flushed on a closing connection: true once when the
@@ -346,7 +386,7 @@ impl Conn {
     /// Parses what is buffered; returns how many requests completed.
     fn process(&mut self, now: Instant, settings: &Settings) -> u64 {
         let mut done = 0;
-        while self.parsing && !self.backlogged() {
+        while self.parsing && !self.pause_if_backlogged() {
             if self.body_left > 0 {
                 let avail = (self.filled - self.start) as u64;
                 let take = avail.min(self.body_left) as usize;
@@ -535,10 +575,28 @@ impl Conn {
         self.body_left = 0;
     }
 
+    /// Over a high-water mark: too many response bytes or delayed
+    /// responses queued for the peer.
     fn backlogged(&self) -> bool {
-        self.out.len() - self.out_pos > OUT_HIGH_WATER
+        self.out_pending() > OUT_HIGH_WATER
             || self.pending.len() > PENDING_HIGH_WATER
             || self.pending_bytes > OUT_HIGH_WATER
+    }
+
+    /// Down to every low-water mark: reading may resume.
+    fn drained(&self) -> bool {
+        self.out_pending() <= OUT_LOW_WATER
+            && self.pending.len() <= PENDING_HIGH_WATER / 2
+            && self.pending_bytes <= OUT_LOW_WATER
+    }
+
+    /// True while reading is paused; pauses it on reaching a high-water
+    /// mark.
+    fn pause_if_backlogged(&mut self) -> bool {
+        if !self.read_paused && self.backlogged() {
+            self.read_paused = true;
+        }
+        self.read_paused
     }
 }
 
@@ -836,5 +894,67 @@ mod tests {
         assert_eq!(conn.read_from(&mut sock, now, &s, false), 2);
         assert_eq!(conn.write_to(&mut sock), 2);
         assert!(!conn.resume_reading());
+    }
+
+    #[test]
+    fn a_read_pass_stops_at_its_budget_and_resumes_at_the_low_water_mark() {
+        let s = Settings {
+            canned: Canned::new(200, 13),
+            delay: None,
+            close_every: None,
+            demo: None,
+        };
+        // Requests padded so that their answers stay under the high-water
+        // mark, in a pipeline of twice the budget.
+        let mut one = b"GET / HTTP/1.1\r\nX-Pad: ".to_vec();
+        one.extend_from_slice(&[b'p'; 200]);
+        one.extend_from_slice(b"\r\n\r\n");
+        let per = one.len();
+        let reqs = one.repeat(2 * READ_BUDGET / per);
+        let mut sock = Script::new(&[&reqs]);
+        let mut conn = Conn::new(1);
+        let now = Instant::now();
+        let n = conn.read_from(&mut sock, now, &s, true) as usize;
+        assert!(conn.take_read_more(), "the worker must come back");
+        assert!(!conn.take_read_more(), "once");
+        assert!(!conn.read_paused);
+        // The last read may end past the budget, by at most one buffer.
+        assert!(
+            n * per > READ_BUDGET - per && n * per < READ_BUDGET + MAX_HEAD,
+            "{n}"
+        );
+        // Paused past the high-water mark, resumed only at the low one.
+        let big = Settings {
+            canned: Canned::new(200, 64 * 1024),
+            ..s
+        };
+        let mut conn = Conn::new(2);
+        let mut sock = Script::new(&[&reqs]);
+        conn.read_from(&mut sock, now, &big, true);
+        assert!(conn.read_paused);
+        let queued = conn.out_pending();
+        assert!(queued > OUT_HIGH_WATER && queued < OUT_HIGH_WATER + 65 * 1024);
+        conn.write_to(&mut Room(queued - OUT_LOW_WATER - 1));
+        assert!(!conn.resume_reading(), "still above the low-water mark");
+        conn.write_to(&mut Room(1));
+        assert!(conn.resume_reading());
+        assert!(!conn.resume_reading());
+    }
+
+    /// A socket with room for this many more bytes, then `WouldBlock`.
+    struct Room(usize);
+
+    impl Write for Room {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.0);
+            self.0 -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 }

@@ -15,6 +15,9 @@ pub(crate) struct ThreadCounters {
     requests: AtomicU64,
     responses: AtomicU64,
     connections: AtomicU64,
+    /// The most response bytes any one connection of this thread has had
+    /// queued for its peer: a gauge (kept as a maximum), not a count.
+    out_peak: AtomicU64,
 }
 
 impl ThreadCounters {
@@ -32,6 +35,24 @@ impl ThreadCounters {
     pub(crate) fn add_connection(&self) {
         self.connections.fetch_add(1, Relaxed);
     }
+
+    /// Records that a connection has `bytes` of responses queued, keeping
+    /// the largest such value. Only the owning thread may call this.
+    #[inline]
+    pub(crate) fn note_out(&self, bytes: usize) {
+        let bytes = bytes as u64;
+        if bytes > self.out_peak.load(Relaxed) {
+            self.out_peak.store(bytes, Relaxed);
+        }
+    }
+}
+
+/// The largest response backlog any connection of any thread has had.
+pub(crate) fn out_peak(all: &[ThreadCounters]) -> u64 {
+    all.iter()
+        .map(|c| c.out_peak.load(Relaxed))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Server-wide totals over all threads' counters.

@@ -92,6 +92,14 @@ impl TargetHandle {
         counters::total_connections(&self.shared.counters)
     }
 
+    /// The most response bytes any one connection has had queued for its
+    /// client so far (a high-water gauge). Bounded by back-pressure: about
+    /// the 1 MiB high-water mark plus one response, however many requests
+    /// a client pipelines without reading.
+    pub fn peak_output_buffer(&self) -> u64 {
+        counters::out_peak(&self.shared.counters)
+    }
+
     /// Stops the server threads and waits for them; open connections are
     /// closed. Prompt: each thread is woken rather than polled.
     pub fn shutdown(mut self) {

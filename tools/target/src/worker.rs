@@ -1,6 +1,11 @@
 //! One server thread: a `mio::Poll` with its listener, its connections and
 //! its timers. Kept thin: it moves bytes between sockets and [`Conn`]s and
 //! arms the timers the connections ask for.
+//!
+//! Fairness: a connection whose read pass ended on its budget goes on the
+//! `again` list and is read once more after the thread's other events and
+//! timers, with a zero poll timeout meanwhile; an edge-triggered poll would
+//! not report the data it left in the kernel.
 
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +47,8 @@ pub(crate) struct Shared {
 struct Entry {
     stream: Stream,
     conn: Conn,
+    /// Already in the worker's list of connections to read again.
+    again: bool,
 }
 
 /// One server thread's state; [`Worker::run`] is the thread body.
@@ -50,6 +57,11 @@ pub(crate) struct Worker {
     listener: TcpListener,
     conns: Slab<Entry>,
     timers: Timers,
+    /// Connections whose read pass ended on its budget, read again next
+    /// turn.
+    again: Vec<usize>,
+    /// The `again` list being worked through (kept to reuse its memory).
+    again_now: Vec<usize>,
     shared: Arc<Shared>,
     /// This thread's index into `shared.counters`.
     index: usize,
@@ -69,6 +81,8 @@ impl Worker {
             listener,
             conns: Slab::new(),
             timers: Timers::default(),
+            again: Vec::new(),
+            again_now: Vec::new(),
             shared,
             index,
             next_generation: 0,
@@ -79,10 +93,14 @@ impl Worker {
     pub(crate) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .timers
-                .next_deadline()
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+            let timeout = if self.again.is_empty() {
+                self.timers
+                    .next_deadline()
+                    .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            } else {
+                // Input is waiting in the kernel: only collect new events.
+                Some(std::time::Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
@@ -105,7 +123,26 @@ impl Worker {
                 }
             }
             self.fire_timers();
+            self.read_again();
         }
+    }
+
+    /// Reads once more from the connections whose last pass ended on its
+    /// budget. Those that use up this budget too go on the next list.
+    fn read_again(&mut self) {
+        std::mem::swap(&mut self.again, &mut self.again_now);
+        let mut keys = std::mem::take(&mut self.again_now);
+        let now = Instant::now();
+        for &key in &keys {
+            if let Some(entry) = self.conns.get_mut(key) {
+                entry.again = false;
+                // The connection may have closed and its slot been reused:
+                // a read pass on a fresh one costs one `WouldBlock`.
+                self.drive(key, true, false, now);
+            }
+        }
+        keys.clear();
+        self.again_now = keys;
     }
 
     /// Accepts every waiting connection into the slab.
@@ -122,6 +159,7 @@ impl Worker {
                 Some(Entry {
                     stream: Stream::new(sock, tls).ok()?,
                     conn: Conn::new(*next_generation),
+                    again: false,
                 })
             },
         );
@@ -181,6 +219,9 @@ impl Worker {
         }
         // Over TLS a short read does not prove the socket drained.
         short_read_drains &= entry.stream.short_read_drains();
+        // Reading resumes at most once per call after back-pressure, so that
+        // a client reading as fast as it floods cannot hold the thread.
+        let mut resumed = false;
         loop {
             if read {
                 let n = entry.conn.read_from(
@@ -196,18 +237,26 @@ impl Worker {
                     }
                 }
             }
+            counters.note_out(entry.conn.out_pending());
             let written = entry.conn.write_to(&mut entry.stream);
             if written > 0 {
                 counters.add_responses(written);
             }
-            // Backpressure lifted: the socket may hold unread requests that
-            // no new edge will announce, so read again now.
+            // Back-pressure lifted: the socket may hold unread requests that
+            // no new edge will announce, so read again (now, or next turn).
             if entry.conn.resume_reading() {
-                read = true;
-                short_read_drains = false;
-                continue;
+                if !resumed {
+                    resumed = true;
+                    read = true;
+                    short_read_drains = false;
+                    continue;
+                }
+                mark_again(&mut self.again, key, entry);
             }
             break;
+        }
+        if entry.conn.take_read_more() {
+            mark_again(&mut self.again, key, entry);
         }
         // TLS records the socket had no room for when the response was
         // handed over go out on this (writable) event.
@@ -229,5 +278,12 @@ impl Worker {
         if let Some(deadline) = entry.conn.timer_to_arm() {
             self.timers.push(deadline, key, entry.conn.generation());
         }
+    }
+}
+
+fn mark_again(again: &mut Vec<usize>, key: usize, entry: &mut Entry) {
+    if !entry.again {
+        entry.again = true;
+        again.push(key);
     }
 }

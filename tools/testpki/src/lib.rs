@@ -5,7 +5,8 @@
 //!
 //! - [`Ca::new`]: a test CA; [`leaf`] signs a server certificate for DNS
 //!   names and/or IP addresses with a chosen [`Validity`];
-//!   [`expired_leaf`], [`self_signed`] and [`client_cert`] make the other
+//!   [`expired_leaf`], [`self_signed`], [`self_signed_ca`] (CA:TRUE, as
+//!   `openssl req -x509` makes them) and [`client_cert`] make the other
 //!   certificates a client's or server's checks need to meet.
 //! - [`PemFiles`]: any of these as PEM files in a tempdir, for the `--cacert`,
 //!   `--cert`, `--key` and `--tls-*` flags of hornet and its test servers.
@@ -166,6 +167,31 @@ pub fn self_signed(names: &[&str]) -> Leaf {
         ExtendedKeyUsagePurpose::ServerAuth,
         None,
     )
+}
+
+/// A self-signed server certificate for `names` made the way `openssl req
+/// -x509` makes one by default: basicConstraints CA:TRUE, no key usage or
+/// extended key usage, subject and issuer the same. WebPKI refuses such a
+/// certificate as a server's own (`CaUsedAsEndEntity`) unless the client
+/// trusts it as it is.
+pub fn self_signed_ca(names: &[&str], validity: Validity) -> Leaf {
+    let sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(sans).expect("valid DNS names or IP addresses");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Not the host name: see `self_signed`.
+    params.distinguished_name.push(
+        DnType::CommonName,
+        "hornet openssl-style self-signed server",
+    );
+    validity.apply(&mut params);
+    let key = KeyPair::generate().expect("key generation");
+    let cert = params.self_signed(&key).expect("self-sign");
+    Leaf {
+        cert: cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
 }
 
 /// A client certificate (extended key usage clientAuth) signed by `ca`,
