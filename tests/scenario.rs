@@ -316,9 +316,15 @@ smpp = { destination = "447700900000", text = "x" }
     let r = run(&text, "unused");
     accounting_holds(&r);
     let n = &r.requests[0];
-    assert!(n.check_failed >= 2, "{n:?}");
+    // Issue 11: a submit whose bind was refused was never sent: an error
+    // (bind_failed, with its reason), not a failed check.
+    assert!(n.errors >= 2, "{n:?}");
+    assert_eq!(n.check_failed, 0, "{n:?}");
+    assert_eq!(n.not_sent, n.errors, "{n:?}");
     assert!(
-        n.failures.keys().all(|k| k.starts_with("bind refused")),
+        n.error_reasons
+            .keys()
+            .all(|k| k.starts_with("bind_failed: bind refused")),
         "{n:?}"
     );
     assert_eq!(n.passed, 0);
