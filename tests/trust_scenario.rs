@@ -651,7 +651,13 @@ fn run_session_broken_after_each_answer_backs_off() {
     // 2 users, 2 s, at least 50 ms between binds: at most ~80.
     assert!((2..=100).contains(&binds), "{binds} binds: {}", r.log());
     let passed = r.doc()["total"]["passed"].as_u64().unwrap();
-    assert!(passed >= 2 && passed <= binds, "{passed} passed, {binds} binds");
+    // Each session's answer counts, though the break came in the same
+    // read (the last ones may be cut by the end of the run).
+    assert!(
+        passed <= binds && passed + 2 >= binds,
+        "{passed} passed, {binds} binds: {}",
+        r.log()
+    );
 }
 
 #[test]

@@ -74,6 +74,9 @@ pub struct SmppConn {
     awaited: Option<u32>,
     /// The bind completed since the last `take_just_bound`.
     just_bound: bool,
+    /// The session broke in a pass that also answered the submit: the
+    /// answer is reported first, the error on the next call.
+    broken: Option<ErrorKind>,
 }
 
 impl SmppConn {
@@ -98,6 +101,7 @@ impl SmppConn {
             bind_seq: 1,
             awaited: None,
             just_bound: false,
+            broken: None,
         };
         let bind = Bind {
             system_id: target.system_id.as_bytes(),
@@ -195,6 +199,9 @@ impl SmppConn {
         clock: &dyn Fn() -> u64,
         tls: &mut TlsMetrics,
     ) -> Result<(SmppProgress, bool), ErrorKind> {
+        if let Some(kind) = self.broken {
+            return Err(kind);
+        }
         if !ready(&mut self.stream, &mut self.connected, readable, clock, tls)? {
             return Ok((SmppProgress::Pending, false));
         }
@@ -204,7 +211,7 @@ impl SmppConn {
         // A pass held back by a full output buffer resumes by itself once
         // the buffer drained below the mark in the same call; otherwise the
         // writable event that drains it calls again.
-        let again = more && !self.backed_up();
+        let again = more && (self.broken.is_some() || !self.backed_up());
         Ok((progress, again))
     }
 
@@ -230,7 +237,18 @@ impl SmppConn {
         // answered, then the SMSC hangs up).
         let mut eof = false;
         let more = loop {
-            if !self.handle_buffered(&mut progress)? {
+            let handled = match self.handle_buffered(&mut progress) {
+                Ok(h) => h,
+                // A submit answered before the break still counts: report
+                // it now and the break on the next call (which the worker
+                // makes on its next loop turn).
+                Err(kind) if progress != SmppProgress::Pending => {
+                    self.broken = Some(kind);
+                    return Ok((progress, true));
+                }
+                Err(kind) => return Err(kind),
+            };
+            if !handled {
                 // Over the high-water mark with whole PDUs still buffered.
                 break true;
             }
@@ -255,15 +273,21 @@ impl SmppConn {
                 Err(e) => return Err(ErrorKind::from_io_error(&e)),
             }
         };
-        if eof {
-            // The whole PDUs that came before the close (the session ends
-            // anyway).
-            self.handle_buffered(&mut progress)?;
+        if !eof {
+            return Ok((progress, more));
         }
-        match progress {
-            SmppProgress::Pending if eof => Err(ErrorKind::ClosedEarly),
-            p => Ok((p, more && !eof)),
+        // The whole PDUs that came before the close count; the close is
+        // reported with them, or on the next call if they answered the
+        // submit.
+        let kind = match self.handle_buffered(&mut progress) {
+            Ok(_) => ErrorKind::ClosedEarly,
+            Err(kind) => kind,
+        };
+        if progress == SmppProgress::Pending {
+            return Err(kind);
         }
+        self.broken = Some(kind);
+        Ok((progress, true))
     }
 
     fn input_has_frame(&self) -> bool {
