@@ -116,7 +116,11 @@ fn patiently<T>(seen: &Seen, mut f: impl FnMut() -> io::Result<T>) -> Option<T> 
     while !seen.stop.load(Ordering::Relaxed) {
         match f() {
             Ok(v) => return Some(v),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
@@ -302,7 +306,9 @@ fn enquire_link_flood() -> Peer {
         if !accept_bind(&mut s, seen) {
             return;
         }
-        let burst: Vec<u8> = (1..=4000).flat_map(|q| pdu(ENQUIRE_LINK, 0, q, b"")).collect();
+        let burst: Vec<u8> = (1..=4000)
+            .flat_map(|q| pdu(ENQUIRE_LINK, 0, q, b""))
+            .collect();
         while write_all(&mut s, &burst, seen) {}
     })
 }
@@ -363,7 +369,9 @@ impl Ran {
     }
 
     fn doc(&self) -> &Value {
-        self.doc.as_ref().unwrap_or_else(|| panic!("no JSON: {}", self.log()))
+        self.doc
+            .as_ref()
+            .unwrap_or_else(|| panic!("no JSON: {}", self.log()))
     }
 }
 
@@ -548,16 +556,17 @@ fn run_endless_stream_over_tls_ends_on_time() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&peer.ca_file, dir.path().join("ca.pem")).unwrap();
     let url = format!("https://localhost:{}", peer.handle.addr.port());
-    let profile = http_profile(&url, "1s", "1s", 1).replace(
-        "[load]",
-        "[target.tls]\ncacert = \"ca.pem\"\n[load]",
-    );
+    let profile = http_profile(&url, "1s", "1s", 1)
+        .replace("[load]", "[target.tls]\ncacert = \"ca.pem\"\n[load]");
     let r = run_hornet(dir.path(), &profile, None);
     assert_exits_within(&r, Duration::from_secs(3));
     assert_accounting(&r);
     let doc = r.doc();
     assert!(error_kind(doc, "timeout") >= 1, "{}", r.log());
-    assert_eq!(doc["tls"]["handshakes"].as_u64().map(|n| n >= 1), Some(true));
+    assert_eq!(
+        doc["tls"]["handshakes"].as_u64().map(|n| n >= 1),
+        Some(true)
+    );
     assert!(r.hwm_kb < RSS_LIMIT_KB, "{}", r.log());
 }
 
@@ -572,14 +581,20 @@ fn ctrl_c_during_endless_stream_stops_within_a_second() {
     let r = run_hornet(
         dir.path(),
         &http_profile(&url, "30s", "20s", 2),
-        Some(&|| seen.conns.load(Ordering::Relaxed) >= 2 && begun.elapsed() > Duration::from_millis(500)),
+        Some(&|| {
+            seen.conns.load(Ordering::Relaxed) >= 2 && begun.elapsed() > Duration::from_millis(500)
+        }),
     );
     assert_exits_within(&r, Duration::from_secs(1));
     assert!(r.stdout.contains("interrupted (Ctrl-C)"), "{}", r.log());
     assert_accounting(&r);
     let doc = r.doc();
     assert_eq!(doc["interrupted"], true, "{}", r.log());
-    assert!(doc["total"]["interrupted"].as_u64().unwrap() >= 1, "{}", r.log());
+    assert!(
+        doc["total"]["interrupted"].as_u64().unwrap() >= 1,
+        "{}",
+        r.log()
+    );
 }
 
 #[test]
@@ -634,7 +649,10 @@ fn run_malformed_pdu_after_bind_backs_off() {
     let binds = smsc.seen.binds.load(Ordering::Relaxed);
     assert!((2..=24).contains(&binds), "{binds} binds: {}", r.log());
     let doc = r.doc();
-    assert_eq!(error_kind(doc, "parse"), doc["total"]["errors"].as_u64().unwrap());
+    assert_eq!(
+        error_kind(doc, "parse"),
+        doc["total"]["errors"].as_u64().unwrap()
+    );
     assert_ne!(r.code, Some(0), "{}", r.log());
 }
 
@@ -673,17 +691,24 @@ fn run_client_cert_rejected_after_handshake_backs_off() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&server.ca_file, dir.path().join("ca.pem")).unwrap();
     let url = format!("https://localhost:{}", server.handle.local_addr().port());
-    let profile = http_profile(&url, "2s", "1s", 2).replace(
-        "[load]",
-        "[target.tls]\ncacert = \"ca.pem\"\n[load]",
-    );
+    let profile = http_profile(&url, "2s", "1s", 2)
+        .replace("[load]", "[target.tls]\ncacert = \"ca.pem\"\n[load]");
     let r = run_hornet(dir.path(), &profile, None);
     assert_exits_within(&r, Duration::from_secs(3));
     assert_accounting(&r);
     let doc = r.doc();
     let attempts = doc["total"]["requests"].as_u64().unwrap();
-    assert!((2..=24).contains(&attempts), "{attempts} attempts: {}", r.log());
-    assert_eq!(error_kind(doc, "tls"), doc["total"]["errors"].as_u64().unwrap(), "{}", r.log());
+    assert!(
+        (2..=24).contains(&attempts),
+        "{attempts} attempts: {}",
+        r.log()
+    );
+    assert_eq!(
+        error_kind(doc, "tls"),
+        doc["total"]["errors"].as_u64().unwrap(),
+        "{}",
+        r.log()
+    );
     assert_eq!(r.code, Some(1), "nothing got a response: {}", r.log());
 }
 
@@ -720,7 +745,9 @@ path = "/"
     let r = run_hornet(
         dir.path(),
         &profile,
-        Some(&|| seen.conns.load(Ordering::Relaxed) >= 1 && begun.elapsed() > Duration::from_millis(300)),
+        Some(&|| {
+            seen.conns.load(Ordering::Relaxed) >= 1 && begun.elapsed() > Duration::from_millis(300)
+        }),
     );
     // The step's timeout is 10 s: the Ctrl-C, not the timeout, ended it.
     assert!(r.took < Duration::from_millis(1500), "{}", r.log());
@@ -730,7 +757,12 @@ path = "/"
     assert_ne!(r.code, Some(0), "{}", r.log());
     let doc = r.doc();
     assert_eq!(doc["interrupted"], true, "{}", r.log());
-    assert_eq!(doc["setup"][0]["failure"], "interrupted (Ctrl-C)", "{}", r.log());
+    assert_eq!(
+        doc["setup"][0]["failure"],
+        "interrupted (Ctrl-C)",
+        "{}",
+        r.log()
+    );
     assert_eq!(doc["total"]["requests"], 0, "no load ran: {}", r.log());
     assert_eq!(peer.seen.conns.load(Ordering::Relaxed), 1, "no load ran");
 }
@@ -757,9 +789,17 @@ fn refused_bind_in_profile_is_an_error_and_exits_1() {
     );
     smsc.shutdown();
     assert_eq!(r.code, Some(1), "no request got a response: {}", r.log());
-    assert!(r.stdout.contains("bind refused: ESME_RINVPASWD"), "{}", r.log());
+    assert!(
+        r.stdout.contains("bind refused: ESME_RINVPASWD"),
+        "{}",
+        r.log()
+    );
     assert!(r.stdout.contains("verdict: FAIL"), "{}", r.log());
-    assert!(r.stderr.contains("no request got a response"), "{}", r.log());
+    assert!(
+        r.stderr.contains("no request got a response"),
+        "{}",
+        r.log()
+    );
     assert_accounting(&r);
     let t = &r.doc()["total"];
     let requests = t["requests"].as_u64().unwrap();
@@ -795,7 +835,12 @@ fn connect_refused_in_profile_is_not_sent_and_exits_1() {
     assert_accounting(&r);
     let t = &r.doc()["total"];
     assert_eq!(t["check_failed"], 0, "{}", r.log());
-    assert_eq!(t["errors"], t["error_kinds"]["connect_refused"], "{}", r.log());
+    assert_eq!(
+        t["errors"],
+        t["error_kinds"]["connect_refused"],
+        "{}",
+        r.log()
+    );
     assert_eq!(t["not_sent"], t["errors"], "{}", r.log());
     assert_eq!(t["rps"].as_f64(), Some(0.0), "{}", r.log());
     assert!(!r.stdout.contains("verdict: PASS"), "{}", r.log());

@@ -85,7 +85,13 @@ pub fn run_with(
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
     let mut setup_reports = Vec::new();
     let interrupted = crate::interrupt::requested;
-    if !run_steps(&sc, &sc.setup, &mut globals, &mut setup_reports, &interrupted) {
+    if !run_steps(
+        &sc,
+        &sc.setup,
+        &mut globals,
+        &mut setup_reports,
+        &interrupted,
+    ) {
         if interrupted() {
             // Ctrl-C during setup: no load, no teardown (the user wants
             // out now); the result says where the run stopped.
