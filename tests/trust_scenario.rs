@@ -845,3 +845,49 @@ fn connect_refused_in_profile_is_not_sent_and_exits_1() {
     assert_eq!(t["rps"].as_f64(), Some(0.0), "{}", r.log());
     assert!(!r.stdout.contains("verdict: PASS"), "{}", r.log());
 }
+
+// ---------------------------------------------------------------------
+// Nearby: setup against an https:// host
+// ---------------------------------------------------------------------
+
+#[test]
+fn setup_step_against_an_https_host_speaks_tls() {
+    // Setup and teardown steps used to speak plain HTTP to an https://
+    // host; they now use the load's TLS settings.
+    let server = common::certs::tls_target(Default::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&server.ca_file, dir.path().join("ca.pem")).unwrap();
+    let profile = format!(
+        r#"
+[target]
+host = "https://localhost:{}"
+[target.tls]
+cacert = "ca.pem"
+[load]
+users = 1
+run_time = "300ms"
+threads = 1
+[[setup]]
+name = "state"
+path = "/health"
+check = {{ status = [200] }}
+[[teardown]]
+name = "after"
+path = "/health"
+check = {{ status = [200] }}
+[[user]]
+name = "U"
+[[user.task]]
+name = "get"
+path = "/health"
+"#,
+        server.handle.local_addr().port()
+    );
+    let r = run_hornet(dir.path(), &profile, None);
+    assert_eq!(r.code, Some(0), "{}", r.log());
+    let doc = r.doc();
+    assert_eq!(doc["setup"][0]["status"], 200, "{}", r.log());
+    assert_eq!(doc["setup"][0]["failure"], Value::Null, "{}", r.log());
+    assert_eq!(doc["teardown"][0]["status"], 200, "{}", r.log());
+    assert!(doc["total"]["passed"].as_u64().unwrap() >= 1, "{}", r.log());
+}

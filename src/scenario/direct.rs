@@ -2,14 +2,14 @@
 //! one at a time. They capture the values invariants compare (a balance
 //! before and after) and must not be mixed into the load's statistics.
 //!
-//! Each exchange runs on a non-blocking socket polled in short slices, so
+//! Each exchange runs on the load's transport (TLS for an `https://`
+//! host) over a non-blocking socket polled in short slices, so
 //! a stop request (Ctrl-C) ends a step within [`STOP_SLICE`], whatever the
 //! step's timeout, and the step reports [`INTERRUPTED`].
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use hornet_http1::{Limits, ResponseDecoder, Status};
@@ -18,6 +18,7 @@ use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
 use crate::profile::scenario::{Scenario, Step};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
+use crate::tls::{Connect, TlsClient, Transport};
 
 /// The failure of a step cut short by a stop request.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
@@ -106,6 +107,7 @@ pub fn run_steps(
                 cap.start(step);
                 exchange(
                     target.addr,
+                    target.tls.as_ref(),
                     &out,
                     &*step.method == "HEAD",
                     scenario.timeout,
@@ -161,8 +163,10 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
 /// connect is bounded by `connect_timeout`, the whole exchange by
 /// `timeout` (a server trickling a byte at a time, or streaming without
 /// end, cannot keep setup waiting), and every wait by `stop()`.
+#[allow(clippy::too_many_arguments)]
 fn exchange(
     addr: std::net::SocketAddr,
+    tls: Option<&TlsClient>,
     request: &[u8],
     head: bool,
     timeout: Duration,
@@ -173,7 +177,9 @@ fn exchange(
     const SOCK: Token = Token(0);
     let mut poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
     let mut events = Events::with_capacity(4);
-    let mut s = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    // The load's transport: TLS for an https:// host, as the users' own
+    // connections (setup and teardown used to speak plain HTTP to it).
+    let mut s = Transport::connect(addr, tls).map_err(|e| format!("connect: {e}"))?;
     poll.registry()
         .register(&mut s, SOCK, Interest::READABLE | Interest::WRITABLE)
         .map_err(|e| format!("poll: {e}"))?;
@@ -201,15 +207,20 @@ fn exchange(
             Err(e) => return Err(format!("poll: {e}")),
         }
     };
-    // Connect.
+    // After each event: TLS forgets a drained socket and sends the records
+    // it has queued.
+    let ready = |s: &mut Transport| s.on_ready(true).map_err(|e| format!("tls: {e}"));
+    // Connect (TCP, then the TLS handshake).
     loop {
-        if let Ok(Some(e)) | Err(e) = s.take_error() {
-            return Err(format!("connect: {e}"));
-        }
-        match s.peer_addr() {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
-            Err(e) => return Err(format!("connect: {e}")),
+        match s.poll_connect(0) {
+            Ok(Connect::Ready(_)) => break,
+            Ok(Connect::Pending) => {}
+            Err(f) => {
+                return Err(match f.tls {
+                    Some(t) => format!("connect: TLS {}: {}", t.reason.name(), t.detail),
+                    None => format!("connect: {}", f.kind.name()),
+                })
+            }
         }
         let late = || {
             format!(
@@ -218,6 +229,8 @@ fn exchange(
             )
         };
         wait(&mut poll, connect_deadline.min(deadline), &late)?;
+        // A failure here shows in `poll_connect` next.
+        let _ = s.on_ready(true);
     }
     // Write.
     let mut written = 0;
@@ -227,6 +240,7 @@ fn exchange(
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 wait(&mut poll, deadline, &no_response)?;
+                ready(&mut s)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("write: {e}")),
@@ -267,6 +281,7 @@ fn exchange(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 wait(&mut poll, deadline, &no_response)?;
+                ready(&mut s)?;
             }
             Err(e) => return Err(format!("read: {e}")),
         }
