@@ -437,6 +437,16 @@ fn run_hornet(dir: &Path, profile: &str, sigint_when: Option<&dyn Fn() -> bool>)
     };
     let took = started.elapsed();
     assert!(signalled, "the SIGINT condition never came true");
+    // The figures issue 11 asks for, in the test log.
+    eprintln!(
+        "hornet exited {:?} after {took:?} (from {}), VmHWM {hwm_kb} kB",
+        status.code(),
+        if sigint_when.is_some() {
+            "SIGINT"
+        } else {
+            "start"
+        }
+    );
     Ran {
         code: status.code(),
         took,
