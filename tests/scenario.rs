@@ -316,9 +316,15 @@ smpp = { destination = "447700900000", text = "x" }
     let r = run(&text, "unused");
     accounting_holds(&r);
     let n = &r.requests[0];
-    assert!(n.check_failed >= 2, "{n:?}");
+    // Issue 11: a submit whose bind was refused was never sent: an error
+    // (bind_failed, with its reason), not a failed check.
+    assert!(n.errors >= 2, "{n:?}");
+    assert_eq!(n.check_failed, 0, "{n:?}");
+    assert_eq!(n.not_sent, n.errors, "{n:?}");
     assert!(
-        n.failures.keys().all(|k| k.starts_with("bind refused")),
+        n.error_reasons
+            .keys()
+            .all(|k| k.starts_with("bind_failed: bind refused")),
         "{n:?}"
     );
     assert_eq!(n.passed, 0);
@@ -561,7 +567,10 @@ path = "/health"
         "on_start must not go past a refused bind"
     );
     assert_eq!(by("never").requests, 0);
-    assert!(by("bind check").check_failed >= 1);
+    // Issue 11: a refused bind is an error (nothing was sent), not a
+    // failed check.
+    assert!(by("bind check").errors >= 1);
+    assert_eq!(by("bind check").not_sent, by("bind check").errors);
     assert!(r.elapsed_s < 5.0, "the cap ends the run: {}", r.elapsed_s);
     smsc.shutdown();
 }

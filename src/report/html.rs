@@ -267,7 +267,7 @@ impl HtmlReport {
                 p90 = ms(s.quantiles_us[4]),
                 p95 = ms(s.quantiles_us[5]),
                 p99 = ms(s.quantiles_us[7]),
-                rps = s.requests as f64 / secs,
+                rps = s.sent as f64 / secs,
                 fps = s.failures as f64 / secs,
             );
         }
@@ -450,6 +450,7 @@ mod tests {
             name: "<script>alert(1)</script>".into(),
             requests: 3,
             failures: 1,
+            sent: 3,
             latency: Cumulative::default(),
             quantiles_us: [0; 11],
         };

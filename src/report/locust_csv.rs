@@ -38,6 +38,9 @@ pub struct StatsRow {
     pub requests: u64,
     /// Of which failed.
     pub failures: u64,
+    /// Requests that reached the target (the `req/s` column): `requests`
+    /// less the ones never sent (connection or SMPP bind failed).
+    pub sent: u64,
     /// Totals of latency and size.
     pub latency: Cumulative,
     /// Latency at Locust's quantiles, microseconds.
@@ -88,6 +91,7 @@ impl CsvReport {
                 name: n.name.clone(),
                 requests: ended,
                 failures: n.check_failed + n.errors,
+                sent: ended.saturating_sub(n.not_sent),
                 latency: Cumulative {
                     requests: ended,
                     failures: n.check_failed + n.errors,
@@ -258,7 +262,7 @@ impl CsvReport {
                 ms(s.latency.min_us),
                 ms(s.latency.max_us),
                 num(s.latency.avg_size),
-                num(s.requests as f64 / secs),
+                num(s.sent as f64 / secs),
                 num(s.failures as f64 / secs),
             ];
             row.extend(s.quantiles_us.iter().map(|&us| ms(us)));
@@ -322,6 +326,7 @@ fn one_name(
         name: name.to_string(),
         requests: latency.requests,
         failures: latency.failures,
+        sent: latency.requests,
         latency,
         quantiles_us,
     };
@@ -400,7 +405,7 @@ pub fn console_table(r: &CsvReport) -> String {
             ms(s.quantiles_us[4]),
             ms(s.quantiles_us[5]),
             ms(s.quantiles_us[7]),
-            s.requests as f64 / secs,
+            s.sent as f64 / secs,
             s.failures as f64 / secs,
         );
     }

@@ -19,6 +19,12 @@ const READ_CHUNK: usize = 4096;
 /// Buffers above this are freed when the user goes idle, so 10,000 users
 /// that once received a large body do not keep it all resident.
 const KEEP_CAPACITY: usize = 64 * 1024;
+/// Most bytes one read pass takes from the socket. Sockets are
+/// edge-triggered, so a pass that stops here is resumed by the worker on
+/// its next loop turn (see `ReadResult::More`); in between, the loop sees
+/// its clock, its timeouts and its stop flag. A peer that never stops
+/// sending (an endless chunked body) cannot hold the loop.
+pub const READ_BUDGET: usize = 64 * 1024;
 
 /// One user's connection.
 #[derive(Debug)]
@@ -35,8 +41,13 @@ pub struct HttpConn {
 /// What a read pass produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadResult {
-    /// The response is not complete yet.
+    /// The response is not complete yet; the socket was drained (a
+    /// readiness event comes when more arrives).
     Pending,
+    /// The response is not complete yet and the pass stopped at its
+    /// budget with bytes possibly left in the socket: read again on the
+    /// next loop turn, without waiting for an event.
+    More,
     /// The response completed; `keep_alive` says whether the connection can
     /// carry the next request.
     Done {
@@ -106,9 +117,10 @@ impl HttpConn {
         self.written < self.out.len()
     }
 
-    /// Reads and decodes until the response completes or the socket would
-    /// block.
+    /// Reads and decodes until the response completes, the socket would
+    /// block, or the pass has read [`READ_BUDGET`] bytes.
     pub fn read(&mut self, cap: &mut Capture) -> Result<ReadResult, ErrorKind> {
+        let mut budget = READ_BUDGET;
         loop {
             // Decode what is buffered first: a response may already be whole.
             if !self.input.is_empty() {
@@ -126,11 +138,14 @@ impl HttpConn {
                     Err(_) => return Err(ErrorKind::Parse),
                 }
             }
+            if budget == 0 {
+                return Ok(ReadResult::More);
+            }
             let len = self.input.len();
             if self.input.capacity() - len < READ_CHUNK {
                 self.input.reserve(READ_CHUNK);
             }
-            let cap_now = self.input.capacity();
+            let cap_now = self.input.capacity().min(len + budget);
             self.input.resize(cap_now, 0);
             let r = self.stream.read(&mut self.input[len..]);
             match r {
@@ -145,7 +160,10 @@ impl HttpConn {
                         _ => Err(ErrorKind::ClosedEarly),
                     };
                 }
-                Ok(n) => self.input.truncate(len + n),
+                Ok(n) => {
+                    self.input.truncate(len + n);
+                    budget -= n;
+                }
                 Err(e) => {
                     self.input.truncate(len);
                     match e.kind() {

@@ -84,7 +84,36 @@ pub fn run_with(
     let sc = Arc::new(sc);
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
     let mut setup_reports = Vec::new();
-    if !run_steps(&sc, &sc.setup, &mut globals, &mut setup_reports) {
+    let interrupted = crate::interrupt::requested;
+    if !run_steps(
+        &sc,
+        &sc.setup,
+        &mut globals,
+        &mut setup_reports,
+        &interrupted,
+    ) {
+        if interrupted() {
+            // Ctrl-C during setup: no load, no teardown (the user wants
+            // out now); the result says where the run stopped.
+            let step = setup_reports.last().map_or("?", |r| r.name.as_str());
+            let aborted = format!("interrupted (Ctrl-C) during setup step `{step}`: no load ran");
+            let mut result = ScenarioResult::build(
+                &sc,
+                &RunStats::new(sc.names.len()),
+                Duration::ZERO,
+                Duration::ZERO,
+                &globals,
+                setup_reports,
+                Vec::new(),
+                Some(aborted),
+                None,
+                Vec::new(),
+            );
+            result.interrupted = true;
+            // Nothing was measured: nothing can pass.
+            result.verdict = "fail".into();
+            return Ok((result, log_error));
+        }
         let failed = setup_reports.pop().expect("a failed step reports");
         return Err(ScenarioError::Setup(failed));
     }
@@ -210,7 +239,24 @@ pub fn run_with(
     }
     let elapsed = start.elapsed();
     let mut teardown_reports = Vec::new();
-    run_steps(&sc, &sc.teardown, &mut globals, &mut teardown_reports);
+    // Teardown runs after a Ctrl-C of the load (to capture what invariants
+    // compare); a Ctrl-C that arrives during teardown cuts it short.
+    let interrupted_before = interrupted();
+    let teardown_stop = || !interrupted_before && interrupted();
+    run_steps(
+        &sc,
+        &sc.teardown,
+        &mut globals,
+        &mut teardown_reports,
+        &teardown_stop,
+    );
+    if aborted.is_none() && interrupted() {
+        aborted = Some(if interrupted_before {
+            "interrupted (Ctrl-C): the load stopped early".into()
+        } else {
+            "interrupted (Ctrl-C) during teardown".into()
+        });
+    }
     let result = ScenarioResult::build(
         &sc,
         &total,
@@ -224,6 +270,8 @@ pub fn run_with(
         history,
     )
     .started_at(started_at);
+    let mut result = result;
+    result.interrupted = interrupted();
     Ok((result, log_error))
 }
 
@@ -277,7 +325,7 @@ fn frame(
                 *errors.entry(k.name().to_string()).or_default() += n.errors[k as usize];
             }
         }
-        for (r, c) in &n.reasons {
+        for (r, c) in n.reasons.iter().chain(&n.error_reasons) {
             *errors.entry(r.clone()).or_default() += c;
         }
     }
@@ -326,6 +374,9 @@ fn prometheus_text(sc: &Scenario, total: &RunStats, f: &Frame) -> String {
                 if n.errors[k as usize] > 0 {
                     errors.insert(k.name().to_string(), n.errors[k as usize]);
                 }
+            }
+            if n.bind_failed > 0 {
+                errors.insert("bind_failed".into(), n.bind_failed);
             }
             Series {
                 name,

@@ -77,14 +77,23 @@ pub struct NameResult {
     pub errors: u64,
     /// In flight when the run ended.
     pub interrupted: u64,
-    /// Requests per second over the load phase.
+    /// Of the errors: requests never sent (their connection or SMPP bind
+    /// never became usable). Not counted in `rps`.
+    #[serde(default)]
+    pub not_sent: u64,
+    /// Requests sent per second over the load phase (not-sent ones left
+    /// out).
     pub rps: f64,
     /// Response body bytes.
     pub bytes: u64,
     /// Responses by status.
     pub status: BTreeMap<String, u64>,
-    /// Transport errors by kind.
+    /// Transport errors by kind (and `bind_failed`).
     pub error_kinds: BTreeMap<String, u64>,
+    /// Details of errors that have one, `kind: reason` (e.g.
+    /// `bind_failed: bind refused: ESME_RINVPASWD (0x0000000e)`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_reasons: BTreeMap<String, u64>,
     /// Check failures by reason.
     pub failures: BTreeMap<String, u64>,
     /// Latency (open model: from the iteration's intended start).
@@ -122,14 +131,17 @@ impl NameResult {
             check_failed: n.check_failed,
             errors: n.error_total(),
             interrupted: n.interrupted,
-            rps: n.requests as f64 / secs.max(1e-9),
+            not_sent: n.not_sent,
+            rps: n.sent() as f64 / secs.max(1e-9),
             bytes: n.bytes,
             status: n.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             error_kinds: ErrorKind::ALL
                 .iter()
                 .filter(|k| n.errors[**k as usize] > 0)
                 .map(|k| (k.name().to_string(), n.errors[*k as usize]))
+                .chain((n.bind_failed > 0).then(|| ("bind_failed".to_string(), n.bind_failed)))
                 .collect(),
+            error_reasons: n.error_reasons.clone(),
             failures: n.reasons.clone(),
             latency_us: Latency::of(&n.latency),
             service_us: Latency::of(&n.service),
@@ -190,6 +202,10 @@ pub struct ScenarioResult {
     pub invariants: Vec<InvariantVerdict>,
     /// Why the run stopped early, if it did.
     pub aborted: Option<String>,
+    /// Ctrl-C (or SIGTERM) stopped the run, in whatever phase (setup,
+    /// load, teardown); `aborted` says where.
+    #[serde(default)]
+    pub interrupted: bool,
     /// A worker failed (the results are partial).
     pub worker_error: Option<String>,
     /// Worker CPU seconds.
@@ -275,7 +291,8 @@ impl HistoryPoint {
             users,
             requests: ended,
             failures: interval.failed(),
-            rps: ended as f64 / secs,
+            // Requests never sent are errors, not throughput.
+            rps: ended.saturating_sub(interval.not_sent) as f64 / secs,
             fps: interval.failed() as f64 / secs,
             p50_us: q[0],
             p95_us: q[5],
@@ -392,6 +409,7 @@ impl ScenarioResult {
             thresholds,
             invariants,
             aborted,
+            interrupted: false,
             worker_error,
             cpu_s: cpu.as_secs_f64(),
             verdict: if pass { "pass" } else { "fail" }.into(),
@@ -486,6 +504,13 @@ impl ScenarioResult {
             "accounting: {} requests = {} passed + {} failed checks + {} errors + {} interrupted",
             t.requests, t.passed, t.check_failed, t.errors, t.interrupted
         );
+        if t.not_sent > 0 {
+            let _ = writeln!(
+                o,
+                "not sent: {} of the errors never reached the target (connection or bind failed)",
+                t.not_sent
+            );
+        }
         let statuses: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(
             o,
@@ -503,9 +528,26 @@ impl ScenarioResult {
                 n.failures
                     .iter()
                     .map(move |(r, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, r))
-                    .chain(n.error_kinds.iter().map(move |(k, c)| {
-                        format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)
-                    }))
+                    .chain(
+                        n.error_kinds
+                            .iter()
+                            // A kind whose every error has a reason is
+                            // printed as its reasons.
+                            .filter(move |(k, c)| {
+                                let prefix = format!("{k}: ");
+                                let explained: u64 = n
+                                    .error_reasons
+                                    .iter()
+                                    .filter(|(r, _)| r.starts_with(&prefix))
+                                    .map(|(_, c)| c)
+                                    .sum();
+                                explained != **c
+                            })
+                            .chain(&n.error_reasons)
+                            .map(move |(k, c)| {
+                                format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)
+                            }),
+                    )
             })
             .collect();
         if !failures.is_empty() {

@@ -5,6 +5,10 @@
 //! The SMSC's own requests are answered at once whatever the user is doing:
 //! enquire_link, deliver_sm (receipts, mobile-originated), unbind. Anything
 //! undecodable is answered with generic_nack, never a panic.
+//!
+//! Reads are bounded per pass and stop while too many answers wait unsent
+//! (back-pressure), so a flooding SMSC can neither starve the worker nor
+//! grow its memory.
 
 use std::io::{self, Read};
 
@@ -24,6 +28,14 @@ use crate::tls::{TlsClient, Transport};
 /// Longest text carried in `short_message`; longer ones go in the
 /// message_payload TLV (one PDU, no segmentation).
 const SHORT_MESSAGE_MAX: usize = 254;
+/// Most bytes one read pass takes from the socket (see `HttpConn`'s
+/// `READ_BUDGET`): an SMSC streaming deliver_sm without pause cannot hold
+/// the worker's loop, and the answers go out between passes.
+const READ_BUDGET: usize = 64 * 1024;
+/// Answers (deliver_sm_resp, enquire_link_resp...) waiting unsent above
+/// this stop the reading of the session until the SMSC reads them: an
+/// SMSC that floods requests and never reads cannot grow our memory.
+const OUT_HIGH_WATER: usize = 256 * 1024;
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +74,9 @@ pub struct SmppConn {
     awaited: Option<u32>,
     /// The bind completed since the last `take_just_bound`.
     just_bound: bool,
+    /// The session broke in a pass that also answered the submit: the
+    /// answer is reported first, the error on the next call.
+    broken: Option<ErrorKind>,
 }
 
 impl SmppConn {
@@ -86,6 +101,7 @@ impl SmppConn {
             bind_seq: 1,
             awaited: None,
             just_bound: false,
+            broken: None,
         };
         let bind = Bind {
             system_id: target.system_id.as_bytes(),
@@ -156,6 +172,11 @@ impl SmppConn {
         Ok(())
     }
 
+    /// The bind completed: a submit now goes straight to the SMSC.
+    pub fn is_bound(&self) -> bool {
+        self.phase == Phase::Bound
+    }
+
     /// True once after the bind completed (a staged submit was released).
     pub fn take_just_bound(&mut self) -> bool {
         std::mem::take(&mut self.just_bound)
@@ -168,46 +189,122 @@ impl SmppConn {
     }
 
     /// Completes the connect, writes what is queued, reads and handles
-    /// PDUs. `Err` means the session is gone.
+    /// PDUs. `Err` means the session is gone. The second value is true
+    /// when the pass stopped at its budget (or back-pressure was released
+    /// within it) with input possibly left: the worker calls again on its
+    /// next loop turn without waiting for an event.
     pub fn on_ready(
         &mut self,
         readable: bool,
         clock: &dyn Fn() -> u64,
         tls: &mut TlsMetrics,
-    ) -> Result<SmppProgress, ErrorKind> {
+    ) -> Result<(SmppProgress, bool), ErrorKind> {
+        if let Some(kind) = self.broken {
+            return Err(kind);
+        }
         if !ready(&mut self.stream, &mut self.connected, readable, clock, tls)? {
-            return Ok(SmppProgress::Pending);
+            return Ok((SmppProgress::Pending, false));
         }
         self.flush()?;
-        let progress = self.read()?;
+        let (progress, more) = self.read()?;
         self.flush()?;
-        Ok(progress)
+        // A pass held back by a full output buffer resumes by itself once
+        // the buffer drained below the mark in the same call; otherwise the
+        // writable event that drains it calls again.
+        let again = more && (self.broken.is_some() || !self.backed_up());
+        Ok((progress, again))
+    }
+
+    /// True while our answers wait unsent above the high-water mark: the
+    /// SMSC is not reading, so we stop reading (and answering) it.
+    fn backed_up(&self) -> bool {
+        self.out.len() - self.written >= OUT_HIGH_WATER
     }
 
     fn flush(&mut self) -> Result<(), ErrorKind> {
         write_out(&mut self.stream, &mut self.out, &mut self.written).map(|_| ())
     }
 
-    fn read(&mut self) -> Result<SmppProgress, ErrorKind> {
+    /// One bounded read pass: handles whole PDUs already buffered, then
+    /// reads at most [`READ_BUDGET`] bytes, stopping early while the output
+    /// buffer is over its high-water mark (back-pressure). Returns the
+    /// progress and whether input may be left (socket or buffer).
+    fn read(&mut self) -> Result<(SmppProgress, bool), ErrorKind> {
         let mut progress = SmppProgress::Pending;
         let mut chunk = [0u8; 8192];
+        let mut budget = READ_BUDGET;
         // PDUs that arrived before a close still count (a refused bind is
         // answered, then the SMSC hangs up).
         let mut eof = false;
-        loop {
-            match self.stream.read(&mut chunk) {
+        let more = loop {
+            let handled = match self.handle_buffered(&mut progress) {
+                Ok(h) => h,
+                // A submit answered before the break still counts: report
+                // it now and the break on the next call (which the worker
+                // makes on its next loop turn).
+                Err(kind) if progress != SmppProgress::Pending => {
+                    self.broken = Some(kind);
+                    return Ok((progress, true));
+                }
+                Err(kind) => return Err(kind),
+            };
+            if !handled {
+                // Over the high-water mark with whole PDUs still buffered.
+                break true;
+            }
+            if budget == 0 {
+                break true;
+            }
+            if self.backed_up() {
+                break true;
+            }
+            let want = chunk.len().min(budget);
+            match self.stream.read(&mut chunk[..want]) {
                 Ok(0) => {
                     eof = true;
-                    break;
+                    break false;
                 }
-                Ok(n) => self.input.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Ok(n) => {
+                    self.input.extend_from_slice(&chunk[..n]);
+                    budget -= n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(ErrorKind::from_io_error(&e)),
             }
+        };
+        if !eof {
+            return Ok((progress, more));
         }
+        // The whole PDUs that came before the close count; the close is
+        // reported with them, or on the next call if they answered the
+        // submit.
+        let kind = match self.handle_buffered(&mut progress) {
+            Ok(_) => ErrorKind::ClosedEarly,
+            Err(kind) => kind,
+        };
+        if progress == SmppProgress::Pending {
+            return Err(kind);
+        }
+        self.broken = Some(kind);
+        Ok((progress, true))
+    }
+
+    fn input_has_frame(&self) -> bool {
+        matches!(check_frame(&self.input, DEFAULT_MAX_PDU), Ok(Some(_)))
+    }
+
+    /// Handles the whole PDUs in the input buffer while the output buffer
+    /// is below its high-water mark. False if it stopped at the mark with
+    /// whole PDUs left.
+    fn handle_buffered(&mut self, progress: &mut SmppProgress) -> Result<bool, ErrorKind> {
         let mut at = 0;
+        let mut room = true;
         loop {
+            if self.backed_up() {
+                room = false;
+                break;
+            }
             let len = match check_frame(&self.input[at..], DEFAULT_MAX_PDU) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
@@ -216,14 +313,11 @@ impl SmppConn {
             let frame = at..at + len;
             at += len;
             if let Some(p) = self.handle(frame)? {
-                progress = p;
+                *progress = p;
             }
         }
         self.input.drain(..at);
-        match progress {
-            SmppProgress::Pending if eof => Err(ErrorKind::ClosedEarly),
-            p => Ok(p),
-        }
+        Ok(room || !self.input_has_frame())
     }
 
     fn handle(&mut self, frame: std::ops::Range<usize>) -> Result<Option<SmppProgress>, ErrorKind> {

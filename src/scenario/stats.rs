@@ -4,7 +4,10 @@
 //! Accounting per name: every request started ends in exactly one of
 //! `passed`, `check_failed`, `errors` (transport, by kind) or
 //! `interrupted` (still in flight when the run was cut), so
-//! `requests == passed + check_failed + errors + interrupted`.
+//! `requests == passed + check_failed + errors + interrupted`. Errors
+//! include `bind_failed` (an SMPP submit whose bind was refused); of the
+//! errors, `not_sent` never reached the peer (its connection or bind never
+//! became usable), so they are not throughput.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +29,15 @@ pub struct NameStats {
     pub errors: [u64; ErrorKind::COUNT],
     /// Requests in flight when the run ended.
     pub interrupted: u64,
+    /// SMPP submits abandoned because the SMSC refused the bind (an
+    /// error, not a failed check: nothing was sent).
+    pub bind_failed: u64,
+    /// Of the errors: requests that never reached the peer, because their
+    /// connection (TCP, TLS) or bind failed before it was usable.
+    pub not_sent: u64,
+    /// Details of errors, as `kind: reason` (e.g. `bind_failed: bind
+    /// refused: ESME_RINVPASWD`); a breakdown of `errors`, not more.
+    pub error_reasons: BTreeMap<String, u64>,
     /// Responses by status code.
     pub status: BTreeMap<u16, u64>,
     /// Check failures by reason.
@@ -47,6 +59,9 @@ impl Default for NameStats {
             check_failed: 0,
             errors: [0; ErrorKind::COUNT],
             interrupted: 0,
+            bind_failed: 0,
+            not_sent: 0,
+            error_reasons: BTreeMap::new(),
             status: BTreeMap::new(),
             reasons: BTreeMap::new(),
             latency: new_histogram(),
@@ -57,9 +72,15 @@ impl Default for NameStats {
 }
 
 impl NameStats {
-    /// Transport errors and timeouts.
+    /// Transport errors, timeouts and refused binds.
     pub fn error_total(&self) -> u64 {
-        self.errors.iter().sum()
+        self.errors.iter().sum::<u64>() + self.bind_failed
+    }
+
+    /// Requests that reached the peer (started, less those never sent):
+    /// what throughput counts.
+    pub fn sent(&self) -> u64 {
+        self.requests - self.not_sent
     }
 
     /// Requests that ended in failure (checks or transport).
@@ -81,6 +102,11 @@ impl NameStats {
             *a += b;
         }
         self.interrupted += other.interrupted;
+        self.bind_failed += other.bind_failed;
+        self.not_sent += other.not_sent;
+        for (k, v) in &other.error_reasons {
+            *self.error_reasons.entry(k.clone()).or_default() += v;
+        }
         for (k, v) in &other.status {
             *self.status.entry(*k).or_default() += v;
         }

@@ -81,6 +81,11 @@ pub struct User {
     pub retiring: bool,
     /// The current request is a HEAD request.
     pub head: bool,
+    /// Connection failures since the last response (back-off exponent).
+    pub conn_failures: u32,
+    /// Closed model: no new connection before this (run-clock ns), after
+    /// a connection failed.
+    pub reconnect_at: u64,
 }
 
 impl User {
@@ -110,7 +115,24 @@ impl User {
             next_seq: 0,
             retiring: false,
             head: false,
+            conn_failures: 0,
+            reconnect_at: 0,
         }
+    }
+
+    /// A connection of this user failed (or broke soon after it became
+    /// usable) at `now`: the next pause and the next connect back off.
+    pub fn conn_failed(&mut self, now: u64) {
+        self.conn_failures = self.conn_failures.saturating_add(1);
+        self.reconnect_at = now.saturating_add(self.backoff_ns());
+    }
+
+    /// The pause after a failure: 50 ms, doubling with each consecutive
+    /// connection failure up to 0.8 s.
+    pub fn backoff_ns(&self) -> u64 {
+        use super::worker::{ERROR_BACKOFF_NS, MAX_BACKOFF_SHIFT};
+        let shift = self.conn_failures.saturating_sub(1).min(MAX_BACKOFF_SHIFT);
+        ERROR_BACKOFF_NS << shift
     }
 
     /// What the user's templates read: its variables, rows, number,

@@ -37,7 +37,17 @@ use crate::tls::TlsClient;
 const CONTROL_NS: u64 = 10_000_000;
 /// Pause after a transport error before the user goes on, so a refused
 /// connection does not become a busy loop.
-const ERROR_BACKOFF_NS: u64 = 50_000_000;
+pub(crate) const ERROR_BACKOFF_NS: u64 = 50_000_000;
+/// Consecutive connection failures of a user (no response in between)
+/// double its pause, up to `ERROR_BACKOFF_NS << MAX_BACKOFF_SHIFT` (0.8 s):
+/// a session that breaks right after it became usable (a malformed PDU
+/// after the bind, a client certificate rejected after the handshake)
+/// backs off like one that never connected, and more each time.
+pub(crate) const MAX_BACKOFF_SHIFT: u32 = 4;
+/// After Ctrl-C, requests in flight get this long (at most their timeout)
+/// to settle before they count as interrupted: the load stops within a
+/// second whatever the timeout.
+const INTERRUPT_GRACE_NS: u64 = 300_000_000;
 /// Open-model iterations started this late count as late.
 const LATE_NS: u64 = 1_000_000;
 
@@ -223,6 +233,12 @@ struct Worker {
     /// Users alive when the drain began.
     users_at_drain: u64,
     feed_sizes: Vec<usize>,
+    /// Tokens whose last read pass stopped at its budget (or was held back
+    /// by a full output buffer that has drained since): sockets are
+    /// edge-triggered, so no new event would come for the bytes left; they
+    /// are read again on the next loop turn, which polls without waiting
+    /// while any are listed.
+    again: Vec<Token>,
 }
 
 /// Runs worker `setup.index` to the end of the run.
@@ -279,6 +295,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         starved: false,
         open_interval: 0,
         users_at_drain: 0,
+        again: Vec::new(),
     };
     let result = w.run();
     if result.is_err() {
@@ -295,9 +312,18 @@ impl Worker {
         let mut next_control = 0u64;
         loop {
             let now = self.s.clock.now();
-            if !self.draining && (now >= self.end_ns || self.s.shared.stop.load(Ordering::Relaxed))
+            if !self.draining
+                && (now >= self.end_ns
+                    || self.s.shared.stop.load(Ordering::Relaxed)
+                    || crate::interrupt::requested())
             {
                 self.begin_drain(now);
+            }
+            if self.draining && crate::interrupt::requested() {
+                // Ctrl-C during the drain shortens it too.
+                self.drain_deadline = self
+                    .drain_deadline
+                    .min(now.saturating_add(self.interrupt_grace()));
             }
             if self.draining && (self.in_flight == 0 || now >= self.drain_deadline) {
                 break;
@@ -352,7 +378,7 @@ impl Worker {
             if let Some(Reverse((t, _, _))) = self.deadlines.peek() {
                 wake = wake.min(*t);
             }
-            if !self.ready.is_empty() {
+            if !self.ready.is_empty() || !self.again.is_empty() {
                 wake = now;
             }
             let now = self.s.clock.now();
@@ -366,25 +392,45 @@ impl Worker {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
+            // Passes cut short last turn resume now, after the loop has
+            // seen its clock, timeouts and stop flag.
+            let mut again = std::mem::take(&mut self.again);
             for ev in events.iter() {
                 if ev.token() == TIMER {
                     self.timer.fired();
                     continue;
                 }
-                // Token 2k: user k's HTTP connection; 2k + 1: its SMPP session.
-                let (key, smpp) = (ev.token().0 / 2, ev.token().0 % 2 == 1);
-                if smpp {
-                    self.on_smpp_event(key);
-                } else {
-                    self.on_event(
-                        key,
-                        ev.is_readable() || ev.is_read_closed() || ev.is_error(),
-                    );
-                }
+                self.on_token(
+                    ev.token(),
+                    ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                );
+            }
+            for token in again.drain(..) {
+                self.on_token(token, true);
+            }
+            // Keep the allocation for the next turn.
+            if self.again.is_empty() {
+                self.again = again;
             }
         }
         self.finish();
         Ok(())
+    }
+
+    /// Dispatches a socket's readiness (or a resumed read pass). Token 2k:
+    /// user k's HTTP connection; 2k + 1: its SMPP session.
+    fn on_token(&mut self, token: Token, readable: bool) {
+        let (key, smpp) = (token.0 / 2, token.0 % 2 == 1);
+        if smpp {
+            self.on_smpp_event(key);
+        } else {
+            self.on_event(key, readable);
+        }
+    }
+
+    /// How long requests in flight may settle after Ctrl-C.
+    fn interrupt_grace(&self) -> u64 {
+        INTERRUPT_GRACE_NS.min(self.s.scenario.timeout.as_nanos() as u64)
     }
 
     /// Closed model: spawn or retire users to follow the shape. Open model:
@@ -742,6 +788,9 @@ impl Worker {
             .as_ref()
             .expect("compile requires a host for HTTP steps");
         if self.users[key].http.is_none() {
+            if self.wait_to_reconnect(key, now) {
+                return true;
+            }
             let tls = self.http_tls.as_ref();
             match HttpConn::connect(target.addr, tls, self.poll.registry(), Token(key * 2)) {
                 Ok(c) => self.users[key].http = Some(c),
@@ -785,6 +834,20 @@ impl Worker {
         true
     }
 
+    /// Closed model: a user whose last connection failed moments ago waits
+    /// out its back-off before connecting again (true: it now waits). The
+    /// open model's arrivals pace its connects already.
+    fn wait_to_reconnect(&mut self, key: usize, now: u64) -> bool {
+        let u = &mut self.users[key];
+        if self.schedule.is_some() || now >= u.reconnect_at {
+            return false;
+        }
+        let at = u.reconnect_at;
+        u.wait = Wait::Timer;
+        self.arm(key, at);
+        true
+    }
+
     /// A socket could not even be created for request name `name`: the
     /// request counts as started and failed. Returns true (the user waits).
     fn connect_failed(&mut self, key: usize, name: usize, e: &io::Error, now: u64) -> bool {
@@ -802,6 +865,9 @@ impl Worker {
             .as_ref()
             .expect("compile requires [target.smpp] for smpp steps");
         if self.users[key].smpp.is_none() {
+            if self.wait_to_reconnect(key, now) {
+                return true;
+            }
             let tls = self.smpp_tls.as_ref();
             match SmppConn::connect(target, tls, self.poll.registry(), Token(key * 2 + 1)) {
                 Ok(c) => self.users[key].smpp = Some(c),
@@ -862,7 +928,15 @@ impl Worker {
         // SMPP sessions read on every event, so every event counts as
         // readable (for TLS: the socket may hold new records).
         let clock = self.s.clock;
-        let progress = conn.on_ready(true, &|| clock.now(), &mut self.stats.smpp_tls);
+        let progress = match conn.on_ready(true, &|| clock.now(), &mut self.stats.smpp_tls) {
+            Ok((p, again)) => {
+                if again {
+                    self.again.push(Token(key * 2 + 1));
+                }
+                Ok(p)
+            }
+            Err(e) => Err(e),
+        };
         if conn.take_just_bound() && waiting {
             // The submit staged behind the bind goes out now: connection
             // setup and the bind are not its latency.
@@ -881,6 +955,7 @@ impl Worker {
                     now.saturating_sub(u.intended),
                     now.saturating_sub(u.sent_at),
                 );
+                u.conn_failures = 0;
                 if status.is_ok() {
                     n.passed += 1;
                 } else {
@@ -898,17 +973,19 @@ impl Worker {
                 if let Some(c) = u.smpp.take() {
                     c.close(self.poll.registry(), &mut self.stats.smpp_tls);
                 }
+                u.conn_failed(now);
                 if waiting {
                     let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
                         return;
                     };
+                    // The submit never left: an error (the run got no
+                    // answer), not a failed check, and no throughput.
                     let n = &mut self.stats.names[step.name];
-                    n.check_failed += 1;
-                    *n.reasons
-                        .entry(format!("bind refused: {status}"))
+                    n.bind_failed += 1;
+                    n.not_sent += 1;
+                    *n.error_reasons
+                        .entry(format!("bind_failed: bind refused: {status}"))
                         .or_default() += 1;
-                    // Not a transport error, but the task cannot go on:
-                    // abandon it like one, without counting it twice.
                     self.in_flight -= 1;
                     self.abandon(key, now);
                 }
@@ -917,7 +994,12 @@ impl Worker {
                 if waiting {
                     self.fail(key, kind, now);
                 } else if let Some(c) = u.smpp.take() {
+                    // The session broke between submits (a malformed PDU,
+                    // a reset): the next submit reconnects only after the
+                    // back-off, so a session that breaks at once is not
+                    // rebound in a busy loop.
                     c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+                    u.conn_failed(now);
                 }
             }
         }
@@ -964,6 +1046,7 @@ impl Worker {
         })();
         match outcome {
             Ok(None) | Ok(Some(ReadResult::Pending)) => {}
+            Ok(Some(ReadResult::More)) => self.again.push(Token(key * 2)),
             Ok(Some(ReadResult::Done {
                 keep_alive,
                 body_len,
@@ -999,6 +1082,7 @@ impl Worker {
         };
         self.in_flight -= 1;
         u.deadline = None;
+        u.conn_failures = 0;
         let cap = &self.captures[key];
         let n = &mut self.stats.names[step.name];
         n.record_latency(
@@ -1034,17 +1118,34 @@ impl Worker {
     fn fail(&mut self, key: usize, kind: ErrorKind, now: u64) {
         let sc = self.s.scenario.clone();
         let u = &mut self.users[key];
-        let smpp_step = match u.current(&sc.classes[u.class]) {
-            Some(Step::Http(step)) => {
-                self.stats.names[step.name].errors[kind as usize] += 1;
-                false
-            }
-            Some(Step::Smpp(step)) => {
-                self.stats.names[step.name].errors[kind as usize] += 1;
-                true
-            }
-            _ => false,
+        // Whether the request reached the peer: its connection (for SMPP,
+        // its bind) was usable. A connection that never came up sent
+        // nothing.
+        let http_up = u.http.as_ref().is_some_and(|c| c.connected);
+        let smpp_up = u.smpp.as_ref().is_some_and(|c| c.is_bound());
+        let binding = u.smpp.is_some() && !smpp_up;
+        let (smpp_step, name) = match u.current(&sc.classes[u.class]) {
+            Some(Step::Http(step)) => (false, Some(step.name)),
+            Some(Step::Smpp(step)) => (true, Some(step.name)),
+            _ => (false, None),
         };
+        if let Some(name) = name {
+            let n = &mut self.stats.names[name];
+            n.errors[kind as usize] += 1;
+            // (`fail` is only called for a request that was started.)
+            if !(if smpp_step { smpp_up } else { http_up }) {
+                n.not_sent += 1;
+                if smpp_step && binding && kind == ErrorKind::Timeout {
+                    *n.error_reasons
+                        .entry("timeout: bind not answered".into())
+                        .or_default() += 1;
+                }
+            }
+        }
+        if kind != ErrorKind::Timeout {
+            // A timeout took its time already; a fast failure backs off.
+            u.conn_failed(now);
+        }
         if u.wait == Wait::Response {
             self.in_flight -= 1;
         }
@@ -1073,10 +1174,11 @@ impl Worker {
             self.finish_user(key);
             return;
         }
+        let backoff = u.backoff_ns();
         if u.section == Section::OnStart {
             u.step = 0;
             u.wait = Wait::Timer;
-            self.arm(key, now + ERROR_BACKOFF_NS);
+            self.arm(key, now + backoff);
             return;
         }
         u.step = usize::MAX;
@@ -1090,7 +1192,7 @@ impl Worker {
             return;
         }
         let think = sc.classes[u.class].think;
-        let pause = u.think_ns(think, u.task_started, now).max(ERROR_BACKOFF_NS);
+        let pause = u.think_ns(think, u.task_started, now).max(backoff);
         u.wait = Wait::Timer;
         self.arm(key, now.saturating_add(pause));
     }
