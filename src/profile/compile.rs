@@ -1381,6 +1381,9 @@ impl<'a> Compiler<'a> {
                 target: *s.target.get_ref(),
             })
             .collect();
+        // Level at time 0: `stages` ramp from 0 (k6), `step` and `spike`
+        // start at their first level.
+        let mut start_level = 0.0;
         let shapes_given = usize::from(!stages.is_empty())
             + usize::from(raw.step.is_some())
             + usize::from(raw.spike.is_some());
@@ -1397,6 +1400,9 @@ impl<'a> Compiler<'a> {
                     "load.step: steps must be 1..10000 and every more than zero",
                 ));
             }
+            // The first level holds from the start; later levels are
+            // reached with a 1 ms ramp (a shape is continuous).
+            start_level = s.start;
             let ramp = Duration::from_millis(1).min(s.every.0 / 2);
             for i in 0..s.steps {
                 let level = s.start + s.step * f64::from(i);
@@ -1413,18 +1419,16 @@ impl<'a> Compiler<'a> {
         if let Some(sp) = &raw.spike {
             let s = sp.get_ref();
             let ramp = s.ramp.map_or(Duration::from_secs(1), |d| d.0);
-            if ramp.is_zero() || s.hold.0.is_zero() || s.before.0 <= Duration::from_secs(1) {
+            if ramp.is_zero() || s.hold.0.is_zero() || s.before.0.is_zero() {
                 return Err(self.err(
                     sp.span(),
-                    "load.spike: ramp and hold must be more than zero, before more than 1s",
+                    "load.spike: before, ramp and hold must be more than zero",
                 ));
             }
+            // A spike starts at its base: no ramp from 0 before it.
+            start_level = s.base;
             stages.push(Stage {
-                duration: Duration::from_secs(1),
-                target: s.base,
-            });
-            stages.push(Stage {
-                duration: s.before.0 - Duration::from_secs(1),
+                duration: s.before.0,
                 target: s.base,
             });
             stages.push(Stage {
@@ -1475,7 +1479,7 @@ impl<'a> Compiler<'a> {
                         "load: stage targets must be at most {MAX_RATE} iterations/s"
                     )));
                 }
-                Shape::from_stages(stages).map_err(shape_err)?
+                Shape::from_stages_at(start_level, stages).map_err(shape_err)?
             } else {
                 let r = rate
                     .ok_or_else(|| whole("load: the open model needs rate (or stages)".into()))?;
@@ -1497,7 +1501,7 @@ impl<'a> Compiler<'a> {
                         "load: stage targets must be at most {MAX_USERS} users"
                     )));
                 }
-                Shape::from_stages(stages).map_err(shape_err)?
+                Shape::from_stages_at(start_level, stages).map_err(shape_err)?
             } else {
                 let fixed: u64 = classes.iter().filter_map(|c| c.fixed_count).sum();
                 if fixed > MAX_USERS {
