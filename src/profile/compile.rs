@@ -629,6 +629,27 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
+    /// The captured values `templates` read, each once, with its name.
+    fn needs<'t>(
+        &self,
+        templates: impl IntoIterator<Item = &'t Template>,
+    ) -> Vec<(Source, Box<str>)> {
+        let mut out: Vec<(Source, Box<str>)> = Vec::new();
+        for src in templates.into_iter().flat_map(Template::captures) {
+            if out.iter().any(|(s, _)| *s == src) {
+                continue;
+            }
+            let name = match src {
+                Source::User(i) => self.user_vars.get(i),
+                Source::Global(i) if i < self.globals.len() => self.globals.get(i),
+                Source::Global(i) => self.teardown_vars.get(i - self.globals.len()),
+                _ => None,
+            };
+            out.push((src, name.map_or("?", |n| n.as_str()).into()));
+        }
+        out
+    }
+
     fn name_id(&mut self, name: String) -> usize {
         match self.names.iter().position(|n| *n == name) {
             Some(i) => i,
@@ -721,6 +742,23 @@ impl<'a> Compiler<'a> {
             tasks.push(Task { weight, steps });
         }
         let total_weight = tasks.iter().map(|t| u64::from(t.weight)).sum();
+        // What on_start captures belongs to the user for its whole life;
+        // everything else to one iteration.
+        let kept: Vec<usize> = on_start
+            .iter()
+            .filter_map(|s| match s {
+                Step::Http(h) => Some(h.extract.iter()),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|e| match e.slot {
+                Slot::User(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let iteration_vars = (0..self.user_vars.len())
+            .filter(|i| !kept.contains(i))
+            .collect();
         Ok(Class {
             name,
             weight,
@@ -730,6 +768,7 @@ impl<'a> Compiler<'a> {
             tasks,
             sequential: raw.sequential,
             total_weight,
+            iteration_vars,
         })
     }
 
@@ -795,12 +834,16 @@ impl<'a> Compiler<'a> {
                 Some(t) => self.template(t, Escape::Raw, phase)?,
                 None => Template::default(),
             };
+            let destination = self.template(&sm.destination, Escape::Raw, phase)?;
+            let text = self.template(&sm.text, Escape::Raw, phase)?;
+            let needs = self.needs([&source, &destination, &text]);
             return Ok(Step::Smpp(Box::new(SmppStep {
                 name,
                 source,
-                destination: self.template(&sm.destination, Escape::Raw, phase)?,
-                text: self.template(&sm.text, Escape::Raw, phase)?,
+                destination,
+                text,
                 registered_delivery: sm.registered_delivery,
+                needs,
             })));
         }
         let path = raw.path.as_ref().ok_or_else(|| {
@@ -850,6 +893,12 @@ impl<'a> Compiler<'a> {
             headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
             headers.push((k.as_str().into(), self.template(v, Escape::Raw, phase)?));
         }
+        // The defaults the step did not override stay first.
+        let defaults = ctx
+            .default_headers
+            .iter()
+            .filter(|(h, _)| !raw.headers.keys().any(|k| h.eq_ignore_ascii_case(k)))
+            .count();
         let body = match (&raw.json, &raw.body) {
             (Some(j), _) => {
                 if !headers
@@ -945,11 +994,18 @@ impl<'a> Compiler<'a> {
             Some(c) => self.check(c, &mut needs_body, &mut needs_json)?,
             None => Check::default(),
         };
+        let needs = self.needs(
+            std::iter::once(&full_path)
+                .chain(headers[defaults..].iter().map(|(_, t)| t))
+                .chain(body.as_ref()),
+        );
         Ok(Step::Http(Box::new(HttpStep {
             name,
             method: method.into(),
             path: full_path,
             headers,
+            defaults,
+            needs,
             body,
             extract,
             check,

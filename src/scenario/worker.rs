@@ -607,6 +607,10 @@ impl Worker {
         let sc = &self.s.scenario;
         let u = &mut self.users[key];
         let class = &sc.classes[u.class];
+        // Values from the last iteration must not reach this one.
+        for &v in &class.iteration_vars {
+            u.vars[v].unset();
+        }
         let t = u.pick_task(class);
         u.section = Section::Task(t);
         u.step = 0;
@@ -749,6 +753,10 @@ impl Worker {
         // variables to the render.
         let mut conn = u.http.take().expect("just connected");
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
+        if let Some(var) = step.missing(&ctx) {
+            u.http = Some(conn);
+            return self.skip(key, step.name, var, now);
+        }
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
         let rendered = render_request(step, target, &mut ctx, &mut self.scratch, conn.out());
@@ -776,6 +784,21 @@ impl Worker {
         if let Err(kind) = flushed {
             self.fail(key, kind, now);
         }
+        true
+    }
+
+    /// The step (request name `name`) needs `var`, which this iteration did
+    /// not capture (or the capture found nothing): it is not sent, and the
+    /// iteration ends there, as a Locust task that raises. It counts as a
+    /// request of its name whose check failed, with the reason
+    /// `skipped: missing VAR`. Returns true (the user waits: for its pause,
+    /// the next arrival, or an `on_start` retry).
+    fn skip(&mut self, key: usize, name: usize, var: &str, now: u64) -> bool {
+        let n = &mut self.stats.names[name];
+        n.requests += 1;
+        n.check_failed += 1;
+        *n.reasons.entry(format!("skipped: missing {var}")).or_default() += 1;
+        self.abandon(key, now);
         true
     }
 
@@ -807,6 +830,10 @@ impl Worker {
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
         let conn = u.smpp.take().expect("just connected");
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
+        if let Some(var) = step.missing(&ctx) {
+            u.smpp = Some(conn);
+            return self.skip(key, step.name, var, now);
+        }
         let [src, dst, text, enc] = &mut self.smpp_scratch;
         src.clear();
         dst.clear();
