@@ -96,6 +96,7 @@ pub fn compile_str(
         teardown_vars: Vec::new(),
         user_vars: Vec::new(),
         names: Vec::new(),
+        secrets: Vec::new(),
     }
     .run(raw, ov, env)
 }
@@ -216,6 +217,8 @@ struct Compiler<'a> {
     teardown_vars: Vec<String>,
     user_vars: Vec<String>,
     names: Vec<String>,
+    /// See `Scenario::secrets`.
+    secrets: Vec<String>,
 }
 
 /// Which variables a step may read and where its captures go.
@@ -262,6 +265,9 @@ impl<'a> Compiler<'a> {
 
         let http = self.http_target(&raw, ov)?;
         let smpp = self.smpp_target(&raw, ov)?;
+        if let Some(password) = smpp.as_ref().map(|t| t.password.clone()) {
+            self.secret(&password);
+        }
         let mut default_headers = Vec::new();
         for (k, v) in &raw.target.headers {
             check_header_name(k).map_err(|m| self.err(v.span(), m))?;
@@ -337,6 +343,7 @@ impl<'a> Compiler<'a> {
             names: self.names,
             thresholds,
             invariants,
+            secrets: self.secrets,
         })
     }
 
@@ -391,9 +398,30 @@ impl<'a> Compiler<'a> {
                     ))
                 }
             };
+            self.secret(&value);
             self.consts.insert(name.clone(), Resolved::Text(value));
         }
+        let secret_vars: Vec<String> = self
+            .consts
+            .iter()
+            .filter(|(k, _)| crate::report::common::is_secret_name(k))
+            .filter_map(|(_, v)| match v {
+                Resolved::Text(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        for v in &secret_vars {
+            self.secret(v);
+        }
         Ok(())
+    }
+
+    /// Remembers `value` as a secret. Short values are left out: redacting
+    /// every captured value that contains `"1"` would hide everything.
+    fn secret(&mut self, value: &str) {
+        if value.len() >= 4 && !self.secrets.iter().any(|s| s == value) {
+            self.secrets.push(value.to_string());
+        }
     }
 
     fn feed(
@@ -878,8 +906,14 @@ impl<'a> Compiler<'a> {
         if let (Some(_), Some(b)) = (&raw.json, &raw.body) {
             return Err(self.err(b.span(), "give `json` or `body`, not both"));
         }
+        // A default name shows the path, but not a secret in its query.
         let name = raw.name.as_ref().map_or_else(
-            || format!("{method} {}", path.get_ref()),
+            || {
+                format!(
+                    "{method} {}",
+                    crate::report::common::redact_path(path.get_ref())
+                )
+            },
             |n| n.get_ref().clone(),
         );
         let name = self.name_id(name);

@@ -52,6 +52,10 @@ pub struct Scenario {
     pub thresholds: Vec<Threshold>,
     /// Assertions checked after teardown.
     pub invariants: Vec<Invariant>,
+    /// Values known to be secret (`[env]` values, `[vars]` with a secret
+    /// name, the SMPP password): no output shows a captured value that
+    /// contains one (see `report::common::redact_value`).
+    pub secrets: Vec<String>,
 }
 
 /// Where HTTP requests go.

@@ -273,7 +273,12 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                         format!("json {} missing", c.pointer)
                     }
                     (true, Some(_)) => {
-                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), c.value)
+                        // The expected value of a check on a secret field
+                        // (`/token`) is not printed.
+                        let value = c.value.to_string();
+                        let value =
+                            crate::report::common::redact_value(&c.pointer, &value, &[]);
+                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), value)
                     }
                 });
                 break;

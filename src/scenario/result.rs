@@ -361,11 +361,17 @@ impl ScenarioResult {
         let pass =
             answered && thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
         let mut captured = BTreeMap::new();
+        // Captured values pass the redaction rule every output shares: a
+        // token captured by a login never reaches the terminal or a file.
         let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
             names
                 .iter()
                 .zip(vals)
-                .map(|(n, v)| (n.clone(), v.display()))
+                .map(|(n, v)| {
+                    let shown = v.display();
+                    let shown = crate::report::common::redact_value(n, &shown, &sc.secrets);
+                    (n.clone(), shown.to_string())
+                })
                 .collect()
         };
         captured.insert(
