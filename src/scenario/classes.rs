@@ -28,6 +28,8 @@ pub struct ClassPlan {
     /// Open-model arrivals, by `weight` (a class with `fixed_count` weighs
     /// its fixed count).
     arrivals: Vec<usize>,
+    /// Each class's open-model weight.
+    arrival_weights: Vec<u64>,
     classes: usize,
 }
 
@@ -97,8 +99,40 @@ impl ClassPlan {
             fixed_total,
             wheel: wheel(&weighted),
             arrivals: wheel(&by_arrival),
+            arrival_weights: by_arrival.iter().map(|w| w.1).collect(),
             classes: scenario.classes.len(),
         }
+    }
+
+    /// Open model: `cap` users (a worker's share of `load.users`) shared
+    /// among the classes by their weights (largest remainders), at least
+    /// one each, so a class whose users are slow or stuck cannot take the
+    /// users the other classes' arrivals need.
+    pub fn split_users(&self, cap: u64) -> Vec<u64> {
+        let total: u128 = self.arrival_weights.iter().map(|&w| u128::from(w)).sum();
+        if total == 0 {
+            return vec![cap.max(1); self.classes];
+        }
+        let exact: Vec<(u64, u128)> = self
+            .arrival_weights
+            .iter()
+            .map(|&w| {
+                let x = u128::from(cap) * u128::from(w);
+                ((x / total) as u64, x % total)
+            })
+            .collect();
+        let mut out: Vec<u64> = exact.iter().map(|e| e.0).collect();
+        let mut left = cap.saturating_sub(out.iter().sum());
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(exact[i].1));
+        for &i in order.iter().cycle().take(out.len() * 2) {
+            if left == 0 {
+                break;
+            }
+            out[i] += 1;
+            left -= 1;
+        }
+        out.iter().map(|&n| n.max(1)).collect()
     }
 
     /// Number of classes.
@@ -219,8 +253,17 @@ mod tests {
             fixed_total: 0,
             wheel: wheel(&by),
             arrivals: wheel(&by),
+            arrival_weights: weights.to_vec(),
             classes: weights.len(),
         }
+    }
+
+    #[test]
+    fn users_split_by_weight_with_one_each_at_least() {
+        assert_eq!(plan(&[4, 1]).split_users(10), vec![8, 2]);
+        assert_eq!(plan(&[1, 1]).split_users(3), vec![2, 1]);
+        assert_eq!(plan(&[10, 1]).split_users(2), vec![2, 1]);
+        assert_eq!(plan(&[1, 1, 1]).split_users(10).iter().sum::<u64>(), 10);
     }
 
     #[test]

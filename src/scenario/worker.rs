@@ -156,7 +156,11 @@ struct Worker {
     /// dispatch (its time is not a wake-up until a user of it frees).
     blocked: Vec<bool>,
     dispatched: u64,
-    max_users: u64,
+    /// Open model: per class, the most users it may have on this worker
+    /// (the worker's share of `load.users`, split by class weight).
+    class_cap: Vec<u64>,
+    /// Per class: users alive on this worker.
+    class_users: Vec<u64>,
     end_ns: u64,
     draining: bool,
     drain_deadline: u64,
@@ -186,6 +190,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     };
     let timer = Timer::new(poll.registry(), TIMER)?;
     let classes = sc.classes.len();
+    let class_cap = setup.plan.split_users(max_users);
     let arrivals = schedule
         .as_ref()
         .map(|s| ClassArrivals::new(&setup.plan, setup.index, setup.workers, s.total()));
@@ -223,7 +228,8 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         arrivals,
         blocked: vec![false; classes],
         dispatched: 0,
-        max_users,
+        class_cap,
+        class_users: vec![0; classes],
         draining: false,
         drain_deadline: 0,
         starved: false,
@@ -404,6 +410,7 @@ impl Worker {
         self.stats.users_started += 1;
         self.stats.class_mut(class).users += 1;
         self.starting[class] += 1;
+        self.class_users[class] += 1;
         let u = &mut self.users[key];
         u.task_started = now;
         self.ready.push_back(key);
@@ -438,6 +445,7 @@ impl Worker {
         if u.section == Section::OnStart && u.wait != Wait::Done {
             self.starting[u.class] = self.starting[u.class].saturating_sub(1);
         }
+        self.class_users[u.class] = self.class_users[u.class].saturating_sub(1);
         if let Some(c) = u.http {
             c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
@@ -493,20 +501,14 @@ impl Worker {
                     let starting = self.starting[class];
                     let arrivals = self.arrivals.as_ref().expect("open");
                     let more = starting < arrivals.pending(plan, class, due, starting + 1);
-                    if more && (self.users.len() as u64) >= self.max_users {
-                        // At the cap, an idle user of another class makes
-                        // room, so every class gets its share of arrivals.
-                        if let Some(other) = self.idle.iter_mut().find_map(|q| q.pop_front()) {
-                            self.remove(other);
-                        }
-                    }
-                    if more && (self.users.len() as u64) < self.max_users {
+                    let full = self.class_users[class] >= self.class_cap[class];
+                    if more && !full {
                         self.spawn(now, Some(class));
                         continue;
                     }
                     // Every allowed user is busy: what waits now is late
                     // because of the cap, not because of the generator.
-                    self.starved |= (self.users.len() as u64) >= self.max_users;
+                    self.starved |= full;
                     self.blocked[class] = true;
                     behind = true;
                     break;
