@@ -200,15 +200,18 @@ fn valid_against_schema(doc: &serde_json::Value) {
 #[test]
 fn open_model_class_weights_split_arrivals_exactly() {
     let server = Recorder::start(|_| ok());
-    // 200 arrivals over three workers (the wheel of 5 and 3 workers share
-    // no factor: every worker sees both classes).
+    // 200 arrivals (1 s at 200/s) over three workers (the wheel of 5 and 3
+    // workers share no factor: every worker sees both classes). The run
+    // lasts longer than the schedule, so a loaded machine cannot push the
+    // last arrivals past its end.
     let r = run(
         r#"
 [target]
 host = "HOST"
 [load]
-rate = 200
-run_time = "1s"
+model = "open"
+step = { start = 200, step = 0, every = "1s", steps = 1 }
+run_time = "1500ms"
 threads = 3
 [[user]]
 name = "A"
@@ -268,9 +271,10 @@ fn open_model_class_with_slow_users_does_not_hold_back_the_others() {
 [target]
 host = "HOST"
 [load]
-rate = 100
+model = "open"
+step = { start = 100, step = 0, every = "1s", steps = 1 }
+run_time = "1500ms"
 users = 2
-run_time = "1s"
 threads = 1
 [[user]]
 name = "A"
@@ -570,11 +574,12 @@ fn spike_starts_at_its_base_rate() {
     // down: 200 + 60 + 80 + 60 = 400 iterations, 200 in the first second.
     let server = Recorder::start(|_| ok());
     let r = run(
-        &format!("[target]\nhost = \"HOST\"\n[load]\nmodel = \"open\"\nthreads = 1\n{spike}\n[[user]]\nname = \"U\"\n[[user.task]]\nname = \"x\"\npath = \"/x\"\n"),
+        &format!("[target]\nhost = \"HOST\"\n[load]\nmodel = \"open\"\nthreads = 1\nrun_time = \"2s\"\n{spike}\n[[user]]\nname = \"U\"\n[[user.task]]\nname = \"x\"\npath = \"/x\"\n"),
         &server.url(),
     );
     accounting_holds(&r);
-    assert_eq!(r.iterations + r.not_started, 400, "{r:#?}");
+    assert_eq!(r.iterations, 400, "{r:#?}");
+    assert_eq!(r.not_started, 0);
     assert_eq!(server.paths().len() as u64, r.iterations);
     // From 0 the first second would hold 100; allow for a late start.
     let first = r.history.first().expect("a first second");
