@@ -543,7 +543,8 @@ path = "/me"
 
 #[test]
 fn spike_starts_at_its_base_rate() {
-    let spike = "spike = { base = 200, peak = 400, before = \"1s\", ramp = \"200ms\", hold = \"200ms\" }";
+    let spike =
+        "spike = { base = 200, peak = 400, before = \"1s\", ramp = \"200ms\", hold = \"200ms\" }";
     let compile = |load: &str| {
         let text = format!(
             "[target]\nhost = \"http://127.0.0.1:9\"\n[load]\n{load}\n[[user]]\nname = \"U\"\n[[user.task]]\npath = \"/\"\n"
@@ -590,7 +591,8 @@ fn spike_starts_at_its_base_rate() {
 fn captured_secrets_are_redacted_in_every_output() {
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0cnVzdCJ9.c2lnbmF0dXJlLXRydXN0";
     const ENV_SECRET: &str = "s3cr3t-from-env";
-    let server = Recorder::start(|r| match r.path.as_str() {
+    let server = Recorder::start(|r| {
+        match r.path.as_str() {
         "/login" => (
             200,
             format!(
@@ -600,6 +602,7 @@ fn captured_secrets_are_redacted_in_every_output() {
         // Not the token the check expects: the check fails, and its
         // reason must not print the expected token.
         _ => (200, "{\"token\": \"other\"}".into()),
+    }
     });
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("p.toml");
@@ -680,7 +683,8 @@ check = {{ json = [{{ pointer = "/token", value = "{JWT}" }}] }}
             continue;
         };
         let mut text = String::new();
-        if s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").is_ok()
+        if s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            .is_ok()
             && s.read_to_string(&mut text).is_ok()
             && text.contains("hornet_errors_total{name=\"me\"")
         {
@@ -701,7 +705,10 @@ check = {{ json = [{{ pointer = "/token", value = "{JWT}" }}] }}
         matches!(status.code(), Some(0) | Some(3)),
         "{status:?}\n{stdout}\n{stderr}"
     );
-    assert!(metrics.contains("json /token == (redacted) failed"), "{metrics}");
+    assert!(
+        metrics.contains("json /token == (redacted) failed"),
+        "{metrics}"
+    );
     let read = |p: &Path| std::fs::read_to_string(p).unwrap();
     let csv_file = |suffix: &str| {
         let mut p = csv.as_os_str().to_owned();
@@ -731,7 +738,10 @@ check = {{ json = [{{ pointer = "/token", value = "{JWT}" }}] }}
         .expect("the load ran");
     assert_eq!(me.header("authorization"), Some(&*format!("Bearer {JWT}")));
     // What is not secret still shows.
-    assert!(stdout.contains("captured  before.balance = 100"), "{stdout}");
+    assert!(
+        stdout.contains("captured  before.balance = 100"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("captured  before.access = (redacted)"),
         "{stdout}"

@@ -291,8 +291,7 @@ pub fn looks_like_credential(value: &str) -> bool {
     let v = value.trim();
     let jwt = v.starts_with("eyJ")
         && v.split('.').count() == 3
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='));
     let scheme = ["bearer ", "basic ", "digest "]
         .iter()
@@ -408,7 +407,14 @@ mod redact_tests {
 
     #[test]
     fn one_rule_for_secret_names_and_credential_values() {
-        for name in ["token", "access_token", "JWT", "api_key", "Authorization", "db_password"] {
+        for name in [
+            "token",
+            "access_token",
+            "JWT",
+            "api_key",
+            "Authorization",
+            "db_password",
+        ] {
             assert_eq!(redact_value(name, "x", &[]), REDACTED, "{name}");
         }
         for name in ["balance", "order_id", "sessions", "stock"] {

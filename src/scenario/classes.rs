@@ -305,7 +305,7 @@ mod tests {
             for w in 0..workers {
                 let local = (total_run - w as u64).div_ceil(workers as u64);
                 let mut a = ClassArrivals::new(&p, w, workers, local);
-                for c in 0..2 {
+                for (c, count) in per_class.iter_mut().enumerate() {
                     let mut last = None;
                     while let Some(k) = a.next(c) {
                         assert!(last.map_or(true, |l| k > l));
@@ -314,7 +314,7 @@ mod tests {
                         assert_eq!(p.arrival_class(g), c);
                         assert!(!seen[g as usize]);
                         seen[g as usize] = true;
-                        per_class[c] += 1;
+                        *count += 1;
                         a.advance(&p, c);
                     }
                 }

@@ -276,8 +276,7 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                         // The expected value of a check on a secret field
                         // (`/token`) is not printed.
                         let value = c.value.to_string();
-                        let value =
-                            crate::report::common::redact_value(&c.pointer, &value, &[]);
+                        let value = crate::report::common::redact_value(&c.pointer, &value, &[]);
                         format!("json {} {} {} failed", c.pointer, c.op.as_str(), value)
                     }
                 });

@@ -799,7 +799,9 @@ impl Worker {
         let n = &mut self.stats.names[name];
         n.requests += 1;
         n.check_failed += 1;
-        *n.reasons.entry(format!("skipped: missing {var}")).or_default() += 1;
+        *n.reasons
+            .entry(format!("skipped: missing {var}"))
+            .or_default() += 1;
         self.abandon(key, now);
         true
     }
