@@ -105,11 +105,21 @@ impl Shape {
 
     /// Stages ramping from 0 (k6-style).
     pub fn from_stages(stages: Vec<Stage>) -> Result<Shape, ShapeError> {
+        Shape::from_stages_at(0.0, stages)
+    }
+
+    /// Stages whose first one ramps from `start` instead of 0: a shape
+    /// that begins at a level (a spike's base, a step's first level) is at
+    /// that level from the first instant, with no hidden ramp up.
+    pub fn from_stages_at(start: f64, stages: Vec<Stage>) -> Result<Shape, ShapeError> {
+        if !start.is_finite() || start < 0.0 {
+            return Err(ShapeError(format!("start level {start} must be 0 or more")));
+        }
         if stages.is_empty() {
             return Err(ShapeError("at least one stage is needed".into()));
         }
         let mut segments = Vec::with_capacity(stages.len());
-        let (mut t, mut rate, mut before) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut t, mut rate, mut before) = (0.0f64, start / 1e9, 0.0f64);
         for s in &stages {
             if !s.target.is_finite() || s.target < 0.0 {
                 return Err(ShapeError(format!("target {} must be 0 or more", s.target)));
@@ -313,6 +323,25 @@ mod tests {
             Shape::constant(7.0, Duration::from_secs(1)).level_at(0.0),
             7.0
         );
+    }
+
+    #[test]
+    fn stages_can_start_at_a_level() {
+        // 200/s from the first instant for 2 s: 400 requests, 200 in the
+        // first second (from 0 it would be 200 in all, 100 in the first).
+        let s = Shape::from_stages_at(
+            200.0,
+            vec![Stage {
+                duration: Duration::from_secs(2),
+                target: 200.0,
+            }],
+        )
+        .unwrap();
+        assert_eq!(s.level_at(0.0), 200.0);
+        assert!((s.due_by(1e9) - 200.0).abs() < 1e-6);
+        assert!((s.due_by(2e9) - 400.0).abs() < 1e-6);
+        assert_eq!(s.time_of(1), Some(5_000_000));
+        assert!(Shape::from_stages_at(-1.0, s.stages().to_vec()).is_err());
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub fn compile_str(
         teardown_vars: Vec::new(),
         user_vars: Vec::new(),
         names: Vec::new(),
+        secrets: Vec::new(),
     }
     .run(raw, ov, env)
 }
@@ -216,6 +217,8 @@ struct Compiler<'a> {
     teardown_vars: Vec<String>,
     user_vars: Vec<String>,
     names: Vec<String>,
+    /// See `Scenario::secrets`.
+    secrets: Vec<String>,
 }
 
 /// Which variables a step may read and where its captures go.
@@ -262,6 +265,9 @@ impl<'a> Compiler<'a> {
 
         let http = self.http_target(&raw, ov)?;
         let smpp = self.smpp_target(&raw, ov)?;
+        if let Some(password) = smpp.as_ref().map(|t| t.password.clone()) {
+            self.secret(&password);
+        }
         let mut default_headers = Vec::new();
         for (k, v) in &raw.target.headers {
             check_header_name(k).map_err(|m| self.err(v.span(), m))?;
@@ -337,6 +343,7 @@ impl<'a> Compiler<'a> {
             names: self.names,
             thresholds,
             invariants,
+            secrets: self.secrets,
         })
     }
 
@@ -391,9 +398,30 @@ impl<'a> Compiler<'a> {
                     ))
                 }
             };
+            self.secret(&value);
             self.consts.insert(name.clone(), Resolved::Text(value));
         }
+        let secret_vars: Vec<String> = self
+            .consts
+            .iter()
+            .filter(|(k, _)| crate::report::common::is_secret_name(k))
+            .filter_map(|(_, v)| match v {
+                Resolved::Text(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        for v in &secret_vars {
+            self.secret(v);
+        }
         Ok(())
+    }
+
+    /// Remembers `value` as a secret. Short values are left out: redacting
+    /// every captured value that contains `"1"` would hide everything.
+    fn secret(&mut self, value: &str) {
+        if value.len() >= 4 && !self.secrets.iter().any(|s| s == value) {
+            self.secrets.push(value.to_string());
+        }
     }
 
     fn feed(
@@ -629,6 +657,27 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
+    /// The captured values `templates` read, each once, with its name.
+    fn needs<'t>(
+        &self,
+        templates: impl IntoIterator<Item = &'t Template>,
+    ) -> Vec<(Source, Box<str>)> {
+        let mut out: Vec<(Source, Box<str>)> = Vec::new();
+        for src in templates.into_iter().flat_map(Template::captures) {
+            if out.iter().any(|(s, _)| *s == src) {
+                continue;
+            }
+            let name = match src {
+                Source::User(i) => self.user_vars.get(i),
+                Source::Global(i) if i < self.globals.len() => self.globals.get(i),
+                Source::Global(i) => self.teardown_vars.get(i - self.globals.len()),
+                _ => None,
+            };
+            out.push((src, name.map_or("?", |n| n.as_str()).into()));
+        }
+        out
+    }
+
     fn name_id(&mut self, name: String) -> usize {
         match self.names.iter().position(|n| *n == name) {
             Some(i) => i,
@@ -721,6 +770,23 @@ impl<'a> Compiler<'a> {
             tasks.push(Task { weight, steps });
         }
         let total_weight = tasks.iter().map(|t| u64::from(t.weight)).sum();
+        // What on_start captures belongs to the user for its whole life;
+        // everything else to one iteration.
+        let kept: Vec<usize> = on_start
+            .iter()
+            .filter_map(|s| match s {
+                Step::Http(h) => Some(h.extract.iter()),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|e| match e.slot {
+                Slot::User(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let iteration_vars = (0..self.user_vars.len())
+            .filter(|i| !kept.contains(i))
+            .collect();
         Ok(Class {
             name,
             weight,
@@ -730,6 +796,7 @@ impl<'a> Compiler<'a> {
             tasks,
             sequential: raw.sequential,
             total_weight,
+            iteration_vars,
         })
     }
 
@@ -795,12 +862,16 @@ impl<'a> Compiler<'a> {
                 Some(t) => self.template(t, Escape::Raw, phase)?,
                 None => Template::default(),
             };
+            let destination = self.template(&sm.destination, Escape::Raw, phase)?;
+            let text = self.template(&sm.text, Escape::Raw, phase)?;
+            let needs = self.needs([&source, &destination, &text]);
             return Ok(Step::Smpp(Box::new(SmppStep {
                 name,
                 source,
-                destination: self.template(&sm.destination, Escape::Raw, phase)?,
-                text: self.template(&sm.text, Escape::Raw, phase)?,
+                destination,
+                text,
                 registered_delivery: sm.registered_delivery,
+                needs,
             })));
         }
         let path = raw.path.as_ref().ok_or_else(|| {
@@ -835,8 +906,14 @@ impl<'a> Compiler<'a> {
         if let (Some(_), Some(b)) = (&raw.json, &raw.body) {
             return Err(self.err(b.span(), "give `json` or `body`, not both"));
         }
+        // A default name shows the path, but not a secret in its query.
         let name = raw.name.as_ref().map_or_else(
-            || format!("{method} {}", path.get_ref()),
+            || {
+                format!(
+                    "{method} {}",
+                    crate::report::common::redact_path(path.get_ref())
+                )
+            },
             |n| n.get_ref().clone(),
         );
         let name = self.name_id(name);
@@ -850,6 +927,12 @@ impl<'a> Compiler<'a> {
             headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
             headers.push((k.as_str().into(), self.template(v, Escape::Raw, phase)?));
         }
+        // The defaults the step did not override stay first.
+        let defaults = ctx
+            .default_headers
+            .iter()
+            .filter(|(h, _)| !raw.headers.keys().any(|k| h.eq_ignore_ascii_case(k)))
+            .count();
         let body = match (&raw.json, &raw.body) {
             (Some(j), _) => {
                 if !headers
@@ -945,11 +1028,18 @@ impl<'a> Compiler<'a> {
             Some(c) => self.check(c, &mut needs_body, &mut needs_json)?,
             None => Check::default(),
         };
+        let needs = self.needs(
+            std::iter::once(&full_path)
+                .chain(headers[defaults..].iter().map(|(_, t)| t))
+                .chain(body.as_ref()),
+        );
         Ok(Step::Http(Box::new(HttpStep {
             name,
             method: method.into(),
             path: full_path,
             headers,
+            defaults,
+            needs,
             body,
             extract,
             check,
@@ -1381,6 +1471,9 @@ impl<'a> Compiler<'a> {
                 target: *s.target.get_ref(),
             })
             .collect();
+        // Level at time 0: `stages` ramp from 0 (k6), `step` and `spike`
+        // start at their first level.
+        let mut start_level = 0.0;
         let shapes_given = usize::from(!stages.is_empty())
             + usize::from(raw.step.is_some())
             + usize::from(raw.spike.is_some());
@@ -1397,6 +1490,9 @@ impl<'a> Compiler<'a> {
                     "load.step: steps must be 1..10000 and every more than zero",
                 ));
             }
+            // The first level holds from the start; later levels are
+            // reached with a 1 ms ramp (a shape is continuous).
+            start_level = s.start;
             let ramp = Duration::from_millis(1).min(s.every.0 / 2);
             for i in 0..s.steps {
                 let level = s.start + s.step * f64::from(i);
@@ -1413,18 +1509,16 @@ impl<'a> Compiler<'a> {
         if let Some(sp) = &raw.spike {
             let s = sp.get_ref();
             let ramp = s.ramp.map_or(Duration::from_secs(1), |d| d.0);
-            if ramp.is_zero() || s.hold.0.is_zero() || s.before.0 <= Duration::from_secs(1) {
+            if ramp.is_zero() || s.hold.0.is_zero() || s.before.0.is_zero() {
                 return Err(self.err(
                     sp.span(),
-                    "load.spike: ramp and hold must be more than zero, before more than 1s",
+                    "load.spike: before, ramp and hold must be more than zero",
                 ));
             }
+            // A spike starts at its base: no ramp from 0 before it.
+            start_level = s.base;
             stages.push(Stage {
-                duration: Duration::from_secs(1),
-                target: s.base,
-            });
-            stages.push(Stage {
-                duration: s.before.0 - Duration::from_secs(1),
+                duration: s.before.0,
                 target: s.base,
             });
             stages.push(Stage {
@@ -1475,7 +1569,7 @@ impl<'a> Compiler<'a> {
                         "load: stage targets must be at most {MAX_RATE} iterations/s"
                     )));
                 }
-                Shape::from_stages(stages).map_err(shape_err)?
+                Shape::from_stages_at(start_level, stages).map_err(shape_err)?
             } else {
                 let r = rate
                     .ok_or_else(|| whole("load: the open model needs rate (or stages)".into()))?;
@@ -1497,7 +1591,7 @@ impl<'a> Compiler<'a> {
                         "load: stage targets must be at most {MAX_USERS} users"
                     )));
                 }
-                Shape::from_stages(stages).map_err(shape_err)?
+                Shape::from_stages_at(start_level, stages).map_err(shape_err)?
             } else {
                 let fixed: u64 = classes.iter().filter_map(|c| c.fixed_count).sum();
                 if fixed > MAX_USERS {

@@ -141,7 +141,8 @@ pub struct RawLoad {
     /// Open model: task iterations started per second.
     #[serde(default)]
     pub rate: Option<Spanned<f64>>,
-    /// Linear ramps from 0: users (closed) or iterations/s (open).
+    /// Linear ramps, the first from 0: users (closed) or iterations/s
+    /// (open).
     #[serde(default)]
     pub stages: Vec<RawStage>,
     /// Shorthand for stair-step stages.
@@ -198,7 +199,7 @@ pub struct RawSpike {
     pub base: f64,
     /// Level at the top of the spike.
     pub peak: f64,
-    /// Time at base before the spike (reached with a 1 s ramp).
+    /// Time at base before the spike (at base from the first instant).
     pub before: Dur,
     /// Ramp time from base to peak and back.
     #[serde(default)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use regex::bytes::Regex;
 
 use super::expr::Expr;
-use super::template::Template;
+use super::template::{RenderCtx, Source, Template};
 use crate::load::Shape;
 
 /// A runnable scenario.
@@ -52,6 +52,10 @@ pub struct Scenario {
     pub thresholds: Vec<Threshold>,
     /// Assertions checked after teardown.
     pub invariants: Vec<Invariant>,
+    /// Values known to be secret (`[env]` values, `[vars]` with a secret
+    /// name, the SMPP password): no output shows a captured value that
+    /// contains one (see `report::common::redact_value`).
+    pub secrets: Vec<String>,
 }
 
 /// Where HTTP requests go.
@@ -150,6 +154,10 @@ pub struct Class {
     pub tasks: Vec<Task>,
     /// Tasks in order instead of by weight.
     pub sequential: bool,
+    /// User variables that belong to one task iteration: every slot that
+    /// no `on_start` step of the class captures. They are unset when an
+    /// iteration starts, so a value never leaks into the next iteration.
+    pub iteration_vars: Vec<usize>,
     /// Sum of task weights.
     pub total_weight: u64,
 }
@@ -198,6 +206,12 @@ pub struct HttpStep {
     pub path: Template,
     /// Header name/value templates (profile defaults first).
     pub headers: Vec<(Box<str>, Template)>,
+    /// How many of `headers` come from `[target].headers` (the first
+    /// ones): such a header is left out while a value it reads is unset.
+    pub defaults: usize,
+    /// Captured values the step's own path, headers and body read, with
+    /// their names: the step does not run while one is unset.
+    pub needs: Vec<(Source, Box<str>)>,
     /// Body.
     pub body: Option<Template>,
     /// Captures.
@@ -225,6 +239,30 @@ pub struct SmppStep {
     pub text: Template,
     /// Ask for a delivery receipt.
     pub registered_delivery: bool,
+    /// Captured values its templates read, with their names.
+    pub needs: Vec<(Source, Box<str>)>,
+}
+
+/// The name of the first value in `needs` that is unset in `ctx`.
+pub fn first_missing<'n>(needs: &'n [(Source, Box<str>)], ctx: &RenderCtx<'_>) -> Option<&'n str> {
+    needs
+        .iter()
+        .find(|(src, _)| !ctx.is_set(*src))
+        .map(|(_, name)| &**name)
+}
+
+impl HttpStep {
+    /// The first captured value the step needs that is unset in `ctx`.
+    pub fn missing(&self, ctx: &RenderCtx<'_>) -> Option<&str> {
+        first_missing(&self.needs, ctx)
+    }
+}
+
+impl SmppStep {
+    /// The first captured value the step needs that is unset in `ctx`.
+    pub fn missing(&self, ctx: &RenderCtx<'_>) -> Option<&str> {
+        first_missing(&self.needs, ctx)
+    }
 }
 
 /// Where a capture goes.

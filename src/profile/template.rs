@@ -99,6 +99,19 @@ pub struct RenderCtx<'a> {
     pub rng: &'a mut Rng,
 }
 
+impl RenderCtx<'_> {
+    /// Whether `src` has a value now: captured values only once captured
+    /// (a slot outside the context, such as a user variable in setup, has
+    /// none); everything else always.
+    pub fn is_set(&self, src: Source) -> bool {
+        match src {
+            Source::Global(i) => self.globals.get(i).is_some_and(|v| v.set),
+            Source::User(i) => self.user.get(i).is_some_and(|v| v.set),
+            _ => true,
+        }
+    }
+}
+
 /// A placeholder the compiler could not resolve; `offset` is its byte
 /// offset in the template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +224,21 @@ impl Template {
     /// The pieces, for inspection.
     pub fn pieces(&self) -> &[Piece] {
         &self.pieces
+    }
+
+    /// The captured values (setup, teardown or user variables) the
+    /// template reads.
+    pub fn captures(&self) -> impl Iterator<Item = Source> + '_ {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Dyn(src @ (Source::Global(_) | Source::User(_)), _) => Some(*src),
+            _ => None,
+        })
+    }
+
+    /// The first captured value the template reads that is unset in `ctx`
+    /// (never captured, or its capture found nothing), if any.
+    pub fn missing(&self, ctx: &RenderCtx<'_>) -> Option<Source> {
+        self.captures().find(|&src| !ctx.is_set(src))
     }
 
     /// Appends the rendered template to `out`.

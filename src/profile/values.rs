@@ -3,12 +3,19 @@
 
 /// A variable's value. `bytes` is UTF-8 text when `json` is false, a JSON
 /// literal (number, boolean, null, object, array) when it is true.
+///
+/// A value is *unset* (the default) until something captures it, and again
+/// after a capture found nothing: a step that needs an unset value does
+/// not run, and a default header that needs one is left out, rather than
+/// sending an empty or stale value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Value {
     /// The bytes rendered into templates.
     pub bytes: Vec<u8>,
     /// Whether `bytes` is a JSON literal rather than text.
     pub json: bool,
+    /// Whether the value was captured (an empty capture is still set).
+    pub set: bool,
 }
 
 impl Value {
@@ -17,6 +24,7 @@ impl Value {
         Value {
             bytes: s.as_bytes().to_vec(),
             json: false,
+            set: true,
         }
     }
 
@@ -25,6 +33,7 @@ impl Value {
         Value {
             bytes: s.as_bytes().to_vec(),
             json: true,
+            set: true,
         }
     }
 
@@ -32,6 +41,7 @@ impl Value {
     /// buffer: strings become their text, everything else its JSON.
     pub fn set_from_json(&mut self, v: &serde_json::Value) {
         self.bytes.clear();
+        self.set = true;
         match v {
             serde_json::Value::String(s) => {
                 self.bytes.extend_from_slice(s.as_bytes());
@@ -50,6 +60,14 @@ impl Value {
         self.bytes.clear();
         self.bytes.extend_from_slice(b);
         self.json = false;
+        self.set = true;
+    }
+
+    /// Forgets the value (keeping the buffer): it is unset again.
+    pub fn unset(&mut self) {
+        self.bytes.clear();
+        self.json = false;
+        self.set = false;
     }
 
     /// The value as a number, when it is one (JSON number, or text that

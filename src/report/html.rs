@@ -14,9 +14,6 @@ use super::tls::TlsReport;
 use super::HttpResult;
 use crate::scenario::result::ScenarioResult;
 
-/// Keys whose values never appear in the report.
-const SECRET_HINTS: [&str; 5] = ["password", "secret", "token", "authorization", "api_key"];
-
 /// Everything the page shows.
 pub struct HtmlReport {
     /// Page title.
@@ -41,13 +38,10 @@ pub struct HtmlReport {
     pub tls: Vec<(&'static str, TlsReport)>,
 }
 
+/// A configuration row, redacted by the rule every output shares.
 fn redact(k: &str, v: String) -> (String, String) {
-    let lower = k.to_ascii_lowercase();
-    if SECRET_HINTS.iter().any(|h| lower.contains(h)) {
-        (k.to_string(), "(redacted)".to_string())
-    } else {
-        (k.to_string(), v)
-    }
+    let shown = crate::report::common::redact_value(k, &v, &[]);
+    (k.to_string(), shown.to_string())
 }
 
 impl HtmlReport {

@@ -137,7 +137,9 @@ impl HttpResult {
         HttpResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             config: RunConfig {
-                url: plan.url.clone(),
+                // Secrets in the URL (user info, `?token=`) stay out of
+                // the file, as out of every other output.
+                url: crate::report::common::redact_url(&plan.url),
                 method: plan.method.clone(),
                 model: model.to_string(),
                 rate,

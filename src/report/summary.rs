@@ -87,7 +87,7 @@ pub fn render(r: &HttpResult) -> String {
         out,
         "hornet {} {} - {model}, {} connections, {} threads, pipeline {}{}, {}s",
         c.method,
-        c.url,
+        crate::report::common::redact_url(&c.url),
         c.connections,
         c.threads,
         c.pipeline,

@@ -26,7 +26,8 @@ pub struct Scratch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderError(pub String);
 
-/// Renders `step` and appends the encoded request to `out`.
+/// Renders `step` and appends the encoded request to `out`. A step that
+/// needs a value that is unset does not render (`missing NAME`).
 pub fn render_request(
     step: &HttpStep,
     target: &HttpTarget,
@@ -34,6 +35,9 @@ pub fn render_request(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<(), RenderError> {
+    if let Some(var) = step.missing(ctx) {
+        return Err(RenderError(format!("missing {var}")));
+    }
     let Scratch {
         path,
         headers,
@@ -44,7 +48,14 @@ pub fn render_request(
     step.path.render(ctx, path);
     headers.clear();
     ends.clear();
-    for (_, t) in &step.headers {
+    for (i, (_, t)) in step.headers.iter().enumerate() {
+        // A `[target].headers` value that reads an unset value (a token
+        // before the login) is left out, not sent half empty. `usize::MAX`
+        // marks it.
+        if i < step.defaults && t.missing(ctx).is_some() {
+            ends.push(usize::MAX);
+            continue;
+        }
         t.render(ctx, headers);
         ends.push(headers.len());
     }
@@ -60,6 +71,9 @@ pub fn render_request(
     let mut pairs: smallvec_like::Pairs<'_> = smallvec_like::Pairs::new();
     let mut start = 0;
     for ((name, _), &end) in step.headers.iter().zip(ends.iter()) {
+        if end == usize::MAX {
+            continue;
+        }
         pairs.push((name, &values[start..end]));
         start = end;
     }
@@ -259,7 +273,11 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                         format!("json {} missing", c.pointer)
                     }
                     (true, Some(_)) => {
-                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), c.value)
+                        // The expected value of a check on a secret field
+                        // (`/token`) is not printed.
+                        let value = c.value.to_string();
+                        let value = crate::report::common::redact_value(&c.pointer, &value, &[]);
+                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), value)
                     }
                 });
                 break;
@@ -267,7 +285,9 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
         }
     }
     // Captures run whatever the checks said (a 409 body may still carry a
-    // useful field), but a missing value fails an otherwise passing step.
+    // useful field), but a missing value fails an otherwise passing step,
+    // and leaves the variable unset: the steps that need it do not run
+    // with an older value.
     for e in &step.extract {
         let dest = match e.slot {
             Slot::Global(i) => &mut sinks.globals[i],
@@ -302,8 +322,11 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                 None => false,
             },
         };
-        if !found && reason.is_none() {
-            reason = Some(format!("extract {}: not found", e.var));
+        if !found {
+            dest.unset();
+            if reason.is_none() {
+                reason = Some(format!("extract {}: not found", e.var));
+            }
         }
     }
     reason

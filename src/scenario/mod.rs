@@ -6,6 +6,7 @@
 //! coordinator merges them, prints the live line and evaluates thresholds
 //! that may abort the run early.
 
+pub mod classes;
 pub mod conn;
 pub mod direct;
 pub mod exchange;

@@ -149,6 +149,23 @@ impl NameResult {
     }
 }
 
+/// One user class's share of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassResult {
+    /// Class name.
+    pub name: String,
+    /// Its `weight` (arrivals in the open model, users in the closed one).
+    pub weight: u32,
+    /// Its `fixed_count`, if it has one.
+    pub fixed_count: Option<u64>,
+    /// Users started.
+    pub users: u64,
+    /// Task iterations started.
+    pub iterations: u64,
+    /// Task iterations that ran every step.
+    pub iterations_done: u64,
+}
+
 /// The whole result document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
@@ -186,6 +203,9 @@ pub struct ScenarioResult {
     pub generator_notes: Vec<String>,
     /// TCP connections opened by users.
     pub connects: u64,
+    /// Per user class (after `--user-class`), in profile order.
+    #[serde(default)]
+    pub classes: Vec<ClassResult>,
     /// Per request name, in profile order.
     pub requests: Vec<NameResult>,
     /// All names together.
@@ -358,11 +378,17 @@ impl ScenarioResult {
         let pass =
             answered && thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
         let mut captured = BTreeMap::new();
+        // Captured values pass the redaction rule every output shares: a
+        // token captured by a login never reaches the terminal or a file.
         let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
             names
                 .iter()
                 .zip(vals)
-                .map(|(n, v)| (n.clone(), v.display()))
+                .map(|(n, v)| {
+                    let shown = v.display();
+                    let shown = crate::report::common::redact_value(n, &shown, &sc.secrets);
+                    (n.clone(), shown.to_string())
+                })
                 .collect()
         };
         captured.insert(
@@ -394,6 +420,22 @@ impl ScenarioResult {
             generator_notes: generator_notes(sc, stats, elapsed, cpu),
             not_started: stats.not_started,
             connects: stats.connects,
+            classes: sc
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let n = stats.classes.get(i).copied().unwrap_or_default();
+                    ClassResult {
+                        name: c.name.clone(),
+                        weight: c.weight,
+                        fixed_count: c.fixed_count,
+                        users: n.users,
+                        iterations: n.iterations,
+                        iterations_done: n.iterations_done,
+                    }
+                })
+                .collect(),
             requests: sc
                 .names
                 .iter()
@@ -510,6 +552,20 @@ impl ScenarioResult {
                 "not sent: {} of the errors never reached the target (connection or bind failed)",
                 t.not_sent
             );
+        }
+        if self.classes.len() > 1 {
+            let _ = writeln!(o, "user classes:");
+            for c in &self.classes {
+                let _ = writeln!(
+                    o,
+                    "  {:<32} {:>8} users {:>10} iterations ({:.1}%) {:>10} done",
+                    truncate(&c.name, 32),
+                    c.users,
+                    c.iterations,
+                    100.0 * c.iterations as f64 / self.iterations.max(1) as f64,
+                    c.iterations_done
+                );
+            }
         }
         let statuses: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(

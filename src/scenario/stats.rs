@@ -127,6 +127,17 @@ impl NameStats {
     }
 }
 
+/// What one user class did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassStats {
+    /// Users started.
+    pub users: u64,
+    /// Task iterations started.
+    pub iterations: u64,
+    /// Task iterations completed.
+    pub iterations_done: u64,
+}
+
 /// Everything a worker recorded in one interval (or a whole run, merged).
 #[derive(Debug, Clone, Default)]
 pub struct RunStats {
@@ -151,6 +162,9 @@ pub struct RunStats {
     /// Requests that could not be rendered (counted in `check_failed` of
     /// their name too).
     pub render_errors: u64,
+    /// Per user class (indexed like `Scenario::classes`; shorter when the
+    /// last classes recorded nothing).
+    pub classes: Vec<ClassStats>,
     /// TLS handshakes and failures of HTTP connections.
     pub http_tls: TlsMetrics,
     /// TLS handshakes and failures of SMPP connections.
@@ -166,8 +180,22 @@ impl RunStats {
         }
     }
 
+    /// Class `c`'s counters, grown on first use (once per interval).
+    pub fn class_mut(&mut self, c: usize) -> &mut ClassStats {
+        if self.classes.len() <= c {
+            self.classes.resize(c + 1, ClassStats::default());
+        }
+        &mut self.classes[c]
+    }
+
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: &RunStats) {
+        for (c, o) in other.classes.iter().enumerate() {
+            let m = self.class_mut(c);
+            m.users += o.users;
+            m.iterations += o.iterations;
+            m.iterations_done += o.iterations_done;
+        }
         if self.names.len() < other.names.len() {
             self.names
                 .resize_with(other.names.len(), NameStats::default);

@@ -19,6 +19,7 @@ use crossbeam_channel::Sender;
 use mio::{Events, Poll, Token};
 use slab::Slab;
 
+use super::classes::ClassArrivals;
 use super::conn::{HttpConn, ReadResult};
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
 use super::smpp_conn::{SmppConn, SmppProgress};
@@ -64,72 +65,7 @@ pub struct Shared {
     pub cursors: Vec<AtomicUsize>,
 }
 
-/// Which class each user number gets: fixed counts first, then a smooth
-/// weighted round robin.
-#[derive(Debug, Clone)]
-pub struct ClassPlan {
-    fixed: Vec<(usize, u64)>,
-    fixed_total: u64,
-    wheel: Vec<usize>,
-}
-
-impl ClassPlan {
-    /// The plan for `scenario`'s classes.
-    pub fn new(scenario: &Scenario) -> ClassPlan {
-        let fixed: Vec<(usize, u64)> = scenario
-            .classes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.fixed_count.map(|n| (i, n)))
-            .collect();
-        let weighted: Vec<(usize, u64)> = scenario
-            .classes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.fixed_count.is_none())
-            .map(|(i, c)| (i, u64::from(c.weight)))
-            .collect();
-        // Smooth weighted round robin (nginx): spreads each class evenly.
-        let total: u64 = weighted.iter().map(|w| w.1).sum::<u64>().min(10_000);
-        let mut current = vec![0i64; weighted.len()];
-        let mut wheel = Vec::with_capacity(total as usize);
-        for _ in 0..total {
-            let mut best = 0;
-            for (j, (_, w)) in weighted.iter().enumerate() {
-                current[j] += *w as i64;
-                if current[j] > current[best] {
-                    best = j;
-                }
-            }
-            current[best] -= total as i64;
-            wheel.push(weighted[best].0);
-        }
-        let fixed_total = fixed.iter().map(|f| f.1).sum();
-        ClassPlan {
-            fixed,
-            fixed_total,
-            wheel,
-        }
-    }
-
-    /// Class of user number `id`.
-    pub fn class_of(&self, id: u64) -> usize {
-        if id < self.fixed_total {
-            let mut left = id;
-            for &(c, n) in &self.fixed {
-                if left < n {
-                    return c;
-                }
-                left -= n;
-            }
-        }
-        if self.wheel.is_empty() {
-            // Only fixed classes: extra users repeat them in order.
-            return self.fixed[(id % self.fixed.len() as u64) as usize].0;
-        }
-        self.wheel[((id - self.fixed_total.min(id)) % self.wheel.len() as u64) as usize]
-    }
-}
+pub use super::classes::ClassPlan;
 
 /// What a worker tells the coordinator.
 #[derive(Debug)]
@@ -208,7 +144,9 @@ struct Worker {
     /// heap never grows with the request rate.
     deadlines: BinaryHeap<Reverse<(u64, usize, u64)>>,
     ready: VecDeque<usize>,
-    idle: VecDeque<usize>,
+    /// Open model: per class, users between iterations waiting for an
+    /// arrival of their class.
+    idle: Vec<VecDeque<usize>>,
     stats: RunStats,
     scratch: Scratch,
     /// Rendered source, destination and text of an SMPP step, and its
@@ -216,13 +154,23 @@ struct Worker {
     smpp_scratch: [Vec<u8>; 4],
     captures: Slab<Capture>,
     next_local: u64,
-    /// Users running `on_start`.
-    starting: u64,
+    /// Per class: users running `on_start`.
+    starting: Vec<u64>,
     /// Users waiting for a response.
     in_flight: u64,
     schedule: Option<OpenSchedule>,
+    /// Open model: each class's next arrival (arrivals go to classes by
+    /// weight, see `classes`).
+    arrivals: Option<ClassArrivals>,
+    /// Open model: per class, its due arrival found no user at the last
+    /// dispatch (its time is not a wake-up until a user of it frees).
+    blocked: Vec<bool>,
     dispatched: u64,
-    max_users: u64,
+    /// Open model: per class, the most users it may have on this worker
+    /// (the worker's share of `load.users`, split by class weight).
+    class_cap: Vec<u64>,
+    /// Per class: users alive on this worker.
+    class_users: Vec<u64>,
     end_ns: u64,
     draining: bool,
     drain_deadline: u64,
@@ -257,6 +205,11 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         LoadModel::Closed { .. } => (None, u64::MAX),
     };
     let timer = Timer::new(poll.registry(), TIMER)?;
+    let classes = sc.classes.len();
+    let class_cap = setup.plan.split_users(max_users);
+    let arrivals = schedule
+        .as_ref()
+        .map(|s| ClassArrivals::new(&setup.plan, setup.index, setup.workers, s.total()));
     let mut w = Worker {
         timer,
         stats: RunStats::new(sc.names.len()),
@@ -280,16 +233,19 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         next_gen: 0,
         deadlines: BinaryHeap::new(),
         ready: VecDeque::new(),
-        idle: VecDeque::new(),
+        idle: vec![VecDeque::new(); classes],
         scratch: Scratch::default(),
         smpp_scratch: Default::default(),
         captures: Slab::new(),
         next_local: 0,
-        starting: 0,
+        starting: vec![0; classes],
         in_flight: 0,
         schedule,
+        arrivals,
+        blocked: vec![false; classes],
         dispatched: 0,
-        max_users,
+        class_cap,
+        class_users: vec![0; classes],
         draining: false,
         drain_deadline: 0,
         starved: false,
@@ -450,7 +406,7 @@ impl Worker {
             0
         };
         while (self.active.len() as u64) < want {
-            self.spawn(now);
+            self.spawn(now, None);
         }
         while (self.active.len() as u64) > want {
             let key = self.active.pop().expect("non-empty");
@@ -480,10 +436,12 @@ impl Worker {
             .is_some_and(|cap| self.s.shared.iterations.load(Ordering::Relaxed) >= cap)
     }
 
-    fn spawn(&mut self, now: u64) -> usize {
+    /// Starts a user: of the class its number gets (closed model), or of
+    /// `class` (open model: the class whose arrival is waiting).
+    fn spawn(&mut self, now: u64, class: Option<usize>) -> usize {
         let id = self.s.index as u64 + self.next_local * self.s.workers as u64;
         self.next_local += 1;
-        let class = self.s.plan.class_of(id);
+        let class = class.unwrap_or_else(|| self.s.plan.class_of(id));
         let user = User::new(
             id,
             class,
@@ -496,11 +454,23 @@ impl Worker {
         debug_assert_eq!(key, ckey, "users and captures share keys");
         self.active.push(key);
         self.stats.users_started += 1;
-        self.starting += 1;
+        self.stats.class_mut(class).users += 1;
+        self.starting[class] += 1;
+        self.class_users[class] += 1;
         let u = &mut self.users[key];
         u.task_started = now;
         self.ready.push_back(key);
         key
+    }
+
+    /// Open model: the user waits between iterations for an arrival of its
+    /// class.
+    fn park(&mut self, key: usize) {
+        let class = self.users[key].class;
+        self.users[key].wait = Wait::Arrival;
+        self.idle[class].push_back(key);
+        // Its class's due arrival can start now: wake for it.
+        self.blocked[class] = false;
     }
 
     fn retire(&mut self, key: usize) {
@@ -519,8 +489,9 @@ impl Worker {
         let u = self.users.remove(key);
         self.captures.remove(key);
         if u.section == Section::OnStart && u.wait != Wait::Done {
-            self.starting = self.starting.saturating_sub(1);
+            self.starting[u.class] = self.starting[u.class].saturating_sub(1);
         }
+        self.class_users[u.class] = self.class_users[u.class].saturating_sub(1);
         if let Some(c) = u.http {
             c.close(self.poll.registry(), &mut self.stats.http_tls);
         }
@@ -533,58 +504,82 @@ impl Worker {
             self.active.retain(|&k| k != key);
         }
         if u.wait == Wait::Arrival {
-            self.idle.retain(|&k| k != key);
+            self.idle[u.class].retain(|&k| k != key);
         }
+        // Room for a user of a blocked class.
+        self.blocked.iter_mut().for_each(|b| *b = false);
     }
 
+    /// Open model: the earliest intended start among the classes whose
+    /// next arrival could start (a blocked class waits for a user of it to
+    /// free, which wakes the loop anyway).
     fn next_arrival(&self) -> Option<u64> {
         let s = self.schedule.as_ref()?;
-        (self.dispatched < s.total()).then(|| s.intended(self.dispatched))
+        let a = self.arrivals.as_ref()?;
+        (0..self.blocked.len())
+            .filter(|&c| !self.blocked[c])
+            .filter_map(|c| a.next(c))
+            .map(|k| s.intended(k))
+            .min()
     }
 
-    /// Open model: hand due arrivals to idle users, spawning users (up to
-    /// the cap) when none is idle.
+    /// Open model: hand due arrivals to idle users of the arrival's class,
+    /// spawning users of that class (up to the cap) when none is idle. Each
+    /// class walks its own arrivals, in order, so a class short of users
+    /// does not hold back the others.
     fn dispatch(&mut self, now: u64) {
-        let Some(s) = &self.schedule else {
+        let (Some(s), Some(_)) = (&self.schedule, &self.arrivals) else {
             return;
         };
         let due = s.due(now).min(s.total());
-        while self.dispatched < due {
-            if self.cap_reached() {
-                return;
-            }
-            let Some(key) = self.idle.pop_front() else {
-                let waiting = due - self.dispatched;
-                if self.starting < waiting && (self.users.len() as u64) < self.max_users {
-                    self.spawn(now);
-                    continue;
+        let mut behind = false;
+        for class in 0..self.idle.len() {
+            self.blocked[class] = false;
+            while let Some(k) = self.arrivals.as_ref().and_then(|a| a.next(class)) {
+                if k >= due {
+                    break;
                 }
-                // Every allowed user is busy: what waits now is late
-                // because of the cap, not because of the generator.
-                self.starved = (self.users.len() as u64) >= self.max_users;
-                return;
-            };
-            let intended = self
-                .schedule
-                .as_ref()
-                .expect("open")
-                .intended(self.dispatched);
-            self.dispatched += 1;
-            if now.saturating_sub(intended) > LATE_NS {
-                if self.starved {
-                    self.stats.starved_starts += 1;
-                } else {
-                    self.stats.late_starts += 1;
+                if self.cap_reached() {
+                    return;
+                }
+                let Some(key) = self.idle[class].pop_front() else {
+                    let plan = &self.s.plan;
+                    let starting = self.starting[class];
+                    let arrivals = self.arrivals.as_ref().expect("open");
+                    let more = starting < arrivals.pending(plan, class, due, starting + 1);
+                    let full = self.class_users[class] >= self.class_cap[class];
+                    if more && !full {
+                        self.spawn(now, Some(class));
+                        continue;
+                    }
+                    // Every allowed user is busy: what waits now is late
+                    // because of the cap, not because of the generator.
+                    self.starved |= full;
+                    self.blocked[class] = true;
+                    behind = true;
+                    break;
+                };
+                let intended = self.schedule.as_ref().expect("open").intended(k);
+                if let Some(a) = self.arrivals.as_mut() {
+                    a.advance(&self.s.plan, class);
+                }
+                self.dispatched += 1;
+                if now.saturating_sub(intended) > LATE_NS {
+                    if self.starved {
+                        self.stats.starved_starts += 1;
+                    } else {
+                        self.stats.late_starts += 1;
+                    }
+                }
+                let u = &mut self.users[key];
+                u.arrival = Some(intended);
+                if self.start_task(key, now) {
+                    self.ready.push_back(key);
                 }
             }
-            if self.dispatched >= due {
-                self.starved = false;
-            }
-            let u = &mut self.users[key];
-            u.arrival = Some(intended);
-            if self.start_task(key, now) {
-                self.ready.push_back(key);
-            }
+        }
+        if !behind {
+            self.starved = false;
         }
     }
 
@@ -660,6 +655,10 @@ impl Worker {
         let sc = &self.s.scenario;
         let u = &mut self.users[key];
         let class = &sc.classes[u.class];
+        // Values from the last iteration must not reach this one.
+        for &v in &class.iteration_vars {
+            u.vars[v].unset();
+        }
         let t = u.pick_task(class);
         u.section = Section::Task(t);
         u.step = 0;
@@ -675,6 +674,7 @@ impl Worker {
         }
         u.iteration += 1;
         self.stats.iterations += 1;
+        self.stats.class_mut(u.class).iterations += 1;
         true
     }
 
@@ -749,11 +749,12 @@ impl Worker {
         // already counted (or abandoned) and any pause has passed.
         let between = u.step == usize::MAX;
         if u.section == Section::OnStart {
-            self.starting = self.starting.saturating_sub(1);
+            self.starting[u.class] = self.starting[u.class].saturating_sub(1);
             u.section = Section::Task(0);
             u.step = usize::MAX;
         } else if !between {
             self.stats.iterations_done += 1;
+            self.stats.class_mut(u.class).iterations_done += 1;
             u.step = usize::MAX;
             if let Some(c) = u.http.as_mut() {
                 c.trim();
@@ -773,8 +774,7 @@ impl Worker {
             return false;
         }
         if open {
-            u.wait = Wait::Arrival;
-            self.idle.push_back(key);
+            self.park(key);
             return false;
         }
         self.start_task(key, now)
@@ -804,6 +804,10 @@ impl Worker {
         // variables to the render.
         let mut conn = u.http.take().expect("just connected");
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
+        if let Some(var) = step.missing(&ctx) {
+            u.http = Some(conn);
+            return self.skip(key, step.name, var, now);
+        }
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
         let rendered = render_request(step, target, &mut ctx, &mut self.scratch, conn.out());
@@ -848,6 +852,23 @@ impl Worker {
         true
     }
 
+    /// The step (request name `name`) needs `var`, which this iteration did
+    /// not capture (or the capture found nothing): it is not sent, and the
+    /// iteration ends there, as a Locust task that raises. It counts as a
+    /// request of its name whose check failed, with the reason
+    /// `skipped: missing VAR`. Returns true (the user waits: for its pause,
+    /// the next arrival, or an `on_start` retry).
+    fn skip(&mut self, key: usize, name: usize, var: &str, now: u64) -> bool {
+        let n = &mut self.stats.names[name];
+        n.requests += 1;
+        n.check_failed += 1;
+        *n.reasons
+            .entry(format!("skipped: missing {var}"))
+            .or_default() += 1;
+        self.abandon(key, now);
+        true
+    }
+
     /// A socket could not even be created for request name `name`: the
     /// request counts as started and failed. Returns true (the user waits).
     fn connect_failed(&mut self, key: usize, name: usize, e: &io::Error, now: u64) -> bool {
@@ -879,6 +900,10 @@ impl Worker {
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
         let conn = u.smpp.take().expect("just connected");
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
+        if let Some(var) = step.missing(&ctx) {
+            u.smpp = Some(conn);
+            return self.skip(key, step.name, var, now);
+        }
         let [src, dst, text, enc] = &mut self.smpp_scratch;
         src.clear();
         dst.clear();
@@ -1187,8 +1212,7 @@ impl Worker {
             return;
         }
         if open {
-            u.wait = Wait::Arrival;
-            self.idle.push_back(key);
+            self.park(key);
             return;
         }
         let think = sc.classes[u.class].think;
@@ -1222,7 +1246,7 @@ impl Worker {
     fn finish(&mut self) {
         let sc = self.s.scenario.clone();
         self.active.clear();
-        self.idle.clear();
+        self.idle.iter_mut().for_each(VecDeque::clear);
         let keys: Vec<usize> = self.users.iter().map(|(k, _)| k).collect();
         for key in keys {
             let u = &self.users[key];
