@@ -198,7 +198,7 @@ pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let thresholds = args.verdict.thresholds.clone();
     let plan = args.into_plan()?;
     crate::cli::limits::check(
-        "-c/--connections",
+        &format!("{} connections (-c/--connections)", plan.load.connections),
         plan.load.connections,
         plan.load.max_connections,
         plan.load.threads,
@@ -327,7 +327,7 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let thresholds = args.verdict.thresholds.clone();
     let plan = args.into_plan()?;
     crate::cli::limits::check(
-        "--sessions",
+        &format!("{} sessions (--sessions)", plan.load.connections),
         plan.load.connections,
         plan.load.max_connections,
         plan.load.threads,
@@ -597,6 +597,7 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         );
         return Ok(Outcome::Completed);
     }
+    check_open_files(&scenario, args.demo)?;
     crate::interrupt::install();
     // Fail on a bad path before any traffic; the files are written at
     // the end (the HdrHistogram log from the start of the load, to a
@@ -681,6 +682,31 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         });
     }
     Ok(outcome)
+}
+
+/// A profile's users each hold a connection to the HTTP target and one to
+/// the SMSC (and with `--demo`, the built-in servers in this process hold
+/// the other ends): the closed model's peak must fit under the open-files
+/// limit; the open model's `max_users` only warns.
+fn check_open_files(sc: &crate::profile::Scenario, demo: bool) -> Result<(), AppError> {
+    let per_user = (usize::from(sc.http.is_some()) + usize::from(sc.smpp.is_some()))
+        * if demo { 2 } else { 1 };
+    let (users, cap) = match &sc.load.model {
+        crate::profile::scenario::LoadModel::Closed { shape } => {
+            let peak = shape.peak().ceil() as usize;
+            (peak, peak)
+        }
+        crate::profile::scenario::LoadModel::Open { max_users, .. } => {
+            (0, usize::try_from(*max_users).unwrap_or(usize::MAX))
+        }
+    };
+    crate::cli::limits::check(
+        &format!("{users} users with {per_user} connections each (load.users)"),
+        users.saturating_mul(per_user),
+        cap.saturating_mul(per_user),
+        sc.load.threads,
+    )?;
+    Ok(())
 }
 
 /// Writes the three Locust-compatible CSV files for `--csv PREFIX`.

@@ -50,22 +50,17 @@ pub fn raise_open_files() -> (u64, u64) {
     open_files()
 }
 
-/// Checks that `connections` (asked for by `flag`) fit under the open-files
-/// limit with hornet's own reserve. `cap`, the most the pool may grow to,
-/// only warns (on stderr) when it does not fit: the run may never need it.
-pub fn check(
-    flag: &'static str,
-    connections: usize,
-    cap: usize,
-    threads: usize,
-) -> Result<(), ConfigError> {
+/// Checks that `connections` (`what` they are, e.g. `200 connections
+/// (-c/--connections)`) fit under the open-files limit with hornet's own
+/// reserve. `cap`, the most the pool may grow to, only warns (on stderr)
+/// when it does not fit: the run may never need it.
+pub fn check(what: &str, connections: usize, cap: usize, threads: usize) -> Result<(), ConfigError> {
     let (limit, hard) = open_files();
     let reserve = reserve(threads);
     let needed = connections as u64 + reserve;
     if needed > limit {
         return Err(ConfigError::OpenFiles {
-            flag,
-            value: connections,
+            what: what.to_string(),
             needed,
             limit,
             hard,
@@ -74,7 +69,7 @@ pub fn check(
     let most = cap as u64 + reserve;
     if most > limit {
         eprintln!(
-            "hornet: warning: the pool may grow to {cap} connections (about {most} open files), but this process may open only {limit} (ulimit -n; hard limit {hard}): connections beyond that fail as local_resource"
+            "hornet: warning: up to {cap} connections may be opened (about {most} open files), but this process may open only {limit} (ulimit -n; hard limit {hard}): connections beyond that fail as local_resource"
         );
     }
     Ok(())
@@ -91,10 +86,10 @@ mod tests {
             return; // unlimited: nothing can exceed it
         }
         let too_many = limit as usize;
-        let e = check("-c/--connections", too_many, too_many, 1).unwrap_err();
+        let e = check("many connections", too_many, too_many, 1).unwrap_err();
         let text = e.to_string();
         assert!(text.contains(&format!("may open only {limit}")), "{text}");
         assert!(text.contains("ulimit -n"), "{text}");
-        assert!(check("-c/--connections", 1, 1, 1).is_ok());
+        assert!(check("1 connection", 1, 1, 1).is_ok());
     }
 }

@@ -195,12 +195,11 @@ pub enum ConfigError {
     Tls(#[from] crate::tls::TlsSetupError),
     /// The connections asked for cannot fit under the open-files limit,
     /// even raised to its hard limit.
-    #[error("{flag} {value} needs about {needed} open files, but this process may open only {limit} (ulimit -n; hard limit {hard}): use fewer, or raise the limit (ulimit -n, systemd LimitNOFILE=, a container's --ulimit nofile=)")]
+    #[error("{what} need about {needed} open files, but this process may open only {limit} (ulimit -n; hard limit {hard}): use fewer, or raise the limit (ulimit -n, systemd LimitNOFILE=, a container's --ulimit nofile=)")]
     OpenFiles {
-        /// The flag (or profile key) that asks for the connections.
-        flag: &'static str,
-        /// Its value.
-        value: usize,
+        /// What asks for the connections, e.g. `200 connections
+        /// (-c/--connections)`.
+        what: String,
         /// Connections plus hornet's own descriptors.
         needed: u64,
         /// The soft limit after raising it.
