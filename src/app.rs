@@ -19,10 +19,10 @@ use crate::report::hdr_log::HdrLog;
 use crate::report::html::HtmlReport;
 use crate::report::live::{Frame, LiveView};
 use crate::report::locust_csv::CsvReport;
+use crate::report::outcome::RunOutcome;
 use crate::report::prometheus::{
     render as render_prometheus, Exporter, Series as PromSeries, Snapshot as PromSnapshot,
 };
-use crate::report::outcome::RunOutcome;
 use crate::report::smpp_result::SmppResult;
 use crate::report::{smpp_summary, summary, HttpResult};
 use crate::scenario::verdict::{CliThreshold, Measured};
@@ -803,9 +803,11 @@ impl IntervalLog {
 
 /// Writes the HTML report for `--html FILE`, whole or not at all.
 fn write_html(report: &HtmlReport, path: &Path) -> Result<(), AppError> {
-    crate::report::output::write_bytes(path, report.render().as_bytes()).map_err(|source| AppError::Html {
-        path: path.display().to_string(),
-        source,
+    crate::report::output::write_bytes(path, report.render().as_bytes()).map_err(|source| {
+        AppError::Html {
+            path: path.display().to_string(),
+            source,
+        }
     })
 }
 

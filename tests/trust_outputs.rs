@@ -239,7 +239,10 @@ path = "/"
     assert!(took < Duration::from_secs(4), "took {took:?}\n{stderr}");
     let doc = json(&j);
     assert_schema(&doc, SCENARIO_SCHEMA);
-    assert_eq!(doc["outcome"]["status"], "interrupted", "{stdout}\n{stderr}");
+    assert_eq!(
+        doc["outcome"]["status"], "interrupted",
+        "{stdout}\n{stderr}"
+    );
     assert_eq!(
         doc["outcome"]["exit_code"].as_u64(),
         status.code().map(|c| c as u64)
@@ -270,7 +273,10 @@ fn second_signal_exits_at_once() {
     assert!(took < Duration::from_secs(1), "took {took:?}\n{stderr}");
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}\n{stderr}");
     // Killed before its results: the earlier file is untouched.
-    assert_eq!(std::fs::read_to_string(&j).unwrap(), "{\"previous\": true}\n");
+    assert_eq!(
+        std::fs::read_to_string(&j).unwrap(),
+        "{\"previous\": true}\n"
+    );
     drop(server);
 }
 
@@ -337,7 +343,10 @@ path = "/"
     assert_eq!(doc["outcome"]["status"], "failed");
     assert_eq!(doc["outcome"]["exit_code"], 1);
     let reason = doc["outcome"]["reason"].as_str().unwrap();
-    assert!(reason.contains("login") && reason.contains("500"), "{reason}");
+    assert!(
+        reason.contains("login") && reason.contains("500"),
+        "{reason}"
+    );
     assert_eq!(doc["verdict"], "fail");
     assert_eq!(doc["setup"][0]["name"], "login");
     assert_eq!(doc["setup"][0]["status"], 500);
@@ -472,7 +481,10 @@ fn allow_failures_flag_passes() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("failures allowed (--allow-failures)"), "{stdout}");
+    assert!(
+        stdout.contains("failures allowed (--allow-failures)"),
+        "{stdout}"
+    );
     let doc = json(&j);
     assert_eq!(doc["verdict"], "pass");
     assert_eq!(doc["outcome"]["status"], "completed");
@@ -507,7 +519,12 @@ fn http_threshold_flag_fails_with_exit_3() {
     let h = dir.path().join("r.html");
     let out = hornet()
         .args(["http", &url, "-c", "2", "-t", "1", "-d", "1s", "-q"])
-        .args(["--threshold", "p99 < 1us", "--threshold", "error_rate <= 1%"])
+        .args([
+            "--threshold",
+            "p99 < 1us",
+            "--threshold",
+            "error_rate <= 1%",
+        ])
         .args(["--json", s(&j), "--html", s(&h)])
         .output()
         .unwrap();
@@ -523,7 +540,9 @@ fn http_threshold_flag_fails_with_exit_3() {
     assert_eq!(doc["thresholds"][0]["pass"], false);
     assert_eq!(doc["thresholds"][1]["pass"], true);
     assert_eq!(doc["outcome"]["exit_code"], 3);
-    assert!(std::fs::read_to_string(&h).unwrap().contains("p99 &lt; 0.00ms"));
+    assert!(std::fs::read_to_string(&h)
+        .unwrap()
+        .contains("p99 &lt; 0.00ms"));
 
     // Thresholds that hold pass (exit 0).
     let out = hornet()
@@ -659,10 +678,18 @@ fn open_files_limit_is_raised_or_reported() {
     assert!(stderr.contains("may open only 64"), "{stderr}");
     let doc = json(&j);
     assert_schema(&doc, HTTP_SCHEMA);
-    let local = doc["connect_errors"]["local_resource"].as_u64().unwrap_or(0);
+    let local = doc["connect_errors"]["local_resource"]
+        .as_u64()
+        .unwrap_or(0);
     assert!(local > 0, "{doc:#}");
-    assert!(doc["connect_errors"].get("connect_error").is_none(), "{doc:#}");
-    assert!(stdout.contains("hornet's own, not the target's"), "{stdout}");
+    assert!(
+        doc["connect_errors"].get("connect_error").is_none(),
+        "{doc:#}"
+    );
+    assert!(
+        stdout.contains("hornet's own, not the target's"),
+        "{stdout}"
+    );
     t.shutdown();
 }
 

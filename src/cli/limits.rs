@@ -28,7 +28,8 @@ pub fn open_files() -> (u64, u64) {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } != 0 {
         return (u64::MAX, u64::MAX);
     }
-    (l.rlim_cur as u64, l.rlim_max as u64)
+    // rlim_t is u64 on Linux (hornet's platform).
+    (l.rlim_cur, l.rlim_max)
 }
 
 /// Raises the soft open-files limit to the hard one; returns (soft, hard)
@@ -38,8 +39,8 @@ pub fn raise_open_files() -> (u64, u64) {
     let (soft, hard) = open_files();
     if soft < hard {
         let l = libc::rlimit {
-            rlim_cur: hard as libc::rlim_t,
-            rlim_max: hard as libc::rlim_t,
+            rlim_cur: hard,
+            rlim_max: hard,
         };
         // SAFETY: setrlimit reads the struct we own; raising the soft
         // limit up to the hard limit needs no privilege.
@@ -54,7 +55,12 @@ pub fn raise_open_files() -> (u64, u64) {
 /// (-c/--connections)`) fit under the open-files limit with hornet's own
 /// reserve. `cap`, the most the pool may grow to, only warns (on stderr)
 /// when it does not fit: the run may never need it.
-pub fn check(what: &str, connections: usize, cap: usize, threads: usize) -> Result<(), ConfigError> {
+pub fn check(
+    what: &str,
+    connections: usize,
+    cap: usize,
+    threads: usize,
+) -> Result<(), ConfigError> {
     let (limit, hard) = open_files();
     let reserve = reserve(threads);
     let needed = connections as u64 + reserve;

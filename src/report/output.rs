@@ -69,7 +69,10 @@ impl Write for AtomicFile {
 }
 
 /// Writes `path` whole with `fill`, or leaves it as it was.
-pub fn write_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let mut f = AtomicFile::create(path)?;
     fill(&mut f)?;
     f.commit()
@@ -86,10 +89,7 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn check(path: &Path) -> io::Result<()> {
     let path = destination(path)?;
     if path.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::IsADirectory,
-            "is a directory",
-        ));
+        return Err(io::Error::from_raw_os_error(libc::EISDIR));
     }
     // Created and removed at once (NamedTempFile deletes on drop).
     temp_beside(&path).map(drop)

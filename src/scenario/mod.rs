@@ -102,7 +102,10 @@ pub fn run_with(
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
     let mut setup_reports = Vec::new();
     if !run_steps(&sc, &sc.setup, &mut globals, &mut setup_reports) {
-        let step = setup_reports.last().cloned().expect("a failed step reports");
+        let step = setup_reports
+            .last()
+            .cloned()
+            .expect("a failed step reports");
         let interrupted = crate::interrupt::requested();
         let reason = if interrupted {
             format!(

@@ -199,9 +199,12 @@ impl CliThreshold {
         use serde::de::value::{Error as DeError, StrDeserializer};
         use serde::Deserialize;
         let t = text.trim();
-        let op_at = t
-            .find(['<', '>', '=', '!'])
-            .ok_or_else(|| format!("expected METRIC OP VALUE, e.g. \"p99 < 50ms\" (metrics: {})", Self::METRICS))?;
+        let op_at = t.find(['<', '>', '=', '!']).ok_or_else(|| {
+            format!(
+                "expected METRIC OP VALUE, e.g. \"p99 < 50ms\" (metrics: {})",
+                Self::METRICS
+            )
+        })?;
         let metric = t[..op_at].trim().to_ascii_lowercase();
         let rest = &t[op_at..];
         let (op, value) = ["<=", ">=", "<", ">"]
@@ -244,7 +247,11 @@ impl CliThreshold {
                     .trim();
                 match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => Limit::Rps(x),
-                    _ => return Err(format!("\"{value}\" is not a rate in requests per second (e.g. 9000)")),
+                    _ => {
+                        return Err(format!(
+                            "\"{value}\" is not a rate in requests per second (e.g. 9000)"
+                        ))
+                    }
                 }
             }
             "checks" => {
@@ -261,7 +268,11 @@ impl CliThreshold {
         if upper != wants_upper {
             return Err(format!(
                 "`{metric}` takes {}: a threshold says what is good",
-                if wants_upper { "< or <= (an upper bound)" } else { "> or >= (a lower bound)" }
+                if wants_upper {
+                    "< or <= (an upper bound)"
+                } else {
+                    "> or >= (a lower bound)"
+                }
             ));
         }
         Ok(CliThreshold { limit, strict })
