@@ -461,3 +461,60 @@ fn comparison_detail(e: &Expr, env: &dyn Env) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_thresholds_parse_with_the_profiles_value_syntax() {
+        let t = CliThreshold::parse("p99 < 50ms").unwrap();
+        assert_eq!(t.limit, Limit::Quantile(0.99, Duration::from_millis(50)));
+        assert!(t.strict);
+        let t = CliThreshold::parse("error_rate<=1%").unwrap();
+        assert_eq!(t.limit, Limit::ErrorRate(0.01));
+        assert!(!t.strict);
+        let t = CliThreshold::parse(" throughput >= 9000 ").unwrap();
+        assert_eq!(t.limit, Limit::Rps(9000.0));
+        assert_eq!(
+            CliThreshold::parse("p99.9 <= 1s").unwrap().limit,
+            Limit::Quantile(0.999, Duration::from_secs(1))
+        );
+        for bad in [
+            "p99",
+            "p99 > 5ms",
+            "throughput < 10",
+            "p42 < 1ms",
+            "error_rate < 150%",
+            "p99 < fast",
+            "p99 == 5ms",
+            "checks >= 99%",
+        ] {
+            assert!(CliThreshold::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strict_and_inclusive_limits_differ_only_at_the_bound() {
+        let mut h = crate::metrics::new_histogram();
+        h.record(1000).unwrap();
+        let m = Measured {
+            latency: &h,
+            ended: 10,
+            failed: 1,
+            passed: 9,
+            rps: 100.0,
+        };
+        let d = Duration::from_micros(h.max());
+        assert!(judge(&Limit::Quantile(1.0, d), false, &m).2);
+        assert!(!judge(&Limit::Quantile(1.0, d), true, &m).2);
+        assert!(judge(&Limit::ErrorRate(0.1), false, &m).2);
+        assert!(!judge(&Limit::ErrorRate(0.1), true, &m).2);
+        assert!(judge(&Limit::Rps(100.0), false, &m).2);
+        assert!(!judge(&Limit::Rps(100.0), true, &m).2);
+        assert_eq!(
+            judge(&Limit::Rps(100.0), true, &m).0,
+            "throughput > 100 req/s"
+        );
+    }
+}
