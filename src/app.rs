@@ -19,11 +19,13 @@ use crate::report::hdr_log::HdrLog;
 use crate::report::html::HtmlReport;
 use crate::report::live::{Frame, LiveView};
 use crate::report::locust_csv::CsvReport;
+use crate::report::outcome::RunOutcome;
 use crate::report::prometheus::{
     render as render_prometheus, Exporter, Series as PromSeries, Snapshot as PromSnapshot,
 };
 use crate::report::smpp_result::SmppResult;
-use crate::report::{smpp_summary, summary, write_json, HttpResult};
+use crate::report::{smpp_summary, summary, HttpResult};
+use crate::scenario::verdict::{CliThreshold, Measured};
 
 /// How a command ended, when it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,82 @@ pub enum Outcome {
         /// Which ones.
         reason: String,
     },
+}
+
+impl Outcome {
+    /// The process exit code: 0 completed, 1 nothing worked, 3 a
+    /// threshold or invariant failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Completed => 0,
+            Outcome::NothingWorked { .. } => 1,
+            Outcome::Failed { .. } => 3,
+        }
+    }
+
+    /// The result document's `outcome`: `interrupted` (by a signal) or
+    /// `aborted` (by a threshold) when the load was cut short, else
+    /// `nothing_worked` or `completed`; the reason joins what applies.
+    fn document(&self, interrupted: bool, aborted: Option<&str>) -> RunOutcome {
+        let own = match self {
+            Outcome::Completed => None,
+            Outcome::NothingWorked { reason } | Outcome::Failed { reason } => Some(reason.clone()),
+        };
+        let (status, cut) = if interrupted {
+            let label = format!("{}: the load stopped early", crate::interrupt::label());
+            ("interrupted", Some(aborted.map_or(label, str::to_string)))
+        } else if let Some(a) = aborted {
+            ("aborted", Some(a.to_string()))
+        } else if matches!(self, Outcome::NothingWorked { .. }) {
+            ("nothing_worked", None)
+        } else {
+            ("completed", None)
+        };
+        let reason = match (cut, own) {
+            (Some(c), Some(o)) => Some(format!("{c}; {o}")),
+            (c, o) => c.or(o),
+        };
+        RunOutcome {
+            status: status.into(),
+            reason,
+            exit_code: self.exit_code(),
+        }
+    }
+}
+
+/// The outcome of a run that never loaded (a setup step failed or was
+/// interrupted): exit 1.
+fn failed_document(reason: &str, interrupted: bool) -> RunOutcome {
+    RunOutcome {
+        status: if interrupted { "interrupted" } else { "failed" }.into(),
+        reason: Some(reason.to_string()),
+        exit_code: 1,
+    }
+}
+
+/// Exit 3 with the failed thresholds and invariants named, or completed.
+fn verdict_outcome(
+    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    invariants: &[crate::scenario::verdict::InvariantVerdict],
+) -> Outcome {
+    let mut failed: Vec<String> = thresholds
+        .iter()
+        .filter(|t| !t.pass)
+        .map(|t| format!("threshold {} {} (actual {})", t.request, t.limit, t.actual))
+        .collect();
+    failed.extend(
+        invariants
+            .iter()
+            .filter(|i| !i.pass)
+            .map(|i| format!("invariant {}", i.expr)),
+    );
+    if failed.is_empty() {
+        Outcome::Completed
+    } else {
+        Outcome::Failed {
+            reason: format!("FAILED: {}", failed.join("; ")),
+        }
+    }
 }
 
 fn counts_line(map: &std::collections::BTreeMap<String, u64>) -> String {
@@ -117,23 +195,27 @@ pub enum AppError {
 pub fn http(args: HttpArgs) -> Result<(HttpResult, Outcome), AppError> {
     let quiet = args.quiet;
     let files = args.out.clone();
+    let thresholds = args.verdict.thresholds.clone();
     let plan = args.into_plan()?;
+    crate::cli::limits::check(
+        &format!("{} connections (-c/--connections)", plan.load.connections),
+        plan.load.connections,
+        plan.load.max_connections,
+        plan.load.threads,
+    )?;
     precheck_outputs(&files)?;
     crate::interrupt::install();
-    execute(plan, quiet, &files)
+    execute(plan, quiet, &files, &thresholds)
 }
 
-/// Runs a plan, prints the summary on stdout, writes the JSON if asked.
+/// Runs a plan, prints the summary on stdout, writes every requested
+/// file, and judges `thresholds`.
 pub fn execute(
     plan: HttpPlan,
     quiet: bool,
     files: &OutputArgs,
+    thresholds: &[CliThreshold],
 ) -> Result<(HttpResult, Outcome), AppError> {
-    let (json, csv, hdr) = (
-        files.json.as_deref(),
-        files.csv.as_deref(),
-        files.hdr_log.as_deref(),
-    );
     let name = crate::report::common::url_name(&plan.url);
     let mut live = EngineView::new(
         quiet,
@@ -142,7 +224,7 @@ pub fn execute(
         format!("{} {name}", plan.method),
     );
     live.exporter = start_exporter(files.prometheus.as_deref())?;
-    let mut log = IntervalLog::open(hdr, name, plan.load.interval)?;
+    let mut log = IntervalLog::open(files.hdr_log.as_deref(), name, plan.load.interval)?;
     let out = run_http(&plan, |stat, m| {
         live.update(stat, m);
         if let Some(l) = log.as_mut() {
@@ -150,23 +232,18 @@ pub fn execute(
         }
     })?;
     live.finish();
-    IntervalLog::finish(log, out.elapsed)?;
-    let result = HttpResult::new(&plan, &out);
+    let log_result = IntervalLog::finish(log, out.elapsed);
+    let mut result = HttpResult::new(&plan, &out);
+    judge_cli(
+        thresholds,
+        &out,
+        (result.requests, result.failed + result.timed_out, result.ok),
+        result.throughput,
+        (&mut result.thresholds, &mut result.verdict),
+    );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(summary::render(&result).as_bytes());
     let _ = stdout.flush();
-    if let Some(path) = json {
-        write_json(&result, path).map_err(|source| AppError::Json {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
-    if let Some(prefix) = csv {
-        write_csv(&CsvReport::from_http(&result), prefix)?;
-    }
-    if let Some(path) = &files.html {
-        write_html(&HtmlReport::from_http(&result), path)?;
-    }
     let outcome = if result.nothing_worked() {
         Outcome::NothingWorked {
             reason: format!(
@@ -175,16 +252,86 @@ pub fn execute(
             ),
         }
     } else {
-        Outcome::Completed
+        verdict_outcome(&result.thresholds, &[])
     };
+    let doc = outcome.document(result.interrupted, None);
+    write_outputs(
+        files,
+        &result,
+        &doc,
+        || CsvReport::from_http(&result),
+        || HtmlReport::from_http(&result),
+    )?;
+    log_result?;
     Ok((result, outcome))
+}
+
+/// Judges `--threshold` limits on a whole run: `counts` are (answered,
+/// failed without an answer, answered ok); failures are every request
+/// that ended without an ok answer.
+fn judge_cli(
+    thresholds: &[CliThreshold],
+    out: &crate::engine::RunOutput,
+    (answered, unanswered, ok): (u64, u64, u64),
+    rps: f64,
+    (verdicts, verdict): (
+        &mut Vec<crate::scenario::verdict::LimitVerdict>,
+        &mut Option<String>,
+    ),
+) {
+    if thresholds.is_empty() {
+        return;
+    }
+    let ended = answered + unanswered;
+    let m = Measured {
+        latency: &out.collected.totals.latency,
+        ended,
+        failed: ended - ok.min(ended),
+        passed: ok,
+        rps,
+    };
+    *verdicts = crate::scenario::verdict::judge_cli(thresholds, &m);
+    let pass = verdicts.iter().all(|v| v.pass);
+    *verdict = Some(if pass { "pass" } else { "fail" }.into());
+}
+
+/// Writes the files a run asked for, each whole or not at all: the JSON
+/// with its outcome, then the CSV files and the HTML page (built only if
+/// asked for).
+fn write_outputs<T: serde::Serialize>(
+    files: &OutputArgs,
+    result: &T,
+    doc: &RunOutcome,
+    csv: impl FnOnce() -> CsvReport,
+    html: impl FnOnce() -> HtmlReport,
+) -> Result<(), AppError> {
+    if let Some(path) = &files.json {
+        crate::report::outcome::write_json(result, doc, path).map_err(|source| AppError::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    if let Some(prefix) = &files.csv {
+        write_csv(&csv(), prefix)?;
+    }
+    if let Some(path) = &files.html {
+        write_html(&html(), path)?;
+    }
+    Ok(())
 }
 
 /// `hornet smpp`: validate, run, report.
 pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
     let quiet = args.quiet;
     let out = args.out.clone();
+    let thresholds = args.verdict.thresholds.clone();
     let plan = args.into_plan()?;
+    crate::cli::limits::check(
+        &format!("{} sessions (--sessions)", plan.load.connections),
+        plan.load.connections,
+        plan.load.max_connections,
+        plan.load.threads,
+    )?;
     precheck_outputs(&out)?;
     crate::interrupt::install();
     let mut live = EngineView::new(quiet, &plan.load, ("smpp", "binds"), "submit_sm".into());
@@ -201,25 +348,20 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
         }
     })?;
     live.finish();
-    IntervalLog::finish(log, run.elapsed)?;
-    let result = SmppResult::new(&plan, &run);
+    let log_result = IntervalLog::finish(log, run.elapsed);
+    let mut result = SmppResult::new(&plan, &run);
+    judge_cli(
+        &thresholds,
+        &run,
+        (result.requests, result.failed + result.timed_out, result.ok),
+        result.throughput,
+        (&mut result.thresholds, &mut result.verdict),
+    );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(smpp_summary::render(&result).as_bytes());
     let _ = stdout.flush();
-    if let Some(path) = &out.json {
-        write_json(&result, path).map_err(|source| AppError::Json {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
-    if let Some(prefix) = &out.csv {
-        write_csv(&CsvReport::from_smpp(&result), prefix)?;
-    }
-    if let Some(path) = &out.html {
-        write_html(&HtmlReport::from_smpp(&result), path)?;
-    }
     let outcome = if !result.nothing_worked() {
-        Outcome::Completed
+        verdict_outcome(&result.thresholds, &[])
     } else if let Some(reason) = result.bind_failure() {
         Outcome::NothingWorked { reason }
     } else if result.sessions.bound == 0 {
@@ -237,6 +379,15 @@ pub fn smpp(args: SmppArgs) -> Result<(SmppResult, Outcome), AppError> {
             ),
         }
     };
+    let doc = outcome.document(result.interrupted, None);
+    write_outputs(
+        &out,
+        &result,
+        &doc,
+        || CsvReport::from_smpp(&result),
+        || HtmlReport::from_smpp(&result),
+    )?;
+    log_result?;
     Ok((result, outcome))
 }
 
@@ -335,6 +486,7 @@ fn demo_http(args: &DemoArgs) -> Result<Outcome, AppError> {
             json: args.json.clone(),
             ..OutputArgs::default()
         },
+        verdict: crate::cli::ThresholdArgs::default(),
         quiet: args.quiet,
     };
     let result = http(http_args);
@@ -443,68 +595,116 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         );
         return Ok(Outcome::Completed);
     }
+    check_open_files(&scenario, args.demo)?;
     crate::interrupt::install();
     // Fail on a bad path before any traffic; the files are written at
-    // the end (the HdrHistogram log from the start of the load).
+    // the end (the HdrHistogram log from the start of the load, to a
+    // temporary file renamed into place at the end).
     precheck_outputs(&args.out)?;
     let exporter = start_exporter(args.out.prometheus.as_deref())?;
-    let (result, log_error) = crate::scenario::run_with(
+    let run = crate::scenario::run_with(
         scenario,
         crate::scenario::RunOptions {
             live: !args.quiet,
             hdr_log: args.out.hdr_log.as_deref(),
             prometheus: exporter.as_ref(),
+            allow_failures: args.allow_failures,
         },
-    )?;
+    );
     if let Some((http, smsc)) = servers {
         http.shutdown();
         smsc.shutdown();
     }
+    let (result, log_error) = match run {
+        Ok(r) => r,
+        Err(crate::scenario::ScenarioError::Setup {
+            step,
+            reason,
+            interrupted,
+            result,
+        }) => {
+            // No load ran, but the result document still says what
+            // failed; the CSV files and the HdrHistogram log would hold
+            // nothing, so any earlier ones stay as they were.
+            let doc = failed_document(&reason, interrupted);
+            let files = OutputArgs {
+                csv: None,
+                ..args.out.clone()
+            };
+            write_outputs(
+                &files,
+                &*result,
+                &doc,
+                || CsvReport::from_scenario(&result),
+                || HtmlReport::from_scenario(&result),
+            )?;
+            return Err(AppError::Scenario(crate::scenario::ScenarioError::Setup {
+                step,
+                reason,
+                interrupted,
+                result,
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(result.render().as_bytes());
     let _ = stdout.flush();
-    if let Some(path) = &args.out.json {
-        write_json(&result, path).map_err(|source| AppError::Json {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
-    if let Some(prefix) = &args.out.csv {
-        write_csv(&CsvReport::from_scenario(&result), prefix)?;
-    }
-    if let Some(path) = &args.out.html {
-        write_html(&HtmlReport::from_scenario(&result), path)?;
-    }
+    let outcome =
+        if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
+            Outcome::NothingWorked {
+                reason: "no request got a response".into(),
+            }
+        } else if !result.passed() {
+            match verdict_outcome(&result.thresholds, &result.invariants) {
+                Outcome::Completed => Outcome::Failed {
+                    reason: "FAILED".into(),
+                },
+                failed => failed,
+            }
+        } else {
+            Outcome::Completed
+        };
+    let doc = outcome.document(crate::interrupt::requested(), result.aborted.as_deref());
+    write_outputs(
+        &args.out,
+        &result,
+        &doc,
+        || CsvReport::from_scenario(&result),
+        || HtmlReport::from_scenario(&result),
+    )?;
     if let (Some(source), Some(path)) = (log_error, &args.out.hdr_log) {
         return Err(AppError::HdrLog {
             path: path.display().to_string(),
             source,
         });
     }
-    if result.total.requests > 0 && result.total.passed + result.total.check_failed == 0 {
-        return Ok(Outcome::NothingWorked {
-            reason: "no request got a response".into(),
-        });
-    }
-    if !result.passed() {
-        let mut failed: Vec<String> = result
-            .thresholds
-            .iter()
-            .filter(|t| !t.pass)
-            .map(|t| format!("threshold {} {} (actual {})", t.request, t.limit, t.actual))
-            .collect();
-        failed.extend(
-            result
-                .invariants
-                .iter()
-                .filter(|i| !i.pass)
-                .map(|i| format!("invariant {}", i.expr)),
-        );
-        return Ok(Outcome::Failed {
-            reason: format!("FAILED: {}", failed.join("; ")),
-        });
-    }
-    Ok(Outcome::Completed)
+    Ok(outcome)
+}
+
+/// A profile's users each hold a connection to the HTTP target and one to
+/// the SMSC (and with `--demo`, the built-in servers in this process hold
+/// the other ends): the closed model's peak must fit under the open-files
+/// limit; the open model's `max_users` only warns.
+fn check_open_files(sc: &crate::profile::Scenario, demo: bool) -> Result<(), AppError> {
+    let per_user = (usize::from(sc.http.is_some()) + usize::from(sc.smpp.is_some()))
+        * if demo { 2 } else { 1 };
+    let (users, cap) = match &sc.load.model {
+        crate::profile::scenario::LoadModel::Closed { shape } => {
+            let peak = shape.peak().ceil() as usize;
+            (peak, peak)
+        }
+        crate::profile::scenario::LoadModel::Open { max_users, .. } => {
+            (0, usize::try_from(*max_users).unwrap_or(usize::MAX))
+        }
+    };
+    crate::cli::limits::check(
+        &format!("{users} users with {per_user} connections each (load.users)"),
+        users.saturating_mul(per_user),
+        cap.saturating_mul(per_user),
+        sc.load.threads,
+    )?;
+    Ok(())
 }
 
 /// Writes the three Locust-compatible CSV files for `--csv PREFIX`.
@@ -580,25 +780,32 @@ impl IntervalLog {
                 l.write(s, length.min(l.interval), &h);
             }
         }
-        match log {
-            Some(IntervalLog {
-                error: Some(source),
-                path,
-                ..
-            }) => Err(AppError::HdrLog {
-                path: path.display().to_string(),
+        let Some(l) = log else {
+            return Ok(());
+        };
+        // Complete: rename it into place. After a write error the
+        // temporary file is dropped and an earlier log there stays.
+        let error = match l.error {
+            Some(e) => Some(e),
+            None => l.log.finish().err(),
+        };
+        match error {
+            Some(source) => Err(AppError::HdrLog {
+                path: l.path.display().to_string(),
                 source,
             }),
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 }
 
-/// Writes the HTML report for `--html FILE`.
+/// Writes the HTML report for `--html FILE`, whole or not at all.
 fn write_html(report: &HtmlReport, path: &Path) -> Result<(), AppError> {
-    std::fs::write(path, report.render()).map_err(|source| AppError::Html {
-        path: path.display().to_string(),
-        source,
+    crate::report::output::write_bytes(path, report.render().as_bytes()).map_err(|source| {
+        AppError::Html {
+            path: path.display().to_string(),
+            source,
+        }
     })
 }
 
@@ -831,12 +1038,14 @@ fn write_log(log: &[LogEntry], started_at: f64, path: &Path) -> std::io::Result<
             &h,
         )?;
     }
-    out.flush()
+    out.finish()
 }
 
-/// Creates every output file before any traffic, so a bad path fails at
-/// once (exit 2) instead of after the whole run. The files are written
-/// again at the end.
+/// Checks every output path before any traffic, so a bad path fails at
+/// once (exit 2) instead of after the whole run. Nothing is created or
+/// truncated at those paths: a temporary file is created and removed
+/// beside each, and the files are written (through temporary files
+/// renamed into place) at the end.
 fn precheck_outputs(files: &OutputArgs) -> Result<(), AppError> {
     let mut paths: Vec<(&'static str, std::path::PathBuf)> = Vec::new();
     if let Some(p) = &files.json {
@@ -854,7 +1063,7 @@ fn precheck_outputs(files: &OutputArgs) -> Result<(), AppError> {
         }
     }
     for (flag, path) in paths {
-        std::fs::File::create(&path).map_err(|source| {
+        crate::report::output::check(&path).map_err(|source| {
             AppError::Config(ConfigError::Output {
                 flag,
                 path: path.display().to_string(),

@@ -3,7 +3,11 @@
 //!
 //! Exit codes: 0 the run completed; 1 the run could not work (nothing got a
 //! response, or the engine failed); 2 bad usage, configuration or profile;
-//! 3 a profile's threshold or invariant failed.
+//! 3 a threshold or invariant failed (a profile's, `--threshold`, or a
+//! profile run's failed requests without a threshold on them).
+//!
+//! SIGINT and SIGTERM stop the run gracefully (see `hornet::interrupt`);
+//! the exit code then follows the same rules.
 
 use std::process::ExitCode;
 
@@ -13,6 +17,9 @@ use hornet::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every connection is a file descriptor: take all the process may
+    // have (the soft limit up to the hard one) before anything opens.
+    hornet::cli::limits::raise_open_files();
     let result = match cli.command {
         Command::Http(args) => app::http(args).map(|(_, outcome)| outcome),
         Command::Smpp(args) => app::smpp(args).map(|(_, outcome)| outcome),
@@ -21,14 +28,13 @@ fn main() -> ExitCode {
         Command::Report(args) => app::report(args),
     };
     match result {
-        Ok(Outcome::Completed) => ExitCode::SUCCESS,
-        Ok(Outcome::NothingWorked { reason }) => {
-            eprintln!("hornet: error: {reason}");
-            ExitCode::from(1)
-        }
-        Ok(Outcome::Failed { reason }) => {
-            eprintln!("hornet: {reason}");
-            ExitCode::from(3)
+        Ok(outcome) => {
+            match &outcome {
+                Outcome::Completed => {}
+                Outcome::NothingWorked { reason } => eprintln!("hornet: error: {reason}"),
+                Outcome::Failed { reason } => eprintln!("hornet: {reason}"),
+            }
+            ExitCode::from(outcome.exit_code())
         }
         Err(e) => {
             eprintln!("hornet: error: {e}");

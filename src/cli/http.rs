@@ -9,7 +9,7 @@ use hornet_http1::{encode_request, Limits, Request};
 use super::tls::{TlsArgs, ALPN_HTTP1};
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap,
-    ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
+    ConfigError, OutputArgs, ThresholdArgs, MAX_CONNECTIONS, MAX_PIPELINE, MAX_THREADS,
 };
 use crate::plan::{HttpPlan, LoadPlan};
 use crate::target::{resolve_http_target, HttpTarget};
@@ -71,6 +71,9 @@ pub struct HttpArgs {
     /// Report files and live endpoints.
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Pass/fail limits on the run (`--threshold`).
+    #[command(flatten)]
+    pub verdict: ThresholdArgs,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

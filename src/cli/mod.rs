@@ -6,6 +6,7 @@
 //! subcommand.
 
 pub mod http;
+pub mod limits;
 pub mod run;
 pub mod smpp;
 pub mod tls;
@@ -86,6 +87,22 @@ pub struct OutputArgs {
     /// 127.0.0.1:9464) while the run goes.
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<String>,
+}
+
+/// `--threshold` of `hornet http` and `hornet smpp`: limits judged on the
+/// whole run, the same as a profile's thresholds (exit 3 if one fails).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ThresholdArgs {
+    /// Pass/fail limit on the whole run, as in a profile's thresholds
+    /// (repeatable): `p99 < 50ms`, `error_rate < 1%`, `throughput >= 9000`.
+    /// Metrics: p50, p90, p95, p99, p999, max, mean, error_rate,
+    /// throughput. A failed one prints FAIL and exits 3.
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<crate::scenario::verdict::CliThreshold>,
+}
+
+fn parse_threshold(s: &str) -> Result<crate::scenario::verdict::CliThreshold, String> {
+    crate::scenario::verdict::CliThreshold::parse(s)
 }
 
 /// Flags of `hornet report`.
@@ -176,6 +193,20 @@ pub enum ConfigError {
     /// TLS could not be set up (certificate files, server name).
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsSetupError),
+    /// The connections asked for cannot fit under the open-files limit,
+    /// even raised to its hard limit.
+    #[error("{what} need about {needed} open files, but this process may open only {limit} (ulimit -n; hard limit {hard}): use fewer, or raise the limit (ulimit -n, systemd LimitNOFILE=, a container's --ulimit nofile=)")]
+    OpenFiles {
+        /// What asks for the connections, e.g. `200 connections
+        /// (-c/--connections)`.
+        what: String,
+        /// Connections plus hornet's own descriptors.
+        needed: u64,
+        /// The soft limit after raising it.
+        limit: u64,
+        /// The hard limit.
+        hard: u64,
+    },
     /// A TLS flag was given for a target that does not use TLS.
     #[error("{flag} applies to TLS connections only; {hint}")]
     TlsFlag {

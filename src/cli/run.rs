@@ -46,6 +46,11 @@ pub struct RunArgs {
     /// Report files and live endpoints.
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Failed requests and checks do not fail the run (exit 3) when the
+    /// profile has no threshold on error_rate or checks. Without it, any
+    /// failure makes the verdict FAIL.
+    #[arg(long)]
+    pub allow_failures: bool,
     /// Check the profile and exit without sending anything.
     #[arg(long)]
     pub check: bool,

@@ -11,7 +11,7 @@ use hornet_smpp::text::Coding;
 use super::tls::TlsArgs;
 use super::{
     check_count, check_duration, default_threads, load_model, parse_duration, pool_cap, range_err,
-    ConfigError, OutputArgs, MAX_CONNECTIONS, MAX_THREADS,
+    ConfigError, OutputArgs, ThresholdArgs, MAX_CONNECTIONS, MAX_THREADS,
 };
 use crate::plan::{LoadPlan, SmppPlan};
 use crate::proto::smpp::segments::build_segments;
@@ -176,6 +176,9 @@ pub struct SmppArgs {
     /// Report files and live endpoints.
     #[command(flatten)]
     pub out: OutputArgs,
+    /// Pass/fail limits on the run (`--threshold`).
+    #[command(flatten)]
+    pub verdict: ThresholdArgs,
     /// No live progress on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

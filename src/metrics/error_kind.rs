@@ -31,11 +31,16 @@ pub enum ErrorKind {
     /// record on an established connection. The reason is counted apart,
     /// see `TlsReason`.
     Tls = 8,
+    /// hornet itself ran out of a local resource: open files (EMFILE,
+    /// ENFILE), local ports (EADDRNOTAVAIL) or socket buffers (ENOBUFS,
+    /// ENOMEM). Not the target's fault: counted apart so a report never
+    /// blames the target for the generator's limits.
+    LocalResource = 9,
 }
 
 impl ErrorKind {
     /// Number of variants: the length of per-kind counter arrays.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
 
     /// Every variant in counter-array order.
     pub const ALL: [ErrorKind; Self::COUNT] = [
@@ -48,7 +53,11 @@ impl ErrorKind {
         ErrorKind::ClosedEarly,
         ErrorKind::Io,
         ErrorKind::Tls,
+        ErrorKind::LocalResource,
     ];
+
+    /// What to do about [`ErrorKind::LocalResource`], for reports.
+    pub const LOCAL_RESOURCE_HINT: &'static str = "hornet ran out of open files, local ports or socket buffers on this machine (raise `ulimit -n`, use fewer connections, or widen net.ipv4.ip_local_port_range)";
 
     /// Stable snake_case name used in the JSON report and the summary.
     pub fn name(self) -> &'static str {
@@ -62,13 +71,27 @@ impl ErrorKind {
             ErrorKind::ClosedEarly => "closed_early",
             ErrorKind::Io => "io",
             ErrorKind::Tls => "tls",
+            ErrorKind::LocalResource => "local_resource",
         }
+    }
+
+    /// True for errors that are this machine's limits, not the peer's:
+    /// too many open files (process or system), no free local port, no
+    /// buffer memory.
+    fn is_local_resource(err: &io::Error) -> bool {
+        matches!(
+            err.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL)
+        )
     }
 
     /// Classifies an I/O error seen while connecting.
     pub fn from_connect_error(err: &io::Error) -> ErrorKind {
         if crate::tls::is_tls_error(err) {
             return ErrorKind::Tls;
+        }
+        if Self::is_local_resource(err) {
+            return ErrorKind::LocalResource;
         }
         match err.kind() {
             io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
@@ -81,6 +104,9 @@ impl ErrorKind {
     pub fn from_io_error(err: &io::Error) -> ErrorKind {
         if crate::tls::is_tls_error(err) {
             return ErrorKind::Tls;
+        }
+        if Self::is_local_resource(err) {
+            return ErrorKind::LocalResource;
         }
         match err.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
@@ -121,5 +147,24 @@ mod tests {
         assert_eq!(ErrorKind::from_io_error(&reset), ErrorKind::Reset);
         let other = io::Error::other("x");
         assert_eq!(ErrorKind::from_io_error(&other), ErrorKind::Io);
+    }
+
+    #[test]
+    fn this_machines_limits_are_not_the_targets_errors() {
+        for errno in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::EADDRNOTAVAIL,
+        ] {
+            let e = io::Error::from_raw_os_error(errno);
+            assert_eq!(ErrorKind::from_connect_error(&e), ErrorKind::LocalResource);
+            assert_eq!(ErrorKind::from_io_error(&e), ErrorKind::LocalResource);
+        }
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(
+            ErrorKind::from_connect_error(&refused),
+            ErrorKind::ConnectRefused
+        );
     }
 }

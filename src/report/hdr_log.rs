@@ -4,13 +4,14 @@
 //! HdrHistogramVisualizer) read.
 //!
 //! Lines are written as each interval closes, so a long run's log streams
-//! to disk instead of piling up in memory. Values are microseconds; the
+//! to disk instead of piling up in memory: to a hidden temporary file
+//! beside the final path, renamed into place by [`HdrLog::finish`] (an
+//! earlier log at that path survives a failed or killed run). Values are microseconds; the
 //! `MaxValueDivisor` header makes the max column read in milliseconds, as
 //! Java's tools expect. Tags are request names with the characters the
 //! format forbids (space, comma, CR, LF) and `%` percent-encoded.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -18,19 +19,22 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use super::output::AtomicFile;
+
 /// A log being written.
 pub struct HdrLog {
-    out: BufWriter<File>,
+    out: AtomicFile,
     serializer: V2DeflateSerializer,
     bytes: Vec<u8>,
     text: String,
 }
 
 impl HdrLog {
-    /// Creates `path` and writes the header; `start` is the run's start
-    /// (the log's base time: interval timestamps are seconds after it).
+    /// Starts the log for `path` and writes the header; `start` is the
+    /// run's start (the log's base time: interval timestamps are seconds
+    /// after it). The file appears at `path` on [`HdrLog::finish`].
     pub fn create(path: &Path, start: SystemTime) -> io::Result<HdrLog> {
-        let mut out = BufWriter::new(File::create(path)?);
+        let mut out = AtomicFile::create(path)?;
         let secs = start
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -94,6 +98,11 @@ impl HdrLog {
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    /// Completes the log: renames it into place.
+    pub fn finish(self) -> io::Result<()> {
+        self.out.commit()
+    }
 }
 
 /// `name` with the characters a tag cannot hold percent-encoded (space,
@@ -148,6 +157,8 @@ mod tests {
         )
         .unwrap();
         log.flush().unwrap();
+        assert!(!path.exists(), "the log appears only when finished");
+        log.finish().unwrap();
         let text = std::fs::read(&path).unwrap();
         let mut seen = Vec::new();
         for entry in IntervalLogIterator::new(&text) {

@@ -59,13 +59,14 @@ impl HtmlReport {
             redact("duration", format!("{}s", c.duration_s)),
             redact("timeout", format!("{}s", c.timeout_s)),
         ];
+        let (checks, verdict) = cli_checks(&r.thresholds, r.verdict.as_deref());
         HtmlReport {
             title: format!(
                 "hornet http {} {}",
                 c.method,
                 crate::report::common::redact_url(&c.url)
             ),
-            verdict: None,
+            verdict,
             config,
             csv: CsvReport::from_http(r),
             users_label: "open connections",
@@ -74,7 +75,7 @@ impl HtmlReport {
                 "scheduled {} = completed {} + failed {} + timed out {} + not sent {}",
                 r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
             ),
-            checks: Vec::new(),
+            checks,
             notes: notes(&r.generator.notes, r.interrupted),
             tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
@@ -95,9 +96,10 @@ impl HtmlReport {
             redact("threads", c.threads.to_string()),
             redact("duration", format!("{}s", c.duration_s)),
         ];
+        let (checks, verdict) = cli_checks(&r.thresholds, r.verdict.as_deref());
         HtmlReport {
             title: format!("hornet smpp {}", c.endpoint),
-            verdict: None,
+            verdict,
             config,
             csv: CsvReport::from_smpp(r),
             users_label: "open binds",
@@ -106,7 +108,7 @@ impl HtmlReport {
                 "scheduled {} = answered {} + failed {} + timed out {} + not sent {}",
                 r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
             ),
-            checks: Vec::new(),
+            checks,
             notes: notes(&r.generator.notes, r.interrupted),
             tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
         }
@@ -362,13 +364,31 @@ th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
 .note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";
 
-/// The generator's notes, plus one for a run Ctrl-C stopped early.
+/// The generator's notes, plus one for a run SIGINT or SIGTERM stopped
+/// early.
 fn notes(generator: &[String], interrupted: bool) -> Vec<String> {
     let mut notes = generator.to_vec();
     if interrupted {
-        notes.push("interrupted (Ctrl-C): the load stopped early".into());
+        notes.push(format!(
+            "{}: the load stopped early",
+            crate::interrupt::label()
+        ));
     }
     notes
+}
+
+/// `--threshold` verdicts as the page's checks, and the verdict.
+fn cli_checks(
+    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    verdict: Option<&str>,
+) -> (Vec<(bool, String, String)>, Option<bool>) {
+    (
+        thresholds
+            .iter()
+            .map(|t| (t.pass, t.limit.clone(), format!("actual {}", t.actual)))
+            .collect(),
+        verdict.map(|v| v == "pass"),
+    )
 }
 
 /// A TLS target's handshakes, settings and failures (explained).

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::metrics::quantiles::Cumulative;
 use crate::report::common::TimelinePoint;
+use crate::report::output::AtomicFile;
 use crate::report::smpp_result::SmppResult;
 use crate::report::HttpResult;
 use crate::scenario::result::{NameResult, ScenarioResult};
@@ -243,10 +244,13 @@ impl CsvReport {
     /// Writes the three files.
     pub fn write(&self, prefix: &Path) -> io::Result<()> {
         let [stats, failures, history] = paths(prefix);
-        let open = |p: &Path| -> io::Result<csv::Writer<io::BufWriter<std::fs::File>>> {
-            Ok(csv::Writer::from_writer(io::BufWriter::new(
-                std::fs::File::create(p)?,
-            )))
+        // Each file goes through a temporary file; the three are renamed
+        // into place only once all three are complete.
+        let open = |p: &Path| -> io::Result<csv::Writer<AtomicFile>> {
+            Ok(csv::Writer::from_writer(AtomicFile::create(p)?))
+        };
+        let done = |w: csv::Writer<AtomicFile>| -> io::Result<AtomicFile> {
+            w.into_inner().map_err(|e| e.into_error())
         };
         let mut w = open(&stats)?;
         w.write_record(STATS_HEADER.split(','))?;
@@ -268,14 +272,14 @@ impl CsvReport {
             row.extend(s.quantiles_us.iter().map(|&us| ms(us)));
             w.write_record(&row)?;
         }
-        w.flush()?;
+        let stats_file = done(w)?;
 
         let mut w = open(&failures)?;
         w.write_record(FAILURES_HEADER.split(','))?;
         for (method, name, error, n) in &self.failures {
             w.write_record([method.as_str(), name, error, &n.to_string()])?;
         }
-        w.flush()?;
+        let failures_file = done(w)?;
 
         let mut w = open(&history)?;
         w.write_record(HISTORY_HEADER.split(','))?;
@@ -304,7 +308,10 @@ impl CsvReport {
             ]);
             w.write_record(&row)?;
         }
-        w.flush()
+        let history_file = done(w)?;
+        stats_file.commit()?;
+        failures_file.commit()?;
+        history_file.commit()
     }
 }
 

@@ -6,6 +6,8 @@ pub mod hdr_log;
 pub mod html;
 pub mod live;
 pub mod locust_csv;
+pub mod outcome;
+pub mod output;
 pub mod prometheus;
 pub mod result;
 pub mod smpp_result;
@@ -16,13 +18,13 @@ pub mod tls;
 
 pub use result::HttpResult;
 
-use std::io::Write;
 use std::path::Path;
 
-/// Writes a result document as pretty JSON to `path`.
+/// Writes a result document as pretty JSON to `path`, whole or not at all
+/// (see [`output`]).
 pub fn write_json<T: serde::Serialize>(result: &T, path: &Path) -> std::io::Result<()> {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer_pretty(&mut file, result)?;
-    file.write_all(b"\n")?;
-    file.flush()
+    output::write_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, result)?;
+        w.write_all(b"\n")
+    })
 }

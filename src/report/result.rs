@@ -106,10 +106,16 @@ pub struct HttpResult {
     /// Response body bytes received.
     #[serde(default)]
     pub body_bytes: u64,
-    /// Ctrl-C stopped the load before its duration; everything else is
+    /// Ctrl-C or SIGTERM stopped the load before its duration; everything else is
     /// complete for the time it ran.
     #[serde(default)]
     pub interrupted: bool,
+    /// `--threshold` verdicts, in the order given (absent without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::scenario::verdict::LimitVerdict>,
+    /// With `--threshold`: `pass` or `fail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
     /// TLS settings, handshakes and failures (https:// runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsReport>,
@@ -188,6 +194,8 @@ impl HttpResult {
             body_bytes: c.body_bytes,
             tls: TlsReport::new(load.tls.as_ref(), m, elapsed),
             interrupted: out.interrupted,
+            thresholds: Vec::new(),
+            verdict: None,
         }
     }
 

@@ -196,10 +196,16 @@ pub struct SmppResult {
     /// Latency by percentile (for `--html`).
     #[serde(skip)]
     pub spectrum_us: Vec<(f64, u64)>,
-    /// Ctrl-C stopped the load before its duration; everything else is
+    /// Ctrl-C or SIGTERM stopped the load before its duration; everything else is
     /// complete for the time it ran.
     #[serde(default)]
     pub interrupted: bool,
+    /// `--threshold` verdicts, in the order given (absent without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::scenario::verdict::LimitVerdict>,
+    /// With `--threshold`: `pass` or `fail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
     /// TLS settings, handshakes and failures (`--tls` runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsReport>,
@@ -321,6 +327,8 @@ impl SmppResult {
             spectrum_us: spectrum(&totals.latency),
             tls: TlsReport::new(load.tls.as_ref(), totals, elapsed),
             interrupted: out.interrupted,
+            thresholds: Vec::new(),
+            verdict: None,
         }
     }
 

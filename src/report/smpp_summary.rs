@@ -136,10 +136,16 @@ pub fn render(r: &SmppResult) -> String {
     if r.interrupted {
         super::summary::interrupted_line(&mut out);
     }
+    let mut local = r.errors.clone();
+    for (k, n) in &r.connect_errors {
+        *local.entry(k.clone()).or_default() += n;
+    }
+    super::summary::local_resource_line(&mut out, &local);
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     let _ = writeln!(out);
     out.push_str(&crate::report::locust_csv::console_table(
         &crate::report::locust_csv::CsvReport::from_smpp(r),
     ));
+    super::summary::verdict_lines(&mut out, &r.thresholds, r.verdict.as_deref());
     out
 }

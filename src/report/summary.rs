@@ -43,11 +43,58 @@ pub fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
     );
 }
 
-/// The note for a run Ctrl-C stopped early.
+/// The note for a run SIGINT (Ctrl-C) or SIGTERM stopped early.
 pub fn interrupted_line(out: &mut String) {
     let _ = writeln!(
         out,
-        "  note         interrupted (Ctrl-C): the load stopped early; requests in flight were settled and every count above is complete"
+        "  note         {}: the load stopped early; requests in flight were settled and every count above is complete",
+        crate::interrupt::label()
+    );
+}
+
+/// The local-resource warning: failures that are hornet's own (open
+/// files, local ports, socket buffers), not the target's.
+pub fn local_resource_line(out: &mut String, errors: &std::collections::BTreeMap<String, u64>) {
+    let kind = crate::metrics::ErrorKind::LocalResource.name();
+    if let Some(n) = errors.get(kind).filter(|n| **n > 0) {
+        let _ = writeln!(
+            out,
+            "  warning      {kind}: {} failures were hornet's own, not the target's: {}",
+            fmt_count(*n),
+            crate::metrics::ErrorKind::LOCAL_RESOURCE_HINT
+        );
+    }
+}
+
+/// The `--threshold` table and the verdict, when thresholds were given.
+pub fn verdict_lines(
+    out: &mut String,
+    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    verdict: Option<&str>,
+) {
+    let Some(verdict) = verdict else {
+        return;
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  thresholds");
+    for t in thresholds {
+        let _ = writeln!(
+            out,
+            "    {:<4}  {:<32} actual {}",
+            if t.pass { "PASS" } else { "FAIL" },
+            t.limit,
+            t.actual
+        );
+    }
+    let failed = thresholds.iter().filter(|t| !t.pass).count();
+    let _ = writeln!(
+        out,
+        "  verdict      {}",
+        if verdict == "pass" {
+            "PASS".to_string()
+        } else {
+            format!("FAIL ({failed} of {} thresholds failed)", thresholds.len())
+        }
     );
 }
 
@@ -168,6 +215,7 @@ pub fn render(r: &HttpResult) -> String {
     if r.interrupted {
         interrupted_line(&mut out);
     }
+    local_resource_line(&mut out, &r.errors);
     generator_lines(&mut out, &r.generator, c.rate.is_some());
     if r.clamped_samples > 0 {
         let _ = writeln!(
@@ -180,6 +228,7 @@ pub fn render(r: &HttpResult) -> String {
     out.push_str(&crate::report::locust_csv::console_table(
         &crate::report::locust_csv::CsvReport::from_http(r),
     ));
+    verdict_lines(&mut out, &r.thresholds, r.verdict.as_deref());
     out
 }
 

@@ -38,9 +38,21 @@ use crate::report::live::{Frame, LiveView};
 /// Why a scenario could not run.
 #[derive(Debug, Error)]
 pub enum ScenarioError {
-    /// A setup step failed; no load was generated.
-    #[error("setup step `{}` failed: {}", .0.name, .0.failure.as_deref().unwrap_or("?"))]
-    Setup(StepReport),
+    /// A setup step failed, or a signal stopped it; no load was
+    /// generated. `result` is the document that says so (the setup
+    /// steps, `aborted` naming the step), written like any result.
+    #[error("{reason}")]
+    Setup {
+        /// The step that failed.
+        step: StepReport,
+        /// One line: which step failed and why, or that SIGINT/SIGTERM
+        /// stopped it.
+        reason: String,
+        /// SIGINT or SIGTERM stopped the setup.
+        interrupted: bool,
+        /// The result document of the run that never loaded.
+        result: Box<ScenarioResult>,
+    },
     /// A worker thread could not start.
     #[error("cannot start a worker: {0}")]
     Spawn(std::io::Error),
@@ -52,14 +64,14 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
         sc,
         RunOptions {
             live,
-            hdr_log: None,
-            prometheus: None,
+            ..RunOptions::default()
         },
     )
     .map(|(r, _)| r)
 }
 
-/// How to run: progress line, interval log.
+/// How to run: progress line, interval log, failure rule.
+#[derive(Default)]
 pub struct RunOptions<'a> {
     /// Print a progress line per second to stderr.
     pub live: bool,
@@ -68,6 +80,10 @@ pub struct RunOptions<'a> {
     pub hdr_log: Option<&'a std::path::Path>,
     /// Publish live metrics here once a second.
     pub prometheus: Option<&'a crate::report::prometheus::Exporter>,
+    /// `--allow-failures`: failed requests and checks do not fail a run
+    /// whose profile has no threshold on them (see
+    /// [`verdict::failure_rule`]).
+    pub allow_failures: bool,
 }
 
 /// Runs `sc`; also returns the first interval-log write error (the run is
@@ -80,6 +96,7 @@ pub fn run_with(
         live,
         hdr_log,
         prometheus,
+        allow_failures,
     } = opts;
     let mut log_error = None;
     let sc = Arc::new(sc);
@@ -93,30 +110,35 @@ pub fn run_with(
         &mut setup_reports,
         &interrupted,
     ) {
-        if interrupted() {
-            // Ctrl-C during setup: no load, no teardown (the user wants
-            // out now); the result says where the run stopped.
-            let step = setup_reports.last().map_or("?", |r| r.name.as_str());
-            let aborted = format!("interrupted (Ctrl-C) during setup step `{step}`: no load ran");
-            let mut result = ScenarioResult::build(
-                &sc,
-                &RunStats::new(sc.names.len()),
-                Duration::ZERO,
-                Duration::ZERO,
-                &globals,
-                setup_reports,
-                Vec::new(),
-                Some(aborted),
-                None,
-                Vec::new(),
-            );
-            result.interrupted = true;
-            // Nothing was measured: nothing can pass.
-            result.verdict = "fail".into();
-            return Ok((result, log_error));
-        }
-        let failed = setup_reports.pop().expect("a failed step reports");
-        return Err(ScenarioError::Setup(failed));
+        let step = setup_reports
+            .last()
+            .cloned()
+            .expect("a failed step reports");
+        // A signal during setup ends that step within 0.1 s: no load and
+        // no teardown run (the user wants out now); the result says where
+        // the run stopped.
+        let interrupted = interrupted();
+        let reason = if interrupted {
+            format!(
+                "{} during setup step `{}`: no load was generated",
+                crate::interrupt::label(),
+                step.name
+            )
+        } else {
+            format!(
+                "setup step `{}` failed: {}",
+                step.name,
+                step.failure.as_deref().unwrap_or("?")
+            )
+        };
+        let mut result = setup_failure(&sc, &globals, setup_reports, &reason);
+        result.interrupted = interrupted;
+        return Err(ScenarioError::Setup {
+            step,
+            reason,
+            interrupted,
+            result: Box::new(result),
+        });
     }
     let shared = Arc::new(Shared {
         seq: AtomicU64::new(0),
@@ -204,7 +226,10 @@ pub fn run_with(
         }
         timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
         if aborted.is_none() && crate::interrupt::requested() {
-            aborted = Some("interrupted (Ctrl-C): the load stopped early".into());
+            aborted = Some(format!(
+                "{}: the load stopped early",
+                crate::interrupt::label()
+            ));
             shared.stop.store(true, Ordering::Relaxed);
         }
         let now = Instant::now();
@@ -239,6 +264,11 @@ pub fn run_with(
         }
     }
     let elapsed = start.elapsed();
+    if let (Some(l), None) = (log_file.take(), &log_error) {
+        // The log appears at its path only now, complete (after a write
+        // error it is dropped, and an earlier log there stays).
+        log_error = l.finish().err();
+    }
     let mut teardown_reports = Vec::new();
     // Teardown runs after a Ctrl-C of the load (to capture what invariants
     // compare); a Ctrl-C that arrives during teardown cuts it short.
@@ -253,12 +283,12 @@ pub fn run_with(
     );
     if aborted.is_none() && interrupted() {
         aborted = Some(if interrupted_before {
-            "interrupted (Ctrl-C): the load stopped early".into()
+            format!("{}: the load stopped early", crate::interrupt::label())
         } else {
-            "interrupted (Ctrl-C) during teardown".into()
+            format!("{} during teardown", crate::interrupt::label())
         });
     }
-    let result = ScenarioResult::build(
+    let mut result = ScenarioResult::build(
         &sc,
         &total,
         elapsed,
@@ -271,9 +301,47 @@ pub fn run_with(
         history,
     )
     .started_at(started_at);
-    let mut result = result;
     result.interrupted = interrupted();
+    if let Some(rule) = verdict::failure_rule(&sc, &total.total(), allow_failures) {
+        if !rule.pass {
+            result.verdict = "fail".into();
+        }
+        result.thresholds.push(rule);
+    }
     Ok((result, log_error))
+}
+
+/// The result document of a run whose setup failed (or was interrupted):
+/// the setup steps as they went, `aborted` saying why, no load, verdict
+/// fail. Thresholds and invariants are left out: with no load they would
+/// only repeat that nothing ran.
+fn setup_failure(
+    sc: &Scenario,
+    globals: &[Value],
+    setup: Vec<StepReport>,
+    reason: &str,
+) -> ScenarioResult {
+    let mut bare = sc.clone();
+    bare.thresholds.clear();
+    bare.invariants.clear();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut result = ScenarioResult::build(
+        &bare,
+        &RunStats::new(sc.names.len()),
+        Duration::ZERO,
+        Duration::ZERO,
+        globals,
+        setup,
+        Vec::new(),
+        Some(reason.to_string()),
+        None,
+        Vec::new(),
+    )
+    .started_at(started_at);
+    result.verdict = "fail".into();
+    result
 }
 
 /// A threshold with `abort_after` that has failed for that long stops the

@@ -705,13 +705,17 @@ fn generator_notes(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     let late_share = stats.late_starts as f64 / stats.iterations.max(1) as f64;
+    let busy = cpu.as_secs_f64() / (elapsed.as_secs_f64().max(1e-9) * sc.load.threads as f64);
     if stats.late_starts > 0 && late_share > 0.01 {
-        notes.push(format!(
-            "hornet itself started {} of {} iterations over 1 ms late with users free: the generator was a bottleneck (add threads or cores)",
-            stats.late_starts, stats.iterations
+        // Late with users free: hornet's CPU or the machine's, said apart.
+        notes.push(crate::report::common::lateness_note(
+            "iterations (users free)",
+            stats.late_starts,
+            stats.iterations,
+            busy,
+            None,
         ));
     }
-    let busy = cpu.as_secs_f64() / (elapsed.as_secs_f64().max(1e-9) * sc.load.threads as f64);
     if busy > 0.9 {
         notes.push(format!(
             "the workers used {:.0}% of {} cores: the generator may have been CPU-bound (add threads)",
