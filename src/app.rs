@@ -625,7 +625,13 @@ pub fn run_profile(args: crate::cli::RunArgs) -> Result<Outcome, AppError> {
         }) => {
             // No load ran, but the result document still says what
             // failed; the CSV files and the HdrHistogram log would hold
-            // nothing, so any earlier ones stay as they were.
+            // nothing, so any earlier ones stay as they were. The tables
+            // show the setup steps as they went (which one failed or was
+            // interrupted, and why).
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(result.render().as_bytes());
+            let _ = stdout.flush();
+            drop(stdout);
             let doc = failed_document(&reason, interrupted);
             let files = OutputArgs {
                 csv: None,
