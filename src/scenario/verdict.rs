@@ -66,7 +66,7 @@ impl<'a> Measured<'a> {
             ended: n.requests - n.interrupted,
             failed: n.failed(),
             passed: n.passed,
-            rps: n.requests as f64 / elapsed.as_secs_f64().max(1e-9),
+            rps: n.sent() as f64 / elapsed.as_secs_f64().max(1e-9),
         }
     }
 }
