@@ -431,16 +431,44 @@ fn dlr_with_empty_message_id_says_unmatchable() {
 }
 
 #[test]
-fn dlr_with_a_transmitter_bind_is_a_usage_error() {
-    let run = hornet(
-        &smpp_args("127.0.0.1:1", &["--dlr", "--bind", "tx", "-d", "1s"]),
-        Duration::from_secs(10),
-        None,
+fn dlr_with_a_transmitter_bind_says_its_receipts_go_elsewhere() {
+    // Split binds are real practice: submits on transmitters, receipts
+    // routed by the SMSC to a receiver (another hornet run). The
+    // transmitter run must neither wait out --dlr-wait for receipts that
+    // cannot come nor report "0 pending" as if all were well.
+    let smsc = hornet_smsc::start("127.0.0.1:0".parse().unwrap(), Default::default()).unwrap();
+    let endpoint = smsc.local_addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let args = smpp_args(
+        &endpoint,
+        &[
+            "--dlr",
+            "--bind",
+            "tx",
+            "--dlr-wait",
+            "5s",
+            "-R",
+            "50",
+            "-d",
+            "500ms",
+            "--json",
+            path.to_str().unwrap(),
+        ],
     );
-    assert_eq!(run.output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&run.output.stderr);
+    let run = hornet(&args, Duration::from_secs(15), None);
+    assert_eq!(run.output.status.code(), Some(0));
+    let r = json(&path);
+    assert_accounting(&r);
+    assert_schema(&r);
+    let ok = count(&r, &["ok"]);
+    assert!(ok > 5, "{r:#}");
+    assert_eq!(count(&r, &["receipts", "unmatchable"]), ok, "{r:#}");
+    assert_eq!(count(&r, &["receipts", "pending"]), 0, "{r:#}");
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+    let stdout = String::from_utf8_lossy(&run.output.stdout);
     assert!(
-        stderr.contains("--dlr needs a bind that receives"),
-        "{stderr}"
+        stdout.contains("transmitter binds, which never receive deliver_sm"),
+        "{stdout}"
     );
 }

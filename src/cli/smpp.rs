@@ -245,15 +245,6 @@ impl SmppArgs {
             .rsplit_once(':')
             .map_or(self.endpoint.as_str(), |(host, _)| host);
         let tls = self.tls_opts.client(self.tls, host, &[], "add --tls")?;
-        if self.dlr && self.bind == BindArg::Tx {
-            // Receipts come back as deliver_sm, which a transmitter bind
-            // never receives: every receipt would go unmatched, silently.
-            return Err(range_err(
-                "--bind",
-                "tx",
-                "--dlr needs a bind that receives deliver_sm (trx): receipts sent to a transmitter-only bind cannot be matched",
-            ));
-        }
         let bind = match self.bind {
             BindArg::Trx => BindKind::Transceiver,
             BindArg::Tx => BindKind::Transmitter,

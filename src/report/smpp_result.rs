@@ -84,9 +84,10 @@ pub struct ReceiptStats {
     /// Submits answered ESME_ROK whose receipt had not arrived by the end
     /// of `--dlr-wait`.
     pub pending: u64,
-    /// Submits answered ESME_ROK with an empty message_id (with `--dlr`):
-    /// no receipt can be matched to them, so they are neither matched nor
-    /// pending.
+    /// Submits answered ESME_ROK whose receipt this run cannot match (with
+    /// `--dlr`): the SMSC gave an empty message_id, or the bind is a
+    /// transmitter (`--bind tx`), which never receives deliver_sm, so the
+    /// receipt goes to another bind. Neither matched nor pending.
     #[serde(default)]
     pub unmatchable: u64,
     /// Receipts by `stat:` value.

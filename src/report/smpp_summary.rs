@@ -65,9 +65,14 @@ pub fn render(r: &SmppResult) -> String {
         );
     }
     if rc.unmatchable > 0 {
+        let why = if c.bind == "tx" {
+            "asked for receipts on transmitter binds, which never receive deliver_sm: their receipts go to another bind (a receiver) and cannot be matched by this run"
+        } else {
+            "answered ESME_ROK with an empty message_id: their receipts cannot be matched"
+        };
         let _ = writeln!(
             out,
-            "  warning      {} submits answered ESME_ROK with an empty message_id: their receipts cannot be matched",
+            "  warning      {} submits {why}",
             fmt_count(rc.unmatchable)
         );
     }

@@ -538,10 +538,12 @@ impl SmppSession {
         } else if status.is_ok() {
             self.throttle_backoff_ns = 0;
             if self.cfg.registered_delivery & 0x01 != 0 {
-                if message_id.is_empty() {
-                    // No id, nothing a receipt could name: its receipt can
-                    // never be matched. Counted, so a run against such an
-                    // SMSC does not read "0 pending" as all well.
+                if message_id.is_empty() || self.cfg.bind == BindKind::Transmitter {
+                    // No id, nothing a receipt could name; or a transmitter
+                    // bind, which never receives deliver_sm (the SMSC routes
+                    // the receipt to another bind, a receiver elsewhere):
+                    // this run can never match the receipt. Counted, so the
+                    // run does not read "0 pending" as all well.
                     rec.smpp().receipts_unmatchable += 1;
                 } else {
                     self.book.insert(message_id, o.sent);
