@@ -13,6 +13,12 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+/// After the first signal, requests in flight get this long (at most their
+/// timeout) to settle before they count as interrupted (the engine's
+/// `abandoned`, the scenario's `interrupted`): the run stops within a
+/// second whatever its `--timeout`.
+pub const GRACE_NS: u64 = 300_000_000;
+
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// The signal that asked the run to stop (0: none yet).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);

@@ -153,6 +153,9 @@ struct Worker<S> {
     /// `spare` is the other buffer, swapped in while the list is worked.
     reread: Vec<usize>,
     spare: Vec<usize>,
+    /// Once a signal arrived: when the drain is cut short and requests
+    /// still in flight count as abandoned (see [`crate::interrupt::GRACE_NS`]).
+    cut_at: Option<u64>,
 }
 
 /// Runs a worker to completion: its share of the load, then the drain, then
@@ -216,6 +219,7 @@ impl<S: Session> Worker<S> {
             open,
             reread: Vec::with_capacity(max_slots),
             spare: Vec::with_capacity(max_slots),
+            cut_at: None,
         };
         let now = worker.clock.now();
         for _ in 0..connections {
@@ -243,8 +247,22 @@ impl<S: Session> Worker<S> {
                 if now >= self.end_ns || crate::interrupt::requested() {
                     self.begin_drain();
                 }
-            } else if self.drained(now) {
-                break;
+            }
+            if self.phase == Phase::Draining {
+                if self.cut_at.is_none() && crate::interrupt::requested() {
+                    // A signal, before or during the drain: in-flight
+                    // requests get a short grace, not their whole timeout,
+                    // so the run stops within a second.
+                    let grace = crate::interrupt::GRACE_NS.min(self.timeout_ns);
+                    self.cut_at = Some(now.saturating_add(grace));
+                }
+                if self.drained(now) {
+                    break;
+                }
+                if self.cut_at.is_some_and(|cut| now >= cut) {
+                    self.abandon_in_flight();
+                    break;
+                }
             }
             if now >= self.next_tick {
                 self.tick(now);
@@ -285,6 +303,9 @@ impl<S: Session> Worker<S> {
 
     fn next_deadline(&self) -> u64 {
         let mut d = self.next_tick.min(self.next_sweep);
+        if let Some(cut) = self.cut_at {
+            d = d.min(cut);
+        }
         if self.phase == Phase::Running {
             d = d.min(self.end_ns);
             if let Some(open) = &self.open {
@@ -803,6 +824,16 @@ impl<S: Session> Worker<S> {
             }
         }
         done
+    }
+
+    /// The grace after a signal is over: every request still in flight is
+    /// counted as abandoned (goodbyes still unanswered are given up too).
+    fn abandon_in_flight(&mut self) {
+        for key in 0..self.slots.capacity() {
+            if let Some(slot) = self.slots.get_mut(key) {
+                slot.session.abandon_in_flight(&mut self.rec);
+            }
+        }
     }
 
     /// Sends one snapshot per interval boundary passed (empty ones for any

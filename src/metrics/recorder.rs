@@ -32,7 +32,7 @@ pub fn new_histogram() -> Histogram<u64> {
 }
 
 /// Request outcome counters. Every scheduled request ends in exactly one of
-/// `completed`, `failed`, `timed_out` or `not_sent`.
+/// `completed`, `failed`, `timed_out`, `not_sent` or `abandoned`.
 #[derive(Debug, Clone)]
 pub struct Counters {
     /// Requests the load model asked for.
@@ -45,6 +45,10 @@ pub struct Counters {
     pub timed_out: u64,
     /// Requests scheduled but never written when the run ended.
     pub not_sent: u64,
+    /// Requests written and still unanswered when a signal (Ctrl-C,
+    /// SIGTERM) cut the drain short: neither answered nor failed, the run
+    /// stopped waiting for them.
+    pub abandoned: u64,
     /// Completed requests with a 2xx or 3xx status.
     pub ok: u64,
     /// Completed requests by status code.
@@ -73,6 +77,7 @@ impl Default for Counters {
             failed: 0,
             timed_out: 0,
             not_sent: 0,
+            abandoned: 0,
             ok: 0,
             status: vec![0; STATUS_SLOTS].into_boxed_slice(),
             errors: [0; ErrorKind::COUNT],
@@ -93,6 +98,7 @@ impl Counters {
         self.failed += other.failed;
         self.timed_out += other.timed_out;
         self.not_sent += other.not_sent;
+        self.abandoned += other.abandoned;
         self.ok += other.ok;
         for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
             *a += b;
@@ -130,6 +136,7 @@ impl Counters {
             failed: 0,
             timed_out: 0,
             not_sent: 0,
+            abandoned: 0,
             ok: 0,
             status: Box::new([]),
             errors: [0; ErrorKind::COUNT],
@@ -143,7 +150,7 @@ impl Counters {
 
     /// Requests that reached a final bucket so far.
     pub fn settled(&self) -> u64 {
-        self.completed + self.failed + self.timed_out + self.not_sent
+        self.completed + self.failed + self.timed_out + self.not_sent + self.abandoned
     }
 }
 
@@ -293,6 +300,12 @@ impl Recorder {
     /// `n` requests were still unwritten when the run ended.
     pub fn not_sent(&mut self, n: u64) {
         self.current.counters.not_sent += n;
+    }
+
+    /// `n` written requests were still unanswered when a signal cut the
+    /// drain short.
+    pub fn abandoned(&mut self, n: u64) {
+        self.current.counters.abandoned += n;
     }
 
     /// The generator noticed an open-model send `lag_ns` after it was due.

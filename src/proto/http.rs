@@ -220,6 +220,19 @@ impl HttpConn {
         self.rstart = 0;
     }
 
+    /// Drops the requests written (or partly written) on this socket and
+    /// resets it; returns how many.
+    fn take_in_flight(&mut self) -> u64 {
+        let mut lost = self.written;
+        // A partly written request is lost with the socket too.
+        if self.write_off > 0 {
+            lost += 1;
+        }
+        self.queue.drain(..lost);
+        self.reset_socket_state();
+        lost as u64
+    }
+
     fn reset_socket_state(&mut self) {
         self.written = 0;
         self.write_off = 0;
@@ -338,15 +351,14 @@ impl Session for HttpConn {
     /// slot for a new socket; unwritten requests stay queued. Returns how
     /// many failed.
     fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64 {
-        let mut lost = self.written;
-        // A partly written request is lost with the socket too.
-        if self.write_off > 0 {
-            lost += 1;
-        }
-        self.queue.drain(..lost);
-        rec.failed(kind, lost as u64);
-        self.reset_socket_state();
-        lost as u64
+        let lost = self.take_in_flight();
+        rec.failed(kind, lost);
+        lost
+    }
+
+    fn abandon_in_flight(&mut self, rec: &mut Recorder) {
+        let n = self.take_in_flight();
+        rec.abandoned(n);
     }
 
     /// Prepares the slot for a new socket after a clean close: requests the

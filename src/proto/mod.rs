@@ -127,6 +127,11 @@ pub trait Session {
     /// prepare for a new socket; unwritten requests stay queued.
     fn fail_in_flight(&mut self, kind: ErrorKind, rec: &mut Recorder) -> u64;
 
+    /// A signal (Ctrl-C, SIGTERM) cut the drain short: count the requests
+    /// still in flight as abandoned (neither answered nor failed: hornet
+    /// stopped waiting for them) and drop them.
+    fn abandon_in_flight(&mut self, rec: &mut Recorder);
+
     /// The peer closed cleanly: requests it never answered go out again
     /// where the protocol allows it, else they count as lost.
     fn requeue_unanswered(&mut self, rec: &mut Recorder);

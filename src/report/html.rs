@@ -72,8 +72,13 @@ impl HtmlReport {
             users_label: "open connections",
             spectrum_us: r.spectrum_us.clone(),
             accounting: format!(
-                "scheduled {} = completed {} + failed {} + timed out {} + not sent {}",
-                r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
+                "scheduled {} = completed {} + failed {} + timed out {} + not sent {}{}",
+                r.scheduled,
+                r.requests,
+                r.failed,
+                r.timed_out,
+                r.not_sent,
+                super::summary::abandoned_term(r.abandoned)
             ),
             checks,
             notes: notes(&r.generator.notes, r.interrupted),
@@ -105,8 +110,13 @@ impl HtmlReport {
             users_label: "open binds",
             spectrum_us: r.spectrum_us.clone(),
             accounting: format!(
-                "scheduled {} = answered {} + failed {} + timed out {} + not sent {}",
-                r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent
+                "scheduled {} = answered {} + failed {} + timed out {} + not sent {}{}",
+                r.scheduled,
+                r.requests,
+                r.failed,
+                r.timed_out,
+                r.not_sent,
+                super::summary::abandoned_term(r.abandoned)
             ),
             checks,
             notes: notes(&r.generator.notes, r.interrupted),

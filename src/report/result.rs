@@ -69,6 +69,11 @@ pub struct HttpResult {
     pub timed_out: u64,
     /// Requests scheduled but never written when the run ended.
     pub not_sent: u64,
+    /// Requests written and still unanswered when a signal (Ctrl-C,
+    /// SIGTERM) cut the drain short after its 0.3 s grace: hornet stopped
+    /// waiting for them. 0 unless the run was interrupted.
+    #[serde(default)]
+    pub abandoned: u64,
     /// Wall time from the start until every request was settled, seconds.
     pub duration_s: f64,
     /// Responses per second over `duration_s`.
@@ -165,6 +170,7 @@ impl HttpResult {
             failed: c.failed,
             timed_out: c.timed_out,
             not_sent: c.not_sent,
+            abandoned: c.abandoned,
             duration_s: elapsed,
             throughput: if elapsed > 0.0 {
                 c.completed as f64 / elapsed
@@ -199,9 +205,11 @@ impl HttpResult {
         }
     }
 
-    /// True when `scheduled = completed + failed + timed_out + not_sent`.
+    /// True when `scheduled = completed + failed + timed_out + not_sent +
+    /// abandoned`.
     pub fn accounting_holds(&self) -> bool {
-        self.scheduled == self.requests + self.failed + self.timed_out + self.not_sent
+        self.scheduled
+            == self.requests + self.failed + self.timed_out + self.not_sent + self.abandoned
     }
 
     /// True when the run could not work at all: requests were scheduled and

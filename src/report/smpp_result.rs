@@ -53,7 +53,7 @@ pub struct SmppRunConfig {
 }
 
 /// submit_sm outcomes: `scheduled = ok + failed + throttled + timed_out +
-/// not_sent`.
+/// not_sent + abandoned`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubmitSmStats {
     /// submit_sm written.
@@ -68,6 +68,9 @@ pub struct SubmitSmStats {
     pub timed_out: u64,
     /// Scheduled but never written when the run ended.
     pub not_sent: u64,
+    /// Written and still unanswered when a signal cut the drain short.
+    #[serde(default)]
+    pub abandoned: u64,
     /// submit_sm to submit_sm_resp, from the intended time.
     pub latency_us: Percentiles,
 }
@@ -144,6 +147,10 @@ pub struct SmppResult {
     pub timed_out: u64,
     /// Scheduled but never written.
     pub not_sent: u64,
+    /// Written and still unanswered when a signal (Ctrl-C, SIGTERM) cut the
+    /// drain short after its 0.3 s grace. 0 unless interrupted.
+    #[serde(default)]
+    pub abandoned: u64,
     /// Wall time from start until every submit was settled, seconds.
     pub duration_s: f64,
     /// submit_sm answered ESME_ROK per second.
@@ -270,6 +277,7 @@ impl SmppResult {
             failed: c.failed,
             timed_out: c.timed_out,
             not_sent: c.not_sent,
+            abandoned: c.abandoned,
             duration_s: elapsed,
             throughput: if elapsed > 0.0 {
                 c.ok as f64 / elapsed
@@ -286,6 +294,7 @@ impl SmppResult {
                 throttled: s.throttled,
                 timed_out: c.timed_out,
                 not_sent: c.not_sent,
+                abandoned: c.abandoned,
                 latency_us: latency,
             },
             command_status,
@@ -333,12 +342,15 @@ impl SmppResult {
         }
     }
 
-    /// `scheduled = ok + failed + throttled + timed_out + not_sent` over the
-    /// submit_sm view (the same requests as the generic equation).
+    /// `scheduled = ok + failed + throttled + timed_out + not_sent +
+    /// abandoned` over the submit_sm view (the same requests as the generic
+    /// equation).
     pub fn accounting_holds(&self) -> bool {
         let s = &self.submit_sm;
-        self.scheduled == self.requests + self.failed + self.timed_out + self.not_sent
-            && self.scheduled == s.ok + s.failed + s.throttled + s.timed_out + s.not_sent
+        self.scheduled
+            == self.requests + self.failed + self.timed_out + self.not_sent + self.abandoned
+            && self.scheduled
+                == s.ok + s.failed + s.throttled + s.timed_out + s.not_sent + s.abandoned
     }
 
     /// True when the run could not work: no bind succeeded, or submits were

@@ -122,13 +122,14 @@ pub fn render(r: &SmppResult) -> String {
     let _ = writeln!(out, "  errors       {}", join_counts(&r.errors));
     let _ = writeln!(
         out,
-        "  accounting   scheduled {} = ok {} + failed {} + throttled {} + timed_out {} + not_sent {} ({})",
+        "  accounting   scheduled {} = ok {} + failed {} + throttled {} + timed_out {} + not_sent {}{} ({})",
         fmt_count(r.scheduled),
         fmt_count(s.ok),
         fmt_count(s.failed),
         fmt_count(s.throttled),
         fmt_count(s.timed_out),
         fmt_count(s.not_sent),
+        super::summary::abandoned_term(s.abandoned),
         if r.accounting_holds() {
             "holds"
         } else {

@@ -43,11 +43,21 @@ pub fn latency_row(out: &mut String, label: &str, p: &Percentiles) {
     );
 }
 
+/// The accounting equation's `abandoned` term: shown only when a signal
+/// left requests in flight, so uninterrupted runs read as before.
+pub fn abandoned_term(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" + abandoned {}", fmt_count(n))
+    }
+}
+
 /// The note for a run SIGINT (Ctrl-C) or SIGTERM stopped early.
 pub fn interrupted_line(out: &mut String) {
     let _ = writeln!(
         out,
-        "  note         {}: the load stopped early; requests in flight were settled and every count above is complete",
+        "  note         {}: the load stopped early; requests in flight had 0.3 s to settle (any still unanswered are counted as abandoned) and every count above is complete",
         crate::interrupt::label()
     );
 }
@@ -191,12 +201,13 @@ pub fn render(r: &HttpResult) -> String {
     );
     let _ = writeln!(
         out,
-        "  accounting   scheduled {} = completed {} + failed {} + timed_out {} + not_sent {} ({})",
+        "  accounting   scheduled {} = completed {} + failed {} + timed_out {} + not_sent {}{} ({})",
         fmt_count(r.scheduled),
         fmt_count(r.requests),
         fmt_count(r.failed),
         fmt_count(r.timed_out),
         fmt_count(r.not_sent),
+        abandoned_term(r.abandoned),
         if r.accounting_holds() {
             "holds"
         } else {

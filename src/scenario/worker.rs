@@ -45,10 +45,6 @@ pub(crate) const ERROR_BACKOFF_NS: u64 = 50_000_000;
 /// after the bind, a client certificate rejected after the handshake)
 /// backs off like one that never connected, and more each time.
 pub(crate) const MAX_BACKOFF_SHIFT: u32 = 4;
-/// After Ctrl-C, requests in flight get this long (at most their timeout)
-/// to settle before they count as interrupted: the load stops within a
-/// second whatever the timeout.
-const INTERRUPT_GRACE_NS: u64 = 300_000_000;
 /// Open-model iterations started this late count as late.
 const LATE_NS: u64 = 1_000_000;
 
@@ -386,7 +382,7 @@ impl Worker {
 
     /// How long requests in flight may settle after Ctrl-C.
     fn interrupt_grace(&self) -> u64 {
-        INTERRUPT_GRACE_NS.min(self.s.scenario.timeout.as_nanos() as u64)
+        crate::interrupt::GRACE_NS.min(self.s.scenario.timeout.as_nanos() as u64)
     }
 
     /// Closed model: spawn or retire users to follow the shape. Open model:

@@ -445,3 +445,73 @@ pub fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).expect("result written");
     serde_json::from_str(&text).expect("result is JSON")
 }
+
+/// Reads until the client goes away (or the stop flag, or the peer's
+/// lifetime), answering nothing.
+fn hold_silently(s: &mut TcpStream, stop: &AtomicBool) {
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    while alive(stop, started) {
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Answers the first request on the connection, then never answers again
+/// (but keeps reading): every later request stays in flight until its
+/// timeout.
+pub fn answer_once_then_hang(mut s: TcpStream, stop: Arc<AtomicBool>) {
+    if !read_head(&mut s)
+        || s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .is_err()
+    {
+        return;
+    }
+    hold_silently(&mut s, &stop);
+}
+
+/// Accepts the bind, then never answers anything (submit_sm, unbind).
+pub fn bind_then_silent(mut s: TcpStream, stop: Arc<AtomicBool>) {
+    let mut buf = Vec::new();
+    if accept_bind(&mut s, &mut buf).is_none() {
+        return;
+    }
+    hold_silently(&mut s, &stop);
+}
+
+/// Accepts the bind and answers every submit_sm ESME_ROK with a fresh
+/// message_id, but never sends a receipt; answers unbind.
+pub fn ids_without_receipts(mut s: TcpStream, _stop: Arc<AtomicBool>) {
+    let mut buf = Vec::new();
+    if accept_bind(&mut s, &mut buf).is_none() {
+        return;
+    }
+    let mut next_id = 0u64;
+    while let Some(frame) = read_pdu(&mut s, &mut buf) {
+        let Ok(pdu) = decode(&frame) else { return };
+        next_id += 1;
+        let id = format!("{next_id:08x}");
+        let reply = match pdu.body {
+            Body::SubmitSm(_) => Pdu::new(
+                pdu.sequence_number,
+                Body::SubmitSmResp(MessageIdResp {
+                    message_id: id.as_bytes(),
+                    tlvs: Tlvs::List(&[]),
+                }),
+            ),
+            Body::Unbind => Pdu::new(pdu.sequence_number, Body::UnbindResp),
+            _ => continue,
+        };
+        if s.write_all(&pdu_bytes(&reply)).is_err() {
+            return;
+        }
+    }
+}

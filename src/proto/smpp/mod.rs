@@ -800,6 +800,12 @@ impl Session for SmppSession {
         lost
     }
 
+    fn abandon_in_flight(&mut self, rec: &mut Recorder) {
+        rec.abandoned(self.window.len() as u64);
+        self.window.clear();
+        self.reset_socket_state();
+    }
+
     /// Submits the SMSC never answered before it closed are lost like any
     /// other in-flight request: SMPP has no "not processed" signal.
     fn requeue_unanswered(&mut self, rec: &mut Recorder) {
@@ -838,7 +844,9 @@ impl Session for SmppSession {
             _ => {}
         }
         if let Phase::Lingering { until } = self.phase {
-            if self.book.is_empty() || now >= until {
+            // A signal ends the wait for receipts: the unbind still goes
+            // out within the worker's short grace.
+            if self.book.is_empty() || now >= until || crate::interrupt::requested() {
                 self.unbind(now, rec);
             }
         }
@@ -873,7 +881,11 @@ impl Session for SmppSession {
     }
 
     fn begin_close(&mut self, now: u64, rec: &mut Recorder) {
-        if self.phase == Phase::Bound && !self.book.is_empty() && self.cfg.dlr_wait_ns > 0 {
+        if self.phase == Phase::Bound
+            && !self.book.is_empty()
+            && self.cfg.dlr_wait_ns > 0
+            && !crate::interrupt::requested()
+        {
             self.phase = Phase::Lingering {
                 until: now + self.cfg.dlr_wait_ns,
             };
