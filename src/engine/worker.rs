@@ -13,11 +13,19 @@
 //! without waiting while the list is not empty), after the clock, the
 //! timeouts, the stop flag and the writes have had their turn.
 //!
+//! Time-driven work (request timeouts, connect deadlines, backoffs,
+//! keep-alives, throttle pauses) runs off one timer per slot in a heap at
+//! the deadline the slot's state or session asks for
+//! ([`Session::poll_timeout`]), so a wake-up costs the timers due, not a
+//! scan of every connection.
+//!
 //! The loop is generic over the protocol's [`Session`]: sockets,
 //! reconnects, timers and the load model live here once, whatever the
 //! protocol. The only cross-thread traffic is one snapshot per interval to
 //! the collector.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +39,7 @@ use super::timer::Timer;
 use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{ErrorKind, Metrics, Recorder, Snapshot};
 use crate::plan::LoadPlan;
-use crate::proto::{ReadOutcome, Session, SweepOutcome};
+use crate::proto::{ReadOutcome, Session, TimerOutcome};
 use crate::tls::{Connect, TlsClient, Transport};
 
 const TIMER: Token = Token(usize::MAX - 1);
@@ -98,6 +106,9 @@ struct Slot<S> {
     /// The poller reported the peer's FIN on this socket; every later pass
     /// must read to the end to see it.
     peer_closed: bool,
+    /// The deadline of the slot's live entry in the worker's timer heap
+    /// (`u64::MAX`: none). Entries that do not match it are stale.
+    timer_at: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,8 +143,13 @@ struct Worker<S> {
     end_ns: u64,
     timeout_ns: u64,
     connect_timeout_ns: u64,
-    sweep_ns: u64,
-    next_sweep: u64,
+    /// One timer per slot: (deadline, slot key), earliest first. A slot
+    /// whose deadline moves earlier pushes a new entry and the old one goes
+    /// stale; one whose deadline moves later keeps the early entry, which
+    /// fires, finds nothing due and re-arms. No loop scans the slots.
+    timers: BinaryHeap<Reverse<(u64, usize)>>,
+    /// Slot keys whose timers are being handled (reused buffer).
+    due: Vec<usize>,
     interval_ns: u64,
     next_tick: u64,
     tick_index: u64,
@@ -176,10 +192,6 @@ impl<S: Session> Worker<S> {
         let (connections, max_slots) = load.share(spec.index);
         let timeout_ns = load.timeout.as_nanos() as u64;
         let connect_timeout_ns = load.connect_timeout.as_nanos() as u64;
-        // Timeouts are checked by a sweep over the slots; checking every
-        // 1/20th of the shortest timeout (at most every 10 ms, which also
-        // bounds how late a throttle pause ends) keeps them within 5%.
-        let sweep_ns = (timeout_ns.min(connect_timeout_ns) / 20).clamp(1_000_000, 10_000_000);
         let end_ns = load.duration.as_nanos() as u64;
         let open = match &load.model {
             LoadModel::Open { shape } => Some(OpenState {
@@ -206,8 +218,8 @@ impl<S: Session> Worker<S> {
             end_ns,
             timeout_ns,
             connect_timeout_ns,
-            sweep_ns,
-            next_sweep: sweep_ns,
+            timers: BinaryHeap::with_capacity(max_slots),
+            due: Vec::with_capacity(max_slots),
             interval_ns,
             next_tick: interval_ns,
             tick_index: 0,
@@ -232,10 +244,7 @@ impl<S: Session> Worker<S> {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = self.clock.now();
-            if now >= self.next_sweep {
-                self.sweep(now);
-                self.next_sweep = now + self.sweep_ns;
-            }
+            self.fire_timers(now);
             if self.phase == Phase::Running {
                 // Schedule before checking the end: requests intended
                 // before the end that fell due while the loop was late
@@ -255,6 +264,14 @@ impl<S: Session> Worker<S> {
                     // so the run stops within a second.
                     let grace = crate::interrupt::GRACE_NS.min(self.timeout_ns);
                     self.cut_at = Some(now.saturating_add(grace));
+                    // Sessions waiting on a long timer (receipts still due
+                    // under --dlr-wait) see the signal now: one pass.
+                    for key in 0..self.slots.capacity() {
+                        if self.slots.contains(key) {
+                            self.on_timer(key, now);
+                            self.rearm(key, 0);
+                        }
+                    }
                 }
                 if self.drained(now) {
                     break;
@@ -302,7 +319,10 @@ impl<S: Session> Worker<S> {
     }
 
     fn next_deadline(&self) -> u64 {
-        let mut d = self.next_tick.min(self.next_sweep);
+        let mut d = self.next_tick;
+        if let Some(Reverse((at, _))) = self.timers.peek() {
+            d = d.min(*at);
+        }
         if let Some(cut) = self.cut_at {
             d = d.min(cut);
         }
@@ -331,6 +351,7 @@ impl<S: Session> Worker<S> {
             unread: false,
             on_reread: false,
             peer_closed: false,
+            timer_at: u64::MAX,
         };
         let key = self.slots.insert(slot);
         self.connect(key, now);
@@ -439,6 +460,52 @@ impl<S: Session> Worker<S> {
             State::Stopped => {}
         }
         slot.state = next;
+        self.rearm(key, 0);
+    }
+
+    /// Arms the slot's timer at its next deadline (not before `floor`) if
+    /// that is earlier than the one armed.
+    fn rearm(&mut self, key: usize, floor: u64) {
+        let Some(slot) = self.slots.get_mut(key) else {
+            return;
+        };
+        let due = match slot.state {
+            State::Connecting { deadline } => Some(deadline),
+            State::Backoff { retry_at } => Some(retry_at),
+            State::Open => slot.session.poll_timeout(self.timeout_ns),
+            State::Stopped => None,
+        };
+        if let Some(at) = due.map(|d| d.max(floor)) {
+            if at < slot.timer_at {
+                slot.timer_at = at;
+                self.timers.push(Reverse((at, key)));
+            }
+        }
+    }
+
+    /// Handles every slot timer due by `now`. A timer a handler arms for a
+    /// time already past waits for the next loop turn (at least 1 ms), so
+    /// a session that keeps asking for the clock cannot spin the loop.
+    fn fire_timers(&mut self, now: u64) {
+        let mut due = std::mem::take(&mut self.due);
+        while let Some(&Reverse((at, key))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if let Some(slot) = self.slots.get_mut(key) {
+                if slot.timer_at == at {
+                    slot.timer_at = u64::MAX;
+                    due.push(key);
+                }
+            }
+        }
+        for &key in &due {
+            self.on_timer(key, now);
+            self.rearm(key, now + 1_000_000);
+        }
+        due.clear();
+        self.due = due;
     }
 
     fn on_event(&mut self, key: usize, readable: bool, read_closed: bool) {
@@ -631,7 +698,15 @@ impl<S: Session> Worker<S> {
         }
     }
 
+    /// Writes what the slot has queued, then re-arms its timer: writes
+    /// start request timeouts, and reads that came before changed what the
+    /// session waits for.
     fn flush(&mut self, key: usize) {
+        self.write_out(key);
+        self.rearm(key, 0);
+    }
+
+    fn write_out(&mut self, key: usize) {
         let slot = &mut self.slots[key];
         if slot.state != State::Open || !slot.session.wants_write() {
             return;
@@ -732,6 +807,7 @@ impl<S: Session> Worker<S> {
                 slot.session.fail_in_flight(kind, &mut self.rec);
                 self.reconnect(key, now);
             }
+            self.rearm(key, 0);
         }
         // Every connection is busy and requests wait: grow the pool, one
         // connection attempt at a time, up to the cap; not while connects
@@ -745,41 +821,46 @@ impl<S: Session> Worker<S> {
         }
     }
 
-    fn sweep(&mut self, now: u64) {
-        for key in 0..self.slots.capacity() {
-            let Some(slot) = self.slots.get_mut(key) else {
-                continue;
-            };
-            match slot.state {
-                State::Connecting { deadline } if now >= deadline => {
-                    // TCP is up but TLS never finished: a TLS failure with
-                    // its own reason, not a TCP connect timeout.
-                    let kind = match slot.stream.as_ref().and_then(Transport::handshake_timeout) {
-                        Some(failure) => {
-                            self.rec.tls_error(&failure);
-                            ErrorKind::Tls
-                        }
-                        None => ErrorKind::ConnectTimeout,
-                    };
-                    self.connect_failed(key, kind, now);
-                }
-                State::Open => match slot.session.sweep(now, self.timeout_ns, &mut self.rec) {
-                    SweepOutcome::Keep => {
+    /// The slot's timer fired: a connect that took too long, a backoff
+    /// that ended, or whatever its session was waiting for.
+    fn on_timer(&mut self, key: usize, now: u64) {
+        let Some(slot) = self.slots.get_mut(key) else {
+            return;
+        };
+        match slot.state {
+            State::Connecting { deadline } if now >= deadline => {
+                // TCP is up but TLS never finished: a TLS failure with its
+                // own reason, not a TCP connect timeout.
+                let kind = match slot.stream.as_ref().and_then(Transport::handshake_timeout) {
+                    Some(failure) => {
+                        self.rec.tls_error(&failure);
+                        ErrorKind::Tls
+                    }
+                    None => ErrorKind::ConnectTimeout,
+                };
+                self.connect_failed(key, kind, now);
+            }
+            State::Open => {
+                match slot
+                    .session
+                    .handle_timeout(now, self.timeout_ns, &mut self.rec)
+                {
+                    TimerOutcome::Keep => {
                         self.offer(key, now);
                         self.flush(key);
                     }
-                    SweepOutcome::Reconnect => self.reconnect(key, now),
-                    SweepOutcome::Backoff => self.rejected(key, now),
-                },
-                State::Backoff { retry_at } if now >= retry_at => {
-                    if self.phase == Phase::Running {
-                        self.connect(key, now);
-                    } else {
-                        self.set_state(key, State::Stopped);
-                    }
+                    TimerOutcome::Reconnect => self.reconnect(key, now),
+                    TimerOutcome::Backoff => self.rejected(key, now),
                 }
-                _ => {}
             }
+            State::Backoff { retry_at } if now >= retry_at => {
+                if self.phase == Phase::Running {
+                    self.connect(key, now);
+                } else {
+                    self.set_state(key, State::Stopped);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use hornet_http1::{DecodeError, Limits, ResponseDecoder, Status};
 
-use super::{ReadOutcome, Session, SweepOutcome, READ_BUDGET};
+use super::{ReadOutcome, Session, TimerOutcome, READ_BUDGET};
 use crate::metrics::{ErrorKind, Recorder};
 
 /// Largest number of requests handed to one `writev`.
@@ -398,13 +398,18 @@ impl Session for HttpConn {
     /// The oldest request passed its timeout. HTTP/1.1 cannot cancel one
     /// request on a connection, so the connection is given up and every
     /// written request on it counts as timed out.
-    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
+    fn poll_timeout(&self, timeout_ns: u64) -> Option<u64> {
+        self.oldest_sent()
+            .map(|sent| sent.saturating_add(timeout_ns))
+    }
+
+    fn handle_timeout(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> TimerOutcome {
         match self.oldest_sent() {
             Some(sent) if now.saturating_sub(sent) >= timeout_ns => {
                 self.fail_in_flight(ErrorKind::Timeout, rec);
-                SweepOutcome::Reconnect
+                TimerOutcome::Reconnect
             }
-            _ => SweepOutcome::Keep,
+            _ => TimerOutcome::Keep,
         }
     }
 
@@ -649,8 +654,15 @@ mod tests {
         // Each pass took about its budget, no more.
         assert!(io.0 >= 3 * READ_BUDGET as u64, "{}", io.0);
         assert!(io.0 < 3 * (READ_BUDGET + READ_BUF_MAX) as u64, "{}", io.0);
-        // Still in flight: the sweep times it out.
-        assert_eq!(conn.sweep(10, 5, &mut rec), SweepOutcome::Reconnect);
+        // Still in flight: its timer, due 5 after the write at 1, times
+        // it out.
+        assert_eq!(conn.poll_timeout(5), Some(6));
+        assert_eq!(conn.handle_timeout(5, 5, &mut rec), TimerOutcome::Keep);
+        assert_eq!(
+            conn.handle_timeout(10, 5, &mut rec),
+            TimerOutcome::Reconnect
+        );
+        assert_eq!(conn.poll_timeout(5), None);
         assert_eq!(rec.current().counters.timed_out, 1);
     }
 

@@ -42,9 +42,9 @@ pub enum ReadOutcome {
 /// millisecond.
 pub const READ_BUDGET: usize = 256 * 1024;
 
-/// What a periodic check decided.
+/// What [`Session::handle_timeout`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SweepOutcome {
+pub enum TimerOutcome {
     /// Nothing to do, or the session queued bytes to write (keep-alive).
     Keep,
     /// The connection is unusable (e.g. a request timed out; the session
@@ -142,8 +142,19 @@ pub trait Session {
     /// The run ended: drop requests not yet started, return how many.
     fn take_unwritten(&mut self) -> u64;
 
-    /// Periodic check (every few ms): request timeouts, keep-alives, pauses.
-    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome;
+    /// When the session next needs [`Session::handle_timeout`] (run-clock
+    /// ns), given the request timeout: its oldest request's timeout, a bind
+    /// or unbind deadline, the end of a throttle pause, the next keep-alive.
+    /// `None`: nothing is due until something happens on the connection.
+    /// The worker keeps one timer per slot at this deadline, so the work
+    /// per wake-up scales with the timers due, not with the connections
+    /// open (quinn-proto's `poll_timeout` / `handle_timeout`). An early
+    /// answer is harmless (the call finds nothing due); a late one is not.
+    fn poll_timeout(&self, timeout_ns: u64) -> Option<u64>;
+
+    /// The deadline from [`Session::poll_timeout`] (or an earlier one)
+    /// passed: time out requests, send keep-alives, end pauses.
+    fn handle_timeout(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> TimerOutcome;
 
     /// The load phase is over and the in-flight requests settled: start a
     /// graceful goodbye (SMPP unbind) if the protocol has one.

@@ -22,7 +22,7 @@ use hornet_smpp::{
     MessageIdResp, Pdu, SubmitSm, Tlvs,
 };
 
-use super::{ReadOutcome, Session, SweepOutcome, READ_BUDGET};
+use super::{ReadOutcome, Session, TimerOutcome, READ_BUDGET};
 use crate::metrics::smpp::RECEIPT_STATES;
 use crate::metrics::{ErrorKind, Recorder};
 use receipts::ReceiptBook;
@@ -165,6 +165,11 @@ pub struct SmppSession {
     /// Submits assigned and not yet encoded, by intended time.
     queue: VecDeque<u64>,
     window: Window,
+    /// No submit in the window was sent before this: a lower bound of the
+    /// oldest send, kept without a scan per response (answers leave it
+    /// low: the timer then fires early, finds nothing due and takes the
+    /// exact minimum). `None` with an empty window.
+    oldest_sent: Option<u64>,
     next_seq: u32,
     /// Bytes waiting to be written; `out[out_pos..]` is unsent.
     out: Vec<u8>,
@@ -199,6 +204,7 @@ impl SmppSession {
             phase: Phase::Unbound,
             queue: VecDeque::with_capacity(window),
             window: Window::with_capacity_and_hasher(window, Default::default()),
+            oldest_sent: None,
             next_seq: 1,
             out: Vec::with_capacity(64 * 1024),
             out_pos: 0,
@@ -292,6 +298,7 @@ impl SmppSession {
                     sent: now,
                 },
             );
+            self.oldest_sent.get_or_insert(now);
         }
         Ok(())
     }
@@ -610,6 +617,9 @@ impl SmppSession {
         self.enquire_sent = None;
         self.paused_until = None;
         self.read_paused = false;
+        if self.window.is_empty() {
+            self.oldest_sent = None;
+        }
         if self.phase != Phase::Done {
             self.phase = Phase::Unbound;
         }
@@ -828,18 +838,41 @@ impl Session for SmppSession {
         n
     }
 
-    fn sweep(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> SweepOutcome {
+    fn poll_timeout(&self, timeout_ns: u64) -> Option<u64> {
+        let mut due = match self.phase {
+            Phase::BindSent { deadline } | Phase::Unbinding { deadline } => Some(deadline),
+            // Every receipt in: unbind now.
+            Phase::Lingering { .. } if self.book.is_empty() => Some(0),
+            Phase::Lingering { until } => Some(until),
+            _ => None,
+        };
+        let mut at = |t: u64| due = Some(due.map_or(t, |d: u64| d.min(t)));
+        if let Some(until) = self.paused_until {
+            at(until);
+        }
+        if let Some(sent) = self.oldest_sent {
+            at(sent.saturating_add(timeout_ns));
+        }
+        if let Some((_, sent)) = self.enquire_sent {
+            at(sent.saturating_add(timeout_ns));
+        } else if self.phase == Phase::Bound && self.cfg.enquire_link_ns > 0 {
+            at(self.last_rx.saturating_add(self.cfg.enquire_link_ns));
+        }
+        due
+    }
+
+    fn handle_timeout(&mut self, now: u64, timeout_ns: u64, rec: &mut Recorder) -> TimerOutcome {
         match self.phase {
             Phase::BindSent { deadline } if now >= deadline => {
                 let smpp = rec.smpp();
                 smpp.bind_failed += 1;
                 smpp.bind_timeouts += 1;
                 self.phase = Phase::Unbound;
-                return SweepOutcome::Backoff;
+                return TimerOutcome::Backoff;
             }
             Phase::Unbinding { deadline } if now >= deadline => {
                 self.phase = Phase::Done;
-                return SweepOutcome::Reconnect;
+                return TimerOutcome::Reconnect;
             }
             _ => {}
         }
@@ -857,15 +890,21 @@ impl Session for SmppSession {
         }
         // SMPP answers each sequence number on its own, so one late submit
         // times out alone; the bind stays.
-        let before = self.window.len();
-        self.window
-            .retain(|_, o| now.saturating_sub(o.sent) < timeout_ns);
-        rec.failed(ErrorKind::Timeout, (before - self.window.len()) as u64);
+        if self
+            .oldest_sent
+            .is_some_and(|t| now.saturating_sub(t) >= timeout_ns)
+        {
+            let before = self.window.len();
+            self.window
+                .retain(|_, o| now.saturating_sub(o.sent) < timeout_ns);
+            rec.failed(ErrorKind::Timeout, (before - self.window.len()) as u64);
+            self.oldest_sent = self.window.values().map(|o| o.sent).min();
+        }
         if let Some((_, sent)) = self.enquire_sent {
             if now.saturating_sub(sent) >= timeout_ns {
                 // The peer stopped answering keep-alives: the link is dead.
                 self.fail_in_flight(ErrorKind::Timeout, rec);
-                return SweepOutcome::Reconnect;
+                return TimerOutcome::Reconnect;
             }
         } else if self.phase == Phase::Bound
             && self.cfg.enquire_link_ns > 0
@@ -877,7 +916,7 @@ impl Session for SmppSession {
                 rec.smpp().enquire_links += 1;
             }
         }
-        SweepOutcome::Keep
+        TimerOutcome::Keep
     }
 
     fn begin_close(&mut self, now: u64, rec: &mut Recorder) {
@@ -1018,6 +1057,53 @@ mod tests {
     }
 
     #[test]
+    fn poll_timeout_names_the_next_thing_the_bind_waits_for() {
+        let mut s = SmppSession::new(config(4), 0);
+        // Bind written at 0 with a 1 s handshake timeout.
+        s.on_connected(0);
+        assert_eq!(s.poll_timeout(5_000), Some(1_000_000_000));
+        let (mut s, mut rec) = bound_session(4);
+        // Bound and idle, no keep-alive configured: nothing is due.
+        assert_eq!(s.poll_timeout(5_000), None);
+        // Two submits written at 100: the oldest times out at 100 + T.
+        s.push(90);
+        s.push(95);
+        let mut sink = Vec::new();
+        s.flush(&mut sink, 100, &mut rec).unwrap();
+        assert_eq!(s.poll_timeout(5_000), Some(5_100));
+        // Early: nothing is due, nothing is counted.
+        assert_eq!(s.handle_timeout(5_099, 5_000, &mut rec), TimerOutcome::Keep);
+        assert_eq!(rec.current().counters.timed_out, 0);
+        // Due: both time out, the window is empty, nothing more is due.
+        assert_eq!(s.handle_timeout(5_100, 5_000, &mut rec), TimerOutcome::Keep);
+        assert_eq!(rec.current().counters.timed_out, 2);
+        assert_eq!(s.poll_timeout(5_000), None);
+        // A throttle pause ends on its own timer.
+        s.paused_until = Some(7_000);
+        assert_eq!(s.poll_timeout(5_000), Some(7_000));
+        assert_eq!(s.handle_timeout(7_000, 5_000, &mut rec), TimerOutcome::Keep);
+        assert_eq!(s.paused_until, None);
+    }
+
+    #[test]
+    fn poll_timeout_schedules_the_keep_alive() {
+        let mut cfg = (*config(4)).clone();
+        cfg.enquire_link_ns = 1_000;
+        let (mut s, mut rec) = bound_session(4);
+        s.cfg = Arc::new(cfg);
+        s.last_rx = 50;
+        assert_eq!(s.poll_timeout(10_000), Some(1_050));
+        s.out.clear();
+        assert_eq!(
+            s.handle_timeout(1_050, 10_000, &mut rec),
+            TimerOutcome::Keep
+        );
+        assert_eq!(pdus(&s.out).len(), 1, "enquire_link queued");
+        // Now waiting for its answer, within the request timeout.
+        assert_eq!(s.poll_timeout(10_000), Some(11_050));
+    }
+
+    #[test]
     fn out_of_order_responses_settle_their_own_submits() {
         let (mut s, mut rec) = bound_session(3);
         for i in 0..3 {
@@ -1055,11 +1141,11 @@ mod tests {
         let c = &rec.current().counters;
         assert_eq!((c.completed, c.ok), (3, 2));
         assert_eq!(rec.current().smpp.as_ref().unwrap().throttled, 1);
-        // Throttled: the bind pauses until the sweep after its backoff.
+        // Throttled: the bind pauses until its timer after the backoff.
         assert_eq!(s.room(), 0);
         assert_eq!(
-            s.sweep(2_000 + THROTTLE_BACKOFF_MIN_NS, 10_000_000_000, &mut rec),
-            SweepOutcome::Keep
+            s.handle_timeout(2_000 + THROTTLE_BACKOFF_MIN_NS, 10_000_000_000, &mut rec),
+            TimerOutcome::Keep
         );
         assert_eq!(s.room(), 3);
     }
@@ -1188,8 +1274,8 @@ mod tests {
         let mut rec = Recorder::new();
         s.on_connected(0);
         assert_eq!(
-            s.sweep(2_000_000_000, 10_000_000_000, &mut rec),
-            SweepOutcome::Backoff
+            s.handle_timeout(2_000_000_000, 10_000_000_000, &mut rec),
+            TimerOutcome::Backoff
         );
         // The load ends with a second bind unanswered.
         s.on_connected(3_000_000_000);
