@@ -67,11 +67,13 @@ pub fn run_http(
     plan: &HttpPlan,
     on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
-    let request: Arc<[u8]> = Arc::from(plan.request.as_slice());
+    // Every slot shares these bytes (a `Bytes` clone is a reference count,
+    // taken once per slot, never per request).
+    let request = bytes::Bytes::copy_from_slice(&plan.request);
     let (limits, head, pipeline, new_conn) =
         (plan.limits, plan.head_request, plan.pipeline, plan.new_conn);
     let new_session =
-        Arc::new(move || HttpConn::new(limits, head, pipeline, new_conn, Arc::clone(&request)));
+        Arc::new(move || HttpConn::new(limits, head, pipeline, new_conn, request.clone()));
     run(plan.load.clone(), new_session, on_interval)
 }
 

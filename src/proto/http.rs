@@ -8,12 +8,27 @@
 //!
 //! Nothing here touches mio or the clock: the stream is any `Read + Write`
 //! and time is a parameter, so tests drive it in memory.
+//!
+//! One client serves both modes. `hornet http` gives every slot the same
+//! pre-serialized request (a [`Bytes`] shared by the worker's slots, so a
+//! pipelined batch is one `writev` over one buffer) and records answers in
+//! the worker's [`Recorder`]. A profile's virtual user pushes its own
+//! rendered request ([`HttpConn::push_request`]), decodes the response
+//! through its step's capture ([`HttpConn::capture`], any
+//! [`hornet_http1::Sink`]) and takes the answer through [`Responses`].
+//!
+//! Read buffers stay a plain `Vec<u8>` with start and end marks, not a
+//! `BytesMut`: the buffer is zeroed once and reused in place for the
+//! connection's life, responses are decoded where they lie and never handed
+//! on, so splitting frozen views off it would buy nothing, and reading into
+//! a `BytesMut`'s spare capacity needs `unsafe` (`advance_mut`) or a zero
+//! fill per read.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
-use std::sync::Arc;
 
-use hornet_http1::{DecodeError, Limits, ResponseDecoder, Status};
+use bytes::Bytes;
+use hornet_http1::{DecodeError, Limits, ResponseDecoder, Sink, Status};
 
 use super::{ReadOutcome, Session, TimerOutcome, READ_BUDGET};
 use crate::metrics::{ErrorKind, Recorder};
@@ -29,17 +44,39 @@ const READ_BUF_MIN: usize = 4 * 1024;
 const READ_BUF_MAX: usize = 128 * 1024;
 
 /// One request on its way through a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
     /// When the load model wanted it sent (run clock, ns).
     pub intended: u64,
     /// When it was written (run clock, ns); meaningful once written.
     pub sent: u64,
+    /// Its own serialized request (a profile step's); `None`: the slot's
+    /// shared request.
+    pub request: Option<Bytes>,
+    /// A HEAD request: its response has no body whatever its headers say.
+    pub head: bool,
 }
 
-/// The state of one connection slot.
+/// Where a connection's answers go: the worker's [`Recorder`] for `hornet
+/// http`, a virtual user's step for a profile.
+pub trait Responses {
+    /// `ex` got a complete response with `status` and `body_len` body bytes
+    /// at `now`.
+    fn response(&mut self, ex: &Exchange, status: u16, body_len: u64, now: u64);
+}
+
+impl Responses for Recorder {
+    #[inline]
+    fn response(&mut self, ex: &Exchange, status: u16, body_len: u64, now: u64) {
+        self.completed(status, ex.intended, ex.sent, now);
+        self.body_bytes(body_len);
+    }
+}
+
+/// The state of one connection slot; `C` sees each response as it is
+/// decoded (`()`: nothing is kept).
 #[derive(Debug)]
-pub struct HttpConn {
+pub struct HttpConn<C = ()> {
     /// Requests assigned to this slot, oldest first.
     queue: VecDeque<Exchange>,
     /// `queue[..written]` are fully written and await a response.
@@ -48,9 +85,9 @@ pub struct HttpConn {
     write_off: usize,
     decoder: ResponseDecoder,
     head_request: bool,
-    /// The serialized request, identical for every exchange, so a batch is
-    /// one `writev` over the same buffer.
-    request: Arc<[u8]>,
+    /// The serialized request, identical for every exchange that has none
+    /// of its own, so a batch is one `writev` over the same buffer.
+    request: Bytes,
     pipeline: usize,
     /// One request per connection: every response ends the connection.
     new_conn: bool,
@@ -59,9 +96,11 @@ pub struct HttpConn {
     rend: usize,
     /// Responses completed over the slot's life (see `Session::answered`).
     answered: u64,
+    /// Sees each response's head and body as they are decoded.
+    capture: C,
 }
 
-impl HttpConn {
+impl HttpConn<()> {
     /// A slot sending `request` with up to `pipeline` in flight; HEAD
     /// responses are read without a body when `head_request`; with
     /// `new_conn`, each connection carries one request.
@@ -70,8 +109,22 @@ impl HttpConn {
         head_request: bool,
         pipeline: usize,
         new_conn: bool,
-        request: Arc<[u8]>,
+        request: Bytes,
     ) -> HttpConn {
+        HttpConn::with_capture(limits, head_request, pipeline, new_conn, request, ())
+    }
+}
+
+impl<C: Sink> HttpConn<C> {
+    /// A slot whose responses are also decoded into `capture`.
+    pub fn with_capture(
+        limits: Limits,
+        head_request: bool,
+        pipeline: usize,
+        new_conn: bool,
+        request: Bytes,
+        capture: C,
+    ) -> HttpConn<C> {
         let mut decoder = ResponseDecoder::new(limits);
         decoder.expect(head_request);
         HttpConn {
@@ -87,7 +140,49 @@ impl HttpConn {
             rstart: 0,
             rend: 0,
             answered: 0,
+            capture,
         }
+    }
+
+    /// Frees a read buffer grown for a large response once nothing is
+    /// buffered (an idle profile user keeps only the initial page).
+    pub fn trim(&mut self) {
+        if self.rstart == self.rend && self.rbuf.len() > READ_BUF_MIN {
+            self.rbuf = vec![0; READ_BUF_MIN];
+            self.rstart = 0;
+            self.rend = 0;
+        }
+    }
+
+    /// True while received bytes wait to be decoded (after an answer: bytes
+    /// nobody asked for).
+    pub fn has_buffered(&self) -> bool {
+        self.rstart < self.rend
+    }
+
+    /// What the last response was decoded into (reset it before the next
+    /// request if it accumulates).
+    pub fn capture(&mut self) -> &mut C {
+        &mut self.capture
+    }
+
+    /// Assigns a request with its own bytes (`head`: a HEAD request).
+    pub fn push_request(&mut self, intended: u64, request: Bytes, head: bool) {
+        self.queue.push_back(Exchange {
+            intended,
+            sent: 0,
+            request: Some(request),
+            head,
+        });
+        if self.queue.len() == 1 {
+            self.expect_next();
+        }
+    }
+
+    /// Tells the decoder whether the next response answers a HEAD.
+    fn expect_next(&mut self) {
+        let head = self.queue.front().map_or(self.head_request, |ex| ex.head);
+        self.decoder.expect(head);
     }
 
     /// Requests written and awaiting a response.
@@ -110,24 +205,24 @@ impl HttpConn {
 
     /// Writes every assigned request's bytes until done or the socket would
     /// block.
-    fn write_requests<W: Write>(&mut self, io: &mut W, now: u64) -> Result<(), ErrorKind> {
-        let request = Arc::clone(&self.request);
-        let request = &request[..];
+    pub fn write_requests<W: Write>(&mut self, io: &mut W, now: u64) -> Result<(), ErrorKind> {
         while self.written < self.queue.len() {
             let pending = (self.queue.len() - self.written).min(MAX_IOV);
-            let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
-            iov[0] = IoSlice::new(&request[self.write_off..]);
-            for slot in iov.iter_mut().take(pending).skip(1) {
-                *slot = IoSlice::new(request);
-            }
-            let result = if pending == 1 {
-                io.write(iov[0].as_ref())
-            } else {
-                io.write_vectored(&iov[..pending])
+            let result = {
+                let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
+                for (i, slot) in iov.iter_mut().take(pending).enumerate() {
+                    *slot = IoSlice::new(self.bytes_of(self.written + i));
+                }
+                iov[0] = IoSlice::new(&self.bytes_of(self.written)[self.write_off..]);
+                if pending == 1 {
+                    io.write(iov[0].as_ref())
+                } else {
+                    io.write_vectored(&iov[..pending])
+                }
             };
             match result {
                 Ok(0) => return Err(ErrorKind::Reset),
-                Ok(n) => self.advance_written(n, request.len(), now),
+                Ok(n) => self.advance_written(n, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ErrorKind::from_io_error(&e)),
@@ -136,8 +231,15 @@ impl HttpConn {
         Ok(())
     }
 
-    fn advance_written(&mut self, mut n: usize, len: usize, now: u64) {
+    /// The bytes of `queue[i]`: its own, or the slot's shared request.
+    #[inline]
+    fn bytes_of(&self, i: usize) -> &[u8] {
+        self.queue[i].request.as_ref().unwrap_or(&self.request)
+    }
+
+    fn advance_written(&mut self, mut n: usize, now: u64) {
         while n > 0 {
+            let len = self.bytes_of(self.written).len();
             let rest = len - self.write_off;
             if self.write_off == 0 {
                 // The request's first byte leaves now: that is its send time.
@@ -156,11 +258,11 @@ impl HttpConn {
 
     /// Decodes every complete response in the buffer. Returns false when the
     /// server asked to close the connection.
-    fn decode_buffered(&mut self, now: u64, rec: &mut Recorder) -> Result<bool, ErrorKind> {
+    fn decode_buffered<O: Responses>(&mut self, now: u64, out: &mut O) -> Result<bool, ErrorKind> {
         while self.rstart < self.rend {
             let status = self
                 .decoder
-                .decode(&self.rbuf[self.rstart..self.rend], &mut ())
+                .decode(&self.rbuf[self.rstart..self.rend], &mut self.capture)
                 .map_err(parse_error)?;
             match status {
                 Status::Partial { consumed } => {
@@ -169,7 +271,7 @@ impl HttpConn {
                 }
                 Status::Complete { consumed, response } => {
                     self.rstart += consumed;
-                    self.complete(response.status, response.body_len, now, rec)?;
+                    self.complete(response.status, response.body_len, now, out)?;
                     if !response.keep_alive || self.new_conn {
                         return Ok(false);
                     }
@@ -183,12 +285,12 @@ impl HttpConn {
         Ok(true)
     }
 
-    fn complete(
+    fn complete<O: Responses>(
         &mut self,
         status: u16,
         body_len: u64,
         now: u64,
-        rec: &mut Recorder,
+        out: &mut O,
     ) -> Result<(), ErrorKind> {
         if self.written == 0 {
             // A response nobody asked for: the stream is out of step.
@@ -197,16 +299,15 @@ impl HttpConn {
         let ex = self.queue.pop_front().expect("written > 0");
         self.written -= 1;
         self.answered += 1;
-        rec.completed(status, ex.intended, ex.sent, now);
-        rec.body_bytes(body_len);
-        self.decoder.expect(self.head_request);
+        out.response(&ex, status, body_len, now);
+        self.expect_next();
         Ok(())
     }
 
-    fn on_eof(&mut self, now: u64, rec: &mut Recorder) -> Result<ReadOutcome, ErrorKind> {
-        match self.decoder.decode_eof(&mut ()) {
+    fn on_eof<O: Responses>(&mut self, now: u64, out: &mut O) -> Result<ReadOutcome, ErrorKind> {
+        match self.decoder.decode_eof(&mut self.capture) {
             Ok(Some(response)) => {
-                self.complete(response.status, response.body_len, now, rec)?;
+                self.complete(response.status, response.body_len, now, out)?;
                 Ok(ReadOutcome::Closed)
             }
             Ok(None) if self.written == 0 => Ok(ReadOutcome::Closed),
@@ -222,7 +323,7 @@ impl HttpConn {
 
     /// Drops the requests written (or partly written) on this socket and
     /// resets it; returns how many.
-    fn take_in_flight(&mut self) -> u64 {
+    pub fn take_in_flight(&mut self) -> u64 {
         let mut lost = self.written;
         // A partly written request is lost with the socket too.
         if self.write_off > 0 {
@@ -233,13 +334,78 @@ impl HttpConn {
         lost as u64
     }
 
+    /// Reads and decodes until the socket would block, handing each
+    /// response to `out`. `now` is called after every read that returned data, so a
+    /// response is timed when its bytes arrived.
+    ///
+    /// With `stop_on_short_read`, a read that returned less than the buffer
+    /// had room for ends the pass without the extra read that would only
+    /// say WouldBlock: the kernel queue was empty at that moment, and any
+    /// later data raises a new edge-triggered event. The caller passes false
+    /// when the event reported the peer's FIN, which must be read to be seen.
+    ///
+    /// A pass takes at most [`READ_BUDGET`] bytes, then yields: a server
+    /// that never stops sending must not keep the worker from its clock.
+    pub fn read_into<R: Read, F: FnMut() -> u64, O: Responses>(
+        &mut self,
+        io: &mut R,
+        stop_on_short_read: bool,
+        now: &mut F,
+        out: &mut O,
+    ) -> Result<ReadOutcome, ErrorKind> {
+        let mut taken = 0;
+        loop {
+            if taken >= READ_BUDGET {
+                return Ok(ReadOutcome::Yield);
+            }
+            if self.rend == self.rbuf.len() {
+                if self.rstart > 0 {
+                    self.compact();
+                } else if self.rbuf.len() < READ_BUF_MAX {
+                    self.rbuf.resize(self.rbuf.len() * 2, 0);
+                } else {
+                    // The decoder's head limit is below the largest buffer,
+                    // so a full buffer with nothing consumable is malformed.
+                    return Err(ErrorKind::Parse);
+                }
+            }
+            match io.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => return self.on_eof(now(), out),
+                Ok(n) => {
+                    let room = self.rbuf.len() - self.rend;
+                    self.rend += n;
+                    taken += n;
+                    let t = now();
+                    if !self.decode_buffered(t, out)? {
+                        return Ok(ReadOutcome::Closed);
+                    }
+                    if n < room {
+                        if stop_on_short_read {
+                            return Ok(ReadOutcome::Open);
+                        }
+                    } else if self.rbuf.len() < READ_BUF_MAX {
+                        // A read that filled the buffer means big responses:
+                        // read them in fewer, larger syscalls.
+                        self.compact();
+                        self.rbuf.resize(self.rbuf.len() * 2, 0);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(ReadOutcome::Open);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ErrorKind::from_io_error(&e)),
+            }
+        }
+    }
+
     fn reset_socket_state(&mut self) {
         self.written = 0;
         self.write_off = 0;
         self.rstart = 0;
         self.rend = 0;
         self.decoder.reset();
-        self.decoder.expect(self.head_request);
+        self.expect_next();
     }
 }
 
@@ -247,7 +413,7 @@ fn parse_error(_: DecodeError) -> ErrorKind {
     ErrorKind::Parse
 }
 
-impl Session for HttpConn {
+impl<C: Sink> Session for HttpConn<C> {
     fn on_connected(&mut self, _now: u64) {
         self.reset_socket_state();
     }
@@ -279,21 +445,16 @@ impl Session for HttpConn {
 
     /// Assigns a request intended at `intended` to this slot.
     fn push(&mut self, intended: u64) {
-        self.queue.push_back(Exchange { intended, sent: 0 });
+        self.queue.push_back(Exchange {
+            intended,
+            sent: 0,
+            request: None,
+            head: self.head_request,
+        });
     }
 
     /// Reads and decodes until the socket would block, recording each
-    /// response. `now` is called after every read that returned data, so a
-    /// response is timed when its bytes arrived.
-    ///
-    /// With `stop_on_short_read`, a read that returned less than the buffer
-    /// had room for ends the pass without the extra read that would only
-    /// say WouldBlock: the kernel queue was empty at that moment, and any
-    /// later data raises a new edge-triggered event. The caller passes false
-    /// when the event reported the peer's FIN, which must be read to be seen.
-    ///
-    /// A pass takes at most [`READ_BUDGET`] bytes, then yields: a server
-    /// that never stops sending must not keep the worker from its clock.
+    /// response (see [`HttpConn::read_into`]).
     fn read<R: Read + Write, F: FnMut() -> u64>(
         &mut self,
         io: &mut R,
@@ -301,50 +462,7 @@ impl Session for HttpConn {
         now: &mut F,
         rec: &mut Recorder,
     ) -> Result<ReadOutcome, ErrorKind> {
-        let mut taken = 0;
-        loop {
-            if taken >= READ_BUDGET {
-                return Ok(ReadOutcome::Yield);
-            }
-            if self.rend == self.rbuf.len() {
-                if self.rstart > 0 {
-                    self.compact();
-                } else if self.rbuf.len() < READ_BUF_MAX {
-                    self.rbuf.resize(self.rbuf.len() * 2, 0);
-                } else {
-                    // The decoder's head limit is below the largest buffer,
-                    // so a full buffer with nothing consumable is malformed.
-                    return Err(ErrorKind::Parse);
-                }
-            }
-            match io.read(&mut self.rbuf[self.rend..]) {
-                Ok(0) => return self.on_eof(now(), rec),
-                Ok(n) => {
-                    let room = self.rbuf.len() - self.rend;
-                    self.rend += n;
-                    taken += n;
-                    let t = now();
-                    if !self.decode_buffered(t, rec)? {
-                        return Ok(ReadOutcome::Closed);
-                    }
-                    if n < room {
-                        if stop_on_short_read {
-                            return Ok(ReadOutcome::Open);
-                        }
-                    } else if self.rbuf.len() < READ_BUF_MAX {
-                        // A read that filled the buffer means big responses:
-                        // read them in fewer, larger syscalls.
-                        self.compact();
-                        self.rbuf.resize(self.rbuf.len() * 2, 0);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Ok(ReadOutcome::Open);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ErrorKind::from_io_error(&e)),
-            }
-        }
+        self.read_into(io, stop_on_short_read, now, rec)
     }
 
     /// Fails every written, unanswered request with `kind` and prepares the
@@ -464,8 +582,75 @@ mod tests {
         }
     }
 
+    /// Keeps every status and body byte it is shown.
+    #[derive(Default)]
+    struct Kept {
+        statuses: Vec<u16>,
+        body: Vec<u8>,
+    }
+
+    impl Sink for Kept {
+        fn head(&mut self, head: &hornet_http1::ResponseHead<'_>) {
+            self.statuses.push(head.status);
+        }
+        fn body(&mut self, chunk: &[u8]) {
+            self.body.extend_from_slice(chunk);
+        }
+    }
+
+    /// Collects the answers a connection hands out.
+    #[derive(Default)]
+    struct Answers(Vec<(u64, u16, u64, u64)>);
+
+    impl Responses for Answers {
+        fn response(&mut self, ex: &Exchange, status: u16, body_len: u64, now: u64) {
+            self.0.push((ex.intended, status, body_len, now));
+        }
+    }
+
+    #[test]
+    fn requests_with_their_own_bytes_and_head_flags_are_answered_in_order() {
+        let mut conn = HttpConn::with_capture(
+            Limits::default(),
+            false,
+            2,
+            false,
+            Bytes::new(),
+            Kept::default(),
+        );
+        let a: &[u8] = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+        let b: &[u8] = b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        conn.push_request(10, Bytes::from_static(a), false);
+        conn.push_request(20, Bytes::from_static(b), true);
+        let mut io = mem(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+            false,
+            usize::MAX,
+        );
+        conn.write_requests(&mut io, 30).unwrap();
+        assert_eq!(
+            io.out,
+            [a, b].concat(),
+            "each request's own bytes, in order"
+        );
+        let mut answers = Answers::default();
+        let outcome = conn.read_into(&mut io, false, &mut || 40, &mut answers);
+        assert_eq!(outcome, Ok(ReadOutcome::Open));
+        // The HEAD answer's Content-Length announces no body to read.
+        assert_eq!(answers.0, vec![(10, 200, 2, 40), (20, 204, 0, 40)]);
+        assert_eq!(conn.capture().statuses, vec![200, 204]);
+        assert_eq!(conn.capture().body, b"ok");
+        assert_eq!(conn.queued(), 0);
+    }
+
     fn conn_with(pipeline: usize) -> HttpConn {
-        HttpConn::new(Limits::default(), false, pipeline, false, Arc::from(REQ))
+        HttpConn::new(
+            Limits::default(),
+            false,
+            pipeline,
+            false,
+            Bytes::from_static(REQ),
+        )
     }
 
     fn mem(input: &[u8], eof: bool, write_cap: usize) -> Mem {

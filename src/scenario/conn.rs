@@ -1,30 +1,26 @@
-//! A user's HTTP connection: a non-blocking socket, its output and input
-//! buffers and the response decoder. Like Locust's `HttpUser`, each user
-//! holds its own keep-alive connection and opens a new one when the server
-//! closes it.
+//! A user's HTTP connection: a non-blocking socket driven by the same
+//! client as `hornet http` ([`crate::proto::http::HttpConn`]), decoding
+//! each response into the step's [`Capture`]. Like Locust's `HttpUser`,
+//! each user holds its own keep-alive connection and opens a new one when
+//! the server closes it.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use hornet_http1::{Limits, ResponseDecoder, Status};
+use bytes::BytesMut;
+use hornet_http1::Limits;
 use mio::{Interest, Registry, Token};
 
 use super::exchange::Capture;
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
+use crate::proto::http::{Exchange, HttpConn as Client, Responses};
+use crate::proto::{ReadOutcome, Session};
 use crate::tls::{Connect, TlsClient, Transport};
 
-/// Read buffers grow in steps of this size.
-const READ_CHUNK: usize = 4096;
-/// Buffers above this are freed when the user goes idle, so 10,000 users
-/// that once received a large body do not keep it all resident.
+/// Render buffers above this are freed when the user goes idle, so 10,000
+/// users that once sent a large body do not keep it all resident.
 const KEEP_CAPACITY: usize = 64 * 1024;
-/// Most bytes one read pass takes from the socket. Sockets are
-/// edge-triggered, so a pass that stops here is resumed by the worker on
-/// its next loop turn (see `ReadResult::More`); in between, the loop sees
-/// its clock, its timeouts and its stop flag. A peer that never stops
-/// sending (an endless chunked body) cannot hold the loop.
-pub const READ_BUDGET: usize = 64 * 1024;
 
 /// One user's connection.
 #[derive(Debug)]
@@ -32,10 +28,12 @@ pub struct HttpConn {
     stream: Transport,
     /// The connect completed.
     pub connected: bool,
+    /// Requests are rendered here, then handed to the client as `Bytes`
+    /// split off `staged` (whose allocation is reused once the client has
+    /// dropped the last request).
     out: Vec<u8>,
-    written: usize,
-    input: Vec<u8>,
-    decoder: ResponseDecoder,
+    staged: BytesMut,
+    client: Client<Capture>,
 }
 
 /// What a read pass produced.
@@ -58,6 +56,16 @@ pub enum ReadResult {
     },
 }
 
+/// The one answer a user waits for.
+#[derive(Default)]
+struct Answer(Option<u64>);
+
+impl Responses for Answer {
+    fn response(&mut self, _ex: &Exchange, _status: u16, body_len: u64, _now: u64) {
+        self.0 = Some(body_len);
+    }
+}
+
 impl HttpConn {
     /// Starts a non-blocking connect (TLS when `tls` is given) and
     /// registers the socket.
@@ -73,9 +81,15 @@ impl HttpConn {
             stream,
             connected: false,
             out: Vec::with_capacity(512),
-            written: 0,
-            input: Vec::new(),
-            decoder: ResponseDecoder::new(Limits::default()),
+            staged: BytesMut::new(),
+            client: Client::with_capture(
+                Limits::default(),
+                false,
+                1,
+                false,
+                bytes::Bytes::new(),
+                Capture::default(),
+            ),
         })
     }
 
@@ -90,9 +104,18 @@ impl HttpConn {
         &mut self.out
     }
 
-    /// Prepares the decoder for the response to the request just queued.
-    pub fn expect(&mut self, head_request: bool) {
-        self.decoder.expect(head_request);
+    /// What the response is decoded into.
+    pub fn capture(&mut self) -> &mut Capture {
+        self.client.capture()
+    }
+
+    /// Hands the request just rendered to the client (`head`: a HEAD
+    /// request, whose response has no body).
+    pub fn queue(&mut self, intended: u64, head: bool) {
+        self.staged.extend_from_slice(&self.out);
+        self.out.clear();
+        let request = self.staged.split().freeze();
+        self.client.push_request(intended, request, head);
     }
 
     /// On a readiness event: advances a pending connect (TCP, then TLS),
@@ -107,82 +130,56 @@ impl HttpConn {
         ready(&mut self.stream, &mut self.connected, readable, clock, tls)
     }
 
-    /// Writes what is queued. `Ok(true)` when all of it is out.
-    pub fn flush(&mut self) -> Result<bool, ErrorKind> {
-        write_out(&mut self.stream, &mut self.out, &mut self.written)
+    /// Writes what is queued (`now`: the send time of a request whose first
+    /// byte goes out).
+    pub fn flush(&mut self, now: u64) -> Result<(), ErrorKind> {
+        self.client.write_requests(&mut self.stream, now)
     }
 
     /// True when queued bytes wait for the socket.
     pub fn wants_write(&self) -> bool {
-        self.written < self.out.len()
+        self.client.wants_write()
     }
 
     /// Reads and decodes until the response completes, the socket would
-    /// block, or the pass has read [`READ_BUDGET`] bytes.
-    pub fn read(&mut self, cap: &mut Capture) -> Result<ReadResult, ErrorKind> {
-        let mut budget = READ_BUDGET;
-        loop {
-            // Decode what is buffered first: a response may already be whole.
-            if !self.input.is_empty() {
-                match self.decoder.decode(&self.input, cap) {
-                    Ok(Status::Complete { consumed, response }) => {
-                        self.input.drain(..consumed);
-                        return Ok(ReadResult::Done {
-                            keep_alive: response.keep_alive && self.input.is_empty(),
-                            body_len: response.body_len,
-                        });
-                    }
-                    Ok(Status::Partial { consumed }) => {
-                        self.input.drain(..consumed);
-                    }
-                    Err(_) => return Err(ErrorKind::Parse),
+    /// block, or the pass has read its budget.
+    pub fn read(&mut self, now: &mut dyn FnMut() -> u64) -> Result<ReadResult, ErrorKind> {
+        let mut answer = Answer::default();
+        let outcome = self
+            .client
+            .read_into(&mut self.stream, false, &mut || now(), &mut answer);
+        Ok(match (outcome, answer.0) {
+            // Answered, and the server keeps the connection.
+            (Ok(ReadOutcome::Open), Some(body_len)) if !self.client.has_buffered() => {
+                ReadResult::Done {
+                    keep_alive: true,
+                    body_len,
                 }
             }
-            if budget == 0 {
-                return Ok(ReadResult::More);
+            // Answered, then the server closed, said `Connection: close`,
+            // kept sending, or sent bytes nobody asked for: the answer
+            // stands, the connection does not.
+            (_, Some(body_len)) => ReadResult::Done {
+                keep_alive: false,
+                body_len,
+            },
+            (Ok(ReadOutcome::Open), None) => ReadResult::Pending,
+            (Ok(ReadOutcome::Yield), None) => ReadResult::More,
+            (Ok(ReadOutcome::Closed | ReadOutcome::Rejected), None) => {
+                return Err(ErrorKind::ClosedEarly)
             }
-            let len = self.input.len();
-            if self.input.capacity() - len < READ_CHUNK {
-                self.input.reserve(READ_CHUNK);
-            }
-            let cap_now = self.input.capacity().min(len + budget);
-            self.input.resize(cap_now, 0);
-            let r = self.stream.read(&mut self.input[len..]);
-            match r {
-                Ok(0) => {
-                    self.input.truncate(len);
-                    // A body delimited by the close ends here.
-                    return match self.decoder.decode_eof(cap) {
-                        Ok(Some(response)) => Ok(ReadResult::Done {
-                            keep_alive: false,
-                            body_len: response.body_len,
-                        }),
-                        _ => Err(ErrorKind::ClosedEarly),
-                    };
-                }
-                Ok(n) => {
-                    self.input.truncate(len + n);
-                    budget -= n;
-                }
-                Err(e) => {
-                    self.input.truncate(len);
-                    match e.kind() {
-                        io::ErrorKind::WouldBlock => return Ok(ReadResult::Pending),
-                        io::ErrorKind::Interrupted => {}
-                        _ => return Err(ErrorKind::from_io_error(&e)),
-                    }
-                }
-            }
-        }
+            (Err(kind), None) => return Err(kind),
+        })
     }
 
     /// Frees oversized buffers between requests.
     pub fn trim(&mut self) {
-        if self.input.capacity() > KEEP_CAPACITY && self.input.is_empty() {
-            self.input = Vec::new();
-        }
-        if self.out.capacity() > KEEP_CAPACITY && self.out.is_empty() {
+        self.client.trim();
+        if self.out.capacity() > KEEP_CAPACITY {
             self.out = Vec::new();
+        }
+        if self.staged.capacity() > KEEP_CAPACITY {
+            self.staged = BytesMut::new();
         }
     }
 }

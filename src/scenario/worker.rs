@@ -21,7 +21,7 @@ use slab::Slab;
 
 use super::classes::ClassArrivals;
 use super::conn::{HttpConn, ReadResult};
-use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
+use super::exchange::{judge, render_request, Scratch, Sinks};
 use super::smpp_conn::{SmppConn, SmppProgress};
 use super::stats::RunStats;
 use super::timeline::INTERVAL_NS;
@@ -148,7 +148,6 @@ struct Worker {
     /// Rendered source, destination and text of an SMPP step, and its
     /// encoded text.
     smpp_scratch: [Vec<u8>; 4],
-    captures: Slab<Capture>,
     next_local: u64,
     /// Per class: users running `on_start`.
     starting: Vec<u64>,
@@ -232,7 +231,6 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         idle: vec![VecDeque::new(); classes],
         scratch: Scratch::default(),
         smpp_scratch: Default::default(),
-        captures: Slab::new(),
         next_local: 0,
         starting: vec![0; classes],
         in_flight: 0,
@@ -446,8 +444,6 @@ impl Worker {
             self.s.scenario.load.seed,
         );
         let key = self.users.insert(user);
-        let ckey = self.captures.insert(Capture::default());
-        debug_assert_eq!(key, ckey, "users and captures share keys");
         self.active.push(key);
         self.stats.users_started += 1;
         self.stats.class_mut(class).users += 1;
@@ -483,7 +479,6 @@ impl Worker {
 
     fn remove(&mut self, key: usize) {
         let u = self.users.remove(key);
-        self.captures.remove(key);
         if u.section == Section::OnStart && u.wait != Wait::Done {
             self.starting[u.class] = self.starting[u.class].saturating_sub(1);
         }
@@ -809,22 +804,23 @@ impl Worker {
         let rendered = render_request(step, target, &mut ctx, &mut self.scratch, conn.out());
         let conn = u.http.insert(conn);
         if let Err(e) = rendered {
+            conn.out().clear();
             name.check_failed += 1;
             *name.reasons.entry(format!("render: {}", e.0)).or_default() += 1;
             self.stats.render_errors += 1;
             u.step += 1;
             return false;
         }
-        conn.expect(&*step.method == "HEAD");
-        self.captures[key].start(step);
         u.intended = u.arrival.take().unwrap_or(now);
+        conn.capture().start(step);
+        conn.queue(u.intended, &*step.method == "HEAD");
         u.sent_at = now;
         u.wait = Wait::Response;
         self.in_flight += 1;
         let flushed = if conn.connected {
-            conn.flush()
+            conn.flush(now)
         } else {
-            Ok(false)
+            Ok(())
         };
         let at = now.saturating_add(sc.timeout.as_nanos() as u64);
         self.arm_timeout(key, at);
@@ -1053,7 +1049,7 @@ impl Worker {
                 }
             }
             if conn.wants_write() {
-                conn.flush()?;
+                conn.flush(clock.now())?;
             }
             if !readable {
                 return Ok(None);
@@ -1063,7 +1059,7 @@ impl Worker {
                 // bytes nobody asked for): the next request opens a new one.
                 return Err(ErrorKind::ClosedEarly);
             }
-            conn.read(&mut self.captures[key]).map(Some)
+            conn.read(&mut || clock.now()).map(Some)
         })();
         match outcome {
             Ok(None) | Ok(Some(ReadResult::Pending)) => {}
@@ -1104,7 +1100,10 @@ impl Worker {
         self.in_flight -= 1;
         u.deadline = None;
         u.conn_failures = 0;
-        let cap = &self.captures[key];
+        let Some(conn) = u.http.as_mut() else {
+            return;
+        };
+        let cap = conn.capture();
         let n = &mut self.stats.names[step.name];
         n.record_latency(
             now.saturating_sub(u.intended),
