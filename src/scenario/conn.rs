@@ -4,7 +4,7 @@
 //! each user holds its own keep-alive connection and opens a new one when
 //! the server closes it.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 
 use bytes::BytesMut;
@@ -224,25 +224,4 @@ pub fn close_counting(stream: Transport, registry: &Registry, tls: &mut TlsMetri
     if let Some(failure) = stream.close(registry) {
         tls.record_error(&failure);
     }
-}
-
-/// Writes `out[*written..]` until done (`Ok(true)`, buffer cleared) or the
-/// socket would block (`Ok(false)`).
-pub fn write_out(
-    stream: &mut Transport,
-    out: &mut Vec<u8>,
-    written: &mut usize,
-) -> Result<bool, ErrorKind> {
-    while *written < out.len() {
-        match stream.write(&out[*written..]) {
-            Ok(0) => return Err(ErrorKind::ClosedEarly),
-            Ok(n) => *written += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ErrorKind::from_io_error(&e)),
-        }
-    }
-    out.clear();
-    *written = 0;
-    Ok(true)
 }

@@ -22,16 +22,17 @@ use slab::Slab;
 use super::classes::ClassArrivals;
 use super::conn::{HttpConn, ReadResult};
 use super::exchange::{judge, render_request, Scratch, Sinks};
-use super::smpp_conn::{SmppConn, SmppProgress};
+use super::smpp_conn::{user_config, SmppConn, SmppProgress};
 use super::stats::RunStats;
 use super::timeline::INTERVAL_NS;
 use super::user::{Section, User, Wait};
 use crate::engine::clock::{thread_cpu_time, Clock};
 use crate::engine::timer::Timer;
 use crate::load::OpenSchedule;
-use crate::metrics::ErrorKind;
+use crate::metrics::{ErrorKind, Recorder};
 use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
 use crate::profile::values::Value;
+use crate::proto::smpp::SmppConfig;
 use crate::tls::TlsClient;
 
 /// How often the closed model re-reads its user target while ramping.
@@ -148,6 +149,11 @@ struct Worker {
     /// Rendered source, destination and text of an SMPP step, and its
     /// encoded text.
     smpp_scratch: [Vec<u8>; 4],
+    /// The SMPP client configuration every user shares.
+    smpp_config: Option<Arc<SmppConfig>>,
+    /// Takes the SMPP client's protocol counts (binds, deliver_sm...),
+    /// which profile results do not report yet.
+    smpp_rec: Recorder,
     next_local: u64,
     /// Per class: users running `on_start`.
     starting: Vec<u64>,
@@ -231,6 +237,11 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         idle: vec![VecDeque::new(); classes],
         scratch: Scratch::default(),
         smpp_scratch: Default::default(),
+        smpp_config: sc
+            .smpp
+            .as_ref()
+            .map(|t| user_config(t, sc.timeout.as_nanos() as u64)),
+        smpp_rec: Recorder::new(),
         next_local: 0,
         starting: vec![0; classes],
         in_flight: 0,
@@ -882,7 +893,9 @@ impl Worker {
                 return true;
             }
             let tls = self.smpp_tls.as_ref();
-            match SmppConn::connect(target, tls, self.poll.registry(), Token(key * 2 + 1)) {
+            let config = self.smpp_config.as_ref().expect("set with [target.smpp]");
+            let token = Token(key * 2 + 1);
+            match SmppConn::connect(target, config, tls, self.poll.registry(), token) {
                 Ok(c) => self.users[key].smpp = Some(c),
                 Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
@@ -908,7 +921,7 @@ impl Worker {
         name.requests += 1;
         let queued = match std::str::from_utf8(text) {
             Ok(t) if src.len() <= 20 && dst.len() <= 20 => {
-                conn.submit(src, dst, t, step.registered_delivery, enc)
+                conn.submit(now, now, src, dst, t, step.registered_delivery, enc)
             }
             Ok(_) => Err("source or destination longer than 20 characters".into()),
             Err(_) => Err("the text is not UTF-8".into()),
@@ -945,7 +958,8 @@ impl Worker {
         // SMPP sessions read on every event, so every event counts as
         // readable (for TLS: the socket may hold new records).
         let clock = self.s.clock;
-        let progress = match conn.on_ready(true, &|| clock.now(), &mut self.stats.smpp_tls) {
+        let tls = &mut self.stats.smpp_tls;
+        let progress = match conn.on_ready(true, &|| clock.now(), tls, &mut self.smpp_rec) {
             Ok((p, again)) => {
                 if again {
                     self.again.push(Token(key * 2 + 1));

@@ -11,6 +11,7 @@
 pub mod receipts;
 pub mod segments;
 pub mod template;
+mod user;
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -193,6 +194,12 @@ pub struct SmppSession {
     /// Answers to real work received over the session's life (see
     /// `Session::answered`).
     answered: u64,
+    /// A profile user's session (see `user.rs`): submits come rendered,
+    /// one at a time, and their answers are handed back.
+    user: Option<Box<user::UserState>>,
+    /// Sequence number of the bind in flight (a generic_nack to it is a
+    /// refusal).
+    bind_seq: u32,
 }
 
 impl SmppSession {
@@ -219,6 +226,8 @@ impl SmppSession {
             messages: 0,
             session_index: index,
             rng: 0x9E37_79B9_7F4A_7C15 ^ (index + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+            user: None,
+            bind_seq: 0,
             ever_bound: false,
             read_paused: false,
             answered: 0,
@@ -425,19 +434,24 @@ impl SmppSession {
                         smpp.reconnects += 1;
                     }
                     self.ever_bound = true;
+                    self.release_staged(now);
                     Ok(None)
                 } else {
-                    let smpp = rec.smpp();
-                    smpp.bind_failed += 1;
-                    smpp.last_bind_status = status.0;
-                    self.phase = Phase::Unbound;
-                    Ok(Some(ReadOutcome::Rejected))
+                    Ok(Some(self.bind_refused(status, rec)))
                 }
             }
             Body::SubmitSmResp(MessageIdResp { message_id, .. }) => {
                 self.answered += 1;
                 self.on_submit_resp(seq, status, message_id, now, rec);
                 Ok(None)
+            }
+            // A generic_nack answering the bind refuses it, like a
+            // bind_resp with an error status.
+            Body::GenericNack
+                if seq == self.bind_seq && matches!(self.phase, Phase::BindSent { .. }) =>
+            {
+                rec.smpp().generic_nacks += 1;
+                Ok(Some(self.bind_refused(status, rec)))
             }
             Body::GenericNack if self.window.contains_key(&seq) => {
                 rec.smpp().generic_nacks += 1;
@@ -523,6 +537,16 @@ impl SmppSession {
         }
     }
 
+    /// The SMSC refused the bind with `status`.
+    fn bind_refused(&mut self, status: CommandStatus, rec: &mut Recorder) -> ReadOutcome {
+        let smpp = rec.smpp();
+        smpp.bind_failed += 1;
+        smpp.last_bind_status = status.0;
+        self.phase = Phase::Unbound;
+        self.note_refusal(status);
+        ReadOutcome::Rejected
+    }
+
     fn on_submit_resp(
         &mut self,
         seq: u32,
@@ -535,6 +559,7 @@ impl SmppSession {
             rec.smpp().unknown_responses += 1;
             return;
         };
+        self.note_answer(status);
         let throttled =
             status == CommandStatus::ESME_RTHROTTLED || status == CommandStatus::ESME_RMSGQFUL;
         rec.completed_smpp(status.0, throttled, o.intended, o.sent, now);
@@ -646,6 +671,7 @@ impl Session for SmppSession {
             BindKind::Transceiver => Body::BindTransceiver(bind),
         };
         let seq = self.seq();
+        self.bind_seq = seq;
         // Our own bind always encodes: lengths were checked before the run.
         let _ = self.respond(seq, body);
         self.phase = Phase::BindSent {
