@@ -171,4 +171,3 @@ fn demo_smpp(args: &DemoArgs) -> Result<Outcome, AppError> {
     );
     Ok(outcome)
 }
-

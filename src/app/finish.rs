@@ -387,3 +387,6 @@ fn write_log(log: &[LogEntry], started_at: f64, path: &Path) -> std::io::Result<
     }
     out.finish()
 }
+
+#[cfg(test)]
+mod tests;

@@ -48,8 +48,8 @@ fn rebuild<R: Finished + DeserializeOwned>(
     files: &OutputArgs,
     bad: &dyn Fn(String) -> AppError,
 ) -> Result<(), AppError> {
-    let mut r: R = serde_json::from_value(doc)
-        .map_err(|e| bad(format!("not a {} result: {e}", R::KIND)))?;
+    let mut r: R =
+        serde_json::from_value(doc).map_err(|e| bad(format!("not a {} result: {e}", R::KIND)))?;
     r.rehydrate().map_err(bad)?;
     write_outputs(&r, None, files, &REBUILT)
 }

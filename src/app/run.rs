@@ -91,10 +91,7 @@ pub fn run_profile(args: RunArgs) -> Result<Outcome, AppError> {
 
 /// Starts the demo API (racy or safe) and the SMSC on ephemeral loopback
 /// ports and points the profile at them.
-fn start_demo(
-    args: &RunArgs,
-    ov: &mut crate::profile::Overrides,
-) -> Result<DemoServers, AppError> {
+fn start_demo(args: &RunArgs, ov: &mut crate::profile::Overrides) -> Result<DemoServers, AppError> {
     let demo = hornet_target::DemoConfig {
         racy: args.racy,
         ..Default::default()
