@@ -2,12 +2,12 @@
 //! `main` only parses arguments and maps the outcome to an exit code.
 //!
 //! One file per job:
-//! - [`http`], [`smpp`]: `hornet http` / `hornet smpp`, a plan run on the
+//! - `http`, `smpp`: `hornet http` / `hornet smpp`, a plan run on the
 //!   engine (the shared driving in `engine_run`);
-//! - [`run`]: `hornet run`, a profile on the scenario runner;
-//! - [`report`]: `hornet report`, outputs rebuilt from a saved result;
-//! - [`demo`]: `hornet demo`, the three above against built-in servers;
-//! - [`finish`]: the one end of every run: the result documents behind
+//! - `run`: `hornet run`, a profile on the scenario runner;
+//! - `report`: `hornet report`, outputs rebuilt from a saved result;
+//! - `demo`: `hornet demo`, the three above against built-in servers;
+//! - `finish`: the one end of every run: the result documents behind
 //!   one trait, the summary, the outcome and exit code, every output file;
 //! - `live`, `interval_log`: what an engine run shows and logs while it
 //!   goes (live view, Prometheus snapshots, `--hdr-log`).
@@ -19,7 +19,7 @@ use crate::engine::EngineError;
 
 mod demo;
 mod engine_run;
-pub mod finish;
+mod finish;
 mod http;
 mod interval_log;
 mod live;
@@ -28,7 +28,7 @@ mod run;
 mod smpp;
 
 pub use demo::demo;
-pub use finish::{Finished, Outcome};
+pub use finish::{Finished, LogEntry, Outcome};
 pub use http::{execute, http};
 pub use report::report;
 pub use run::run_profile;
