@@ -32,7 +32,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from measure import free_port, run_measured  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HORNET = os.path.join(ROOT, "target/release/hornet")
+# HORNET_BIN runs another hornet build (e.g. the commit before a change)
+# against the same peers; HORNET_LABEL names its result files.
+HORNET = os.environ.get("HORNET_BIN") or os.path.join(ROOT, "target/release/hornet")
+LABEL = ("-" + os.environ["HORNET_LABEL"]) if os.environ.get("HORNET_LABEL") else ""
 TARGET = os.path.join(ROOT, "target/release/hornet-target")
 CPUS = os.cpu_count() or 1
 
@@ -130,7 +133,7 @@ def main():
     finally:
         target.kill()
     os.makedirs(os.path.join(ROOT, "benches/results"), exist_ok=True)
-    base = os.path.join(ROOT, f"benches/results/{out['date']}-{out['host']}-profile")
+    base = os.path.join(ROOT, f"benches/results/{out['date']}-{out['host']}-profile{LABEL}")
     with open(base + ".json", "w") as f:
         json.dump(out, f, indent=2)
     print(f"raw results: {base}.json")

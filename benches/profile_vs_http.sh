@@ -11,4 +11,4 @@ if [ ! -x /usr/bin/time ] || ! command -v taskset >/dev/null 2>&1; then
   apt-get install -y -qq time util-linux >/dev/null
 fi
 cargo build --release -q -p hornet -p hornet-target
-python3 benches/profile_vs_http.py "$@" | tee "benches/results/$(date +%F)-$(hostname)-profile.txt"
+python3 benches/profile_vs_http.py "$@" | tee "benches/results/$(date +%F)-$(hostname)-profile${HORNET_LABEL:+-$HORNET_LABEL}.txt"

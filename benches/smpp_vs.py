@@ -36,7 +36,10 @@ import time
 from measure import free_port, run_measured
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HORNET = os.path.join(ROOT, "target", "release", "hornet")
+# HORNET_BIN runs another hornet build (e.g. the commit before a change)
+# against the same peers; HORNET_LABEL names its result files.
+HORNET = os.environ.get("HORNET_BIN") or os.path.join(ROOT, "target", "release", "hornet")
+LABEL = ("-" + os.environ["HORNET_LABEL"]) if os.environ.get("HORNET_LABEL") else ""
 SMSC = os.path.join(ROOT, "target", "release", "hornet-smsc")
 CLIENT_JS = os.path.join(ROOT, "benches", "smpp_client.js")
 DEFAULT_NODE_MODULES = os.path.join(ROOT, "target", "node-smpp", "node_modules")
@@ -275,7 +278,7 @@ def main():
         f"{'agree' if check['agrees'] else 'DISAGREE'}")
 
     stamp = datetime.datetime.now().strftime("%Y-%m-%d")
-    base = os.path.join(ROOT, "benches", "results", f"{stamp}-{host}-smpp")
+    base = os.path.join(ROOT, "benches", "results", f"{stamp}-{host}-smpp{LABEL}")
     os.makedirs(os.path.dirname(base), exist_ok=True)
     with open(base + ".txt", "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -22,7 +22,10 @@ import tempfile
 from measure import free_port, host_meta, nginx_server, run_measured, start_nginx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HORNET = os.path.join(ROOT, "target", "release", "hornet")
+# HORNET_BIN runs another hornet build (e.g. the commit before a change)
+# against the same peers; HORNET_LABEL names its result files.
+HORNET = os.environ.get("HORNET_BIN") or os.path.join(ROOT, "target", "release", "hornet")
+LABEL = ("-" + os.environ["HORNET_LABEL"]) if os.environ.get("HORNET_LABEL") else ""
 
 
 def wrk_cmd(url, threads, conns, dur, extra=()):
@@ -176,7 +179,7 @@ def main():
             f"max {lag['max']} us, {open_result['late_sends']} late sends, corrected p99 {doc['latency_us']['p99']} us")
 
         stamp = datetime.datetime.now().strftime("%Y-%m-%d")
-        base = os.path.join(ROOT, "benches", "results", f"{stamp}-{host}-vs-wrk")
+        base = os.path.join(ROOT, "benches", "results", f"{stamp}-{host}-vs-wrk{LABEL}")
         with open(base + ".txt", "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(base + ".json", "w") as f:
