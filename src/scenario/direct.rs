@@ -15,6 +15,7 @@ use mio::{Events, Interest, Poll, Token};
 use hornet_http1::{Limits, ResponseDecoder, Status};
 
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
+use super::failure::StepId;
 use crate::profile::scenario::{Scenario, Step};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
@@ -40,12 +41,13 @@ pub struct StepReport {
     pub failure: Option<String>,
 }
 
-/// Runs `steps` in order; captures go into `globals` (setup values first,
-/// then teardown values). Stops at the first failing step; a step cut
+/// Runs `steps` (the profile's setup or teardown: `part` is
+/// [`StepId::SETUP`] or [`StepId::TEARDOWN`]) in order; captures go into
+/// `globals` (setup values first, then teardown values). Stops at the first failing step; a step cut
 /// short because `stop()` became true fails with [`INTERRUPTED`].
 pub fn run_steps(
     scenario: &Scenario,
-    steps: &[Step],
+    part: u16,
     globals: &mut [Value],
     reports: &mut Vec<StepReport>,
     stop: &dyn Fn() -> bool,
@@ -56,7 +58,17 @@ pub fn run_steps(
     let (setup_part, teardown_part) = globals.split_at_mut(scenario.globals.len());
     // `seq()` counts from 1 here too (its own sequence, apart from the load's).
     let counter = std::cell::Cell::new(0u64);
-    for step in steps {
+    let steps = if part == StepId::SETUP {
+        &scenario.setup
+    } else {
+        &scenario.teardown
+    };
+    for (index, step) in steps.iter().enumerate() {
+        let id = StepId {
+            class: part,
+            section: 0,
+            step: u16::try_from(index).unwrap_or(u16::MAX),
+        };
         let step = match step {
             Step::Sleep(d) => {
                 if !sleep_unless(*d, stop) {
@@ -130,7 +142,7 @@ pub fn run_steps(
                     teardown: teardown_part,
                     user: &mut [],
                 };
-                report.failure = judge(step, &cap, &mut sinks);
+                report.failure = judge(step, id, &cap, &mut sinks).map(|f| f.describe(scenario));
             }
         }
         let failed = report.failure.is_some();

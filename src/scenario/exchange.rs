@@ -7,6 +7,7 @@
 
 use hornet_http1::{encode_request, Request, ResponseHead, Sink};
 
+use super::failure::{Failure, StepId};
 use crate::profile::scenario::{CmpOp, ExtractFrom, HttpStep, HttpTarget, Slot};
 use crate::profile::template::RenderCtx;
 use crate::profile::values::Value;
@@ -212,7 +213,7 @@ pub struct Sinks<'a> {
 
 /// Judges a completed response: checks, then captures. Returns `None` when
 /// it passed, else the reason (a short, stable text counted per reason).
-pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<String> {
+pub fn judge(step: &HttpStep, id: StepId, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<Failure> {
     let check = &step.check;
     let status_ok = match &check.status {
         Some(list) => list.binary_search(&cap.status).is_ok(),
@@ -220,25 +221,15 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
     };
     let mut reason = None;
     if !status_ok {
-        reason = Some(match &check.status {
-            Some(list) => format!(
-                "status {} not in [{}]",
-                cap.status,
-                list.iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => format!("status {}", cap.status),
+        reason = Some(Failure::Status {
+            step: id,
+            got: cap.status,
         });
     }
     if reason.is_none() {
         if let Some(needle) = &check.body_contains {
             if !contains(&cap.body, needle) {
-                reason = Some(format!(
-                    "body does not contain \"{}\"",
-                    String::from_utf8_lossy(needle)
-                ));
+                reason = Some(Failure::BodyMissing(id));
             }
         }
     }
@@ -248,7 +239,7 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
         None
     };
     if reason.is_none() {
-        for c in &check.json {
+        for (i, c) in check.json.iter().enumerate() {
             let got = json.as_ref().and_then(|j| j.pointer(&c.pointer));
             let ok = match (got, c.op) {
                 (None, _) => false,
@@ -266,19 +257,14 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
                 },
             };
             if !ok {
+                let check = index(i);
                 reason = Some(match (json.is_some(), got) {
-                    (false, _) => "body is not JSON".to_string(),
-                    (true, None) => format!("json {} missing", c.pointer),
+                    (false, _) => Failure::NotJson,
+                    (true, None) => Failure::JsonMissing { step: id, check },
                     (true, Some(_)) if c.op == CmpOp::Exists => {
-                        format!("json {} missing", c.pointer)
+                        Failure::JsonMissing { step: id, check }
                     }
-                    (true, Some(_)) => {
-                        // The expected value of a check on a secret field
-                        // (`/token`) is not printed.
-                        let value = c.value.to_string();
-                        let value = crate::report::common::redact_value(&c.pointer, &value, &[]);
-                        format!("json {} {} {} failed", c.pointer, c.op.as_str(), value)
-                    }
+                    (true, Some(_)) => Failure::JsonFailed { step: id, check },
                 });
                 break;
             }
@@ -288,7 +274,7 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
     // useful field), but a missing value fails an otherwise passing step,
     // and leaves the variable unset: the steps that need it do not run
     // with an older value.
-    for e in &step.extract {
+    for (i, e) in step.extract.iter().enumerate() {
         let dest = match e.slot {
             Slot::Global(i) => &mut sinks.globals[i],
             Slot::Teardown(i) => &mut sinks.teardown[i],
@@ -325,11 +311,20 @@ pub fn judge(step: &HttpStep, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<St
         if !found {
             dest.unset();
             if reason.is_none() {
-                reason = Some(format!("extract {}: not found", e.var));
+                reason = Some(Failure::ExtractMissing {
+                    step: id,
+                    extract: index(i),
+                });
             }
         }
     }
     reason
+}
+
+/// A check's or extract's index as a failure stores it (profiles have far
+/// fewer than 65,536 of either per step).
+fn index(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
 }
 
 fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {

@@ -10,6 +10,7 @@ pub mod classes;
 pub mod conn;
 pub mod direct;
 pub mod exchange;
+pub mod failure;
 pub mod result;
 pub mod smpp_conn;
 pub mod stats;
@@ -105,7 +106,7 @@ pub fn run_with(
     let interrupted = crate::interrupt::requested;
     if !run_steps(
         &sc,
-        &sc.setup,
+        failure::StepId::SETUP,
         &mut globals,
         &mut setup_reports,
         &interrupted,
@@ -276,7 +277,7 @@ pub fn run_with(
     let teardown_stop = || !interrupted_before && interrupted();
     run_steps(
         &sc,
-        &sc.teardown,
+        failure::StepId::TEARDOWN,
         &mut globals,
         &mut teardown_reports,
         &teardown_stop,
@@ -394,8 +395,11 @@ fn frame(
                 *errors.entry(k.name().to_string()).or_default() += n.errors[k as usize];
             }
         }
-        for (r, c) in n.reasons.iter().chain(&n.error_reasons) {
-            *errors.entry(r.clone()).or_default() += c;
+        for (r, c) in &n.reasons {
+            *errors.entry(r.describe(sc)).or_default() += c;
+        }
+        for (r, c) in &n.error_reasons {
+            *errors.entry(r.describe()).or_default() += c;
         }
     }
     let mut errors: Vec<(String, u64)> = errors.into_iter().collect();
@@ -438,7 +442,11 @@ fn prometheus_text(sc: &Scenario, total: &RunStats, f: &Frame) -> String {
         .iter()
         .zip(&total.names)
         .map(|(name, n)| {
-            let mut errors: std::collections::BTreeMap<String, u64> = n.reasons.clone();
+            let mut errors: std::collections::BTreeMap<String, u64> = n
+                .reasons
+                .iter()
+                .map(|(r, c)| (r.describe(sc), *c))
+                .collect();
             for k in crate::metrics::ErrorKind::ALL {
                 if n.errors[k as usize] > 0 {
                     errors.insert(k.name().to_string(), n.errors[k as usize]);

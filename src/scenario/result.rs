@@ -114,7 +114,11 @@ pub struct NameResult {
 }
 
 impl NameResult {
-    fn of(name: &str, kind: &str, n: &NameStats, secs: f64) -> NameResult {
+    fn of(sc: &Scenario, name: &str, kind: &str, n: &NameStats, secs: f64) -> NameResult {
+        let mut failures = BTreeMap::new();
+        for (f, c) in &n.reasons {
+            *failures.entry(f.describe(sc)).or_default() += c;
+        }
         NameResult {
             name: name.to_string(),
             kind: kind.to_string(),
@@ -141,8 +145,12 @@ impl NameResult {
                 .map(|k| (k.name().to_string(), n.errors[*k as usize]))
                 .chain((n.bind_failed > 0).then(|| ("bind_failed".to_string(), n.bind_failed)))
                 .collect(),
-            error_reasons: n.error_reasons.clone(),
-            failures: n.reasons.clone(),
+            error_reasons: n
+                .error_reasons
+                .iter()
+                .map(|(d, c)| (d.describe(), *c))
+                .collect(),
+            failures,
             latency_us: Latency::of(&n.latency),
             service_us: Latency::of(&n.service),
         }
@@ -442,9 +450,9 @@ impl ScenarioResult {
                 .zip(&stats.names)
                 .enumerate()
                 .filter(|(i, _)| load_names.contains(i))
-                .map(|(i, (name, n))| NameResult::of(name, &kinds[i], n, secs))
+                .map(|(i, (name, n))| NameResult::of(sc, name, &kinds[i], n, secs))
                 .collect(),
-            total: NameResult::of("Aggregated", "", &stats.total(), secs),
+            total: NameResult::of(sc, "Aggregated", "", &stats.total(), secs),
             setup,
             teardown,
             captured,

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use super::failure::{ErrorDetail, Failure};
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::{new_histogram, ErrorKind};
 
@@ -37,11 +38,11 @@ pub struct NameStats {
     pub not_sent: u64,
     /// Details of errors, as `kind: reason` (e.g. `bind_failed: bind
     /// refused: ESME_RINVPASWD`); a breakdown of `errors`, not more.
-    pub error_reasons: BTreeMap<String, u64>,
+    pub error_reasons: BTreeMap<ErrorDetail, u64>,
     /// Responses by status code.
     pub status: BTreeMap<u16, u64>,
-    /// Check failures by reason.
-    pub reasons: BTreeMap<String, u64>,
+    /// Check failures by reason (put in words when results are rendered).
+    pub reasons: BTreeMap<Failure, u64>,
     /// Latency of responses, corrected for coordinated omission in the
     /// open model (from the iteration's intended start), microseconds.
     pub latency: Histogram<u64>,
@@ -105,7 +106,7 @@ impl NameStats {
         self.bind_failed += other.bind_failed;
         self.not_sent += other.not_sent;
         for (k, v) in &other.error_reasons {
-            *self.error_reasons.entry(k.clone()).or_default() += v;
+            *self.error_reasons.entry(*k).or_default() += v;
         }
         for (k, v) in &other.status {
             *self.status.entry(*k).or_default() += v;
@@ -240,7 +241,7 @@ mod tests {
         let mut b = RunStats::new(2);
         b.names[0].requests = 1;
         b.names[0].check_failed = 1;
-        *b.names[0].reasons.entry("status 409".into()).or_default() += 1;
+        *b.names[0].reasons.entry(Failure::NotJson).or_default() += 1;
         b.iterations = 4;
         a.merge(&b);
         let n = &a.names[0];

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::conn::HttpConn;
+use super::failure::StepId;
 use super::smpp_conn::SmppConn;
 use crate::profile::scenario::{Class, Feed, Step, Think};
 use crate::profile::template::{RenderCtx, Rng};
@@ -152,6 +153,18 @@ impl User {
             iteration: self.iteration.saturating_sub(1),
             seq,
             rng: &mut self.rng,
+        }
+    }
+
+    /// Where the user's current step sits in the profile.
+    pub fn step_id(&self) -> StepId {
+        StepId {
+            class: u16::try_from(self.class).unwrap_or(u16::MAX),
+            section: match self.section {
+                Section::OnStart => 0,
+                Section::Task(t) => u16::try_from(t + 1).unwrap_or(u16::MAX),
+            },
+            step: u16::try_from(self.step).unwrap_or(u16::MAX),
         }
     }
 

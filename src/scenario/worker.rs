@@ -22,6 +22,7 @@ use slab::Slab;
 use super::classes::ClassArrivals;
 use super::conn::{HttpConn, ReadResult};
 use super::exchange::{judge, render_request, Scratch, Sinks};
+use super::failure::{ErrorDetail, Failure};
 use super::smpp_conn::{user_config, SmppConn, SmppProgress};
 use super::stats::RunStats;
 use super::timeline::INTERVAL_NS;
@@ -808,7 +809,12 @@ impl Worker {
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
         if let Some(var) = step.missing(&ctx) {
             u.http = Some(conn);
-            return self.skip(key, step.name, var, now);
+            let need = step
+                .needs
+                .iter()
+                .position(|(_, n)| &**n == var)
+                .unwrap_or(0);
+            return self.skip(key, step.name, need, now);
         }
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
@@ -817,7 +823,7 @@ impl Worker {
         if let Err(e) = rendered {
             conn.out().clear();
             name.check_failed += 1;
-            *name.reasons.entry(format!("render: {}", e.0)).or_default() += 1;
+            *name.reasons.entry(Failure::Render(e.0.into())).or_default() += 1;
             self.stats.render_errors += 1;
             u.step += 1;
             return false;
@@ -861,13 +867,15 @@ impl Worker {
     /// request of its name whose check failed, with the reason
     /// `skipped: missing VAR`. Returns true (the user waits: for its pause,
     /// the next arrival, or an `on_start` retry).
-    fn skip(&mut self, key: usize, name: usize, var: &str, now: u64) -> bool {
+    fn skip(&mut self, key: usize, name: usize, need: usize, now: u64) -> bool {
+        let failure = Failure::Skipped {
+            step: self.users[key].step_id(),
+            need: u16::try_from(need).unwrap_or(u16::MAX),
+        };
         let n = &mut self.stats.names[name];
         n.requests += 1;
         n.check_failed += 1;
-        *n.reasons
-            .entry(format!("skipped: missing {var}"))
-            .or_default() += 1;
+        *n.reasons.entry(failure).or_default() += 1;
         self.abandon(key, now);
         true
     }
@@ -907,7 +915,12 @@ impl Worker {
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
         if let Some(var) = step.missing(&ctx) {
             u.smpp = Some(conn);
-            return self.skip(key, step.name, var, now);
+            let need = step
+                .needs
+                .iter()
+                .position(|(_, n)| &**n == var)
+                .unwrap_or(0);
+            return self.skip(key, step.name, need, now);
         }
         let [src, dst, text, enc] = &mut self.smpp_scratch;
         src.clear();
@@ -928,7 +941,7 @@ impl Worker {
         };
         if let Err(e) = queued {
             name.check_failed += 1;
-            *name.reasons.entry(format!("render: {e}")).or_default() += 1;
+            *name.reasons.entry(Failure::Render(e.into())).or_default() += 1;
             self.stats.render_errors += 1;
             u.step += 1;
             return false;
@@ -991,9 +1004,7 @@ impl Worker {
                     n.passed += 1;
                 } else {
                     n.check_failed += 1;
-                    *n.reasons
-                        .entry(format!("submit_sm_resp {status}"))
-                        .or_default() += 1;
+                    *n.reasons.entry(Failure::SubmitResp(status.0)).or_default() += 1;
                 }
                 u.step += 1;
                 u.wait = Wait::Ready;
@@ -1015,7 +1026,7 @@ impl Worker {
                     n.bind_failed += 1;
                     n.not_sent += 1;
                     *n.error_reasons
-                        .entry(format!("bind_failed: bind refused: {status}"))
+                        .entry(ErrorDetail::BindRefused(status.0))
                         .or_default() += 1;
                     self.in_flight -= 1;
                     self.abandon(key, now);
@@ -1114,6 +1125,7 @@ impl Worker {
         self.in_flight -= 1;
         u.deadline = None;
         u.conn_failures = 0;
+        let id = u.step_id();
         let Some(conn) = u.http.as_mut() else {
             return;
         };
@@ -1130,7 +1142,7 @@ impl Worker {
             teardown: &mut [],
             user: &mut u.vars,
         };
-        match judge(step, cap, &mut sinks) {
+        match judge(step, id, cap, &mut sinks) {
             None => n.passed += 1,
             Some(reason) => {
                 n.check_failed += 1;
@@ -1171,7 +1183,7 @@ impl Worker {
                 n.not_sent += 1;
                 if smpp_step && binding && kind == ErrorKind::Timeout {
                     *n.error_reasons
-                        .entry("timeout: bind not answered".into())
+                        .entry(ErrorDetail::BindUnanswered)
                         .or_default() += 1;
                 }
             }
