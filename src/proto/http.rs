@@ -144,11 +144,11 @@ impl<C: Sink> HttpConn<C> {
         }
     }
 
-    /// Frees a read buffer grown for a large response once nothing is
-    /// buffered (an idle profile user keeps only the initial page).
-    pub fn trim(&mut self) {
-        if self.rstart == self.rend && self.rbuf.len() > READ_BUF_MIN {
-            self.rbuf = vec![0; READ_BUF_MIN];
+    /// Frees the read buffer while nothing is buffered (a profile user
+    /// about to think for a while); the next read allocates it again.
+    pub fn release_read_buffer(&mut self) {
+        if self.rstart == self.rend {
+            self.rbuf = Vec::new();
             self.rstart = 0;
             self.rend = 0;
         }
@@ -362,7 +362,8 @@ impl<C: Sink> HttpConn<C> {
                 if self.rstart > 0 {
                     self.compact();
                 } else if self.rbuf.len() < READ_BUF_MAX {
-                    self.rbuf.resize(self.rbuf.len() * 2, 0);
+                    // (Empty after `release_read_buffer`: start at a page.)
+                    self.rbuf.resize((self.rbuf.len() * 2).max(READ_BUF_MIN), 0);
                 } else {
                     // The decoder's head limit is below the largest buffer,
                     // so a full buffer with nothing consumable is malformed.

@@ -47,6 +47,9 @@ pub(crate) const ERROR_BACKOFF_NS: u64 = 50_000_000;
 /// after the bind, a client certificate rejected after the handshake)
 /// backs off like one that never connected, and more each time.
 pub(crate) const MAX_BACKOFF_SHIFT: u32 = 4;
+/// Users pausing at least this long between iterations free their
+/// connection's buffers meanwhile.
+const IDLE_TRIM_NS: u64 = 10_000_000;
 /// Open-model iterations started this late count as late.
 const LATE_NS: u64 = 1_000_000;
 
@@ -759,17 +762,24 @@ impl Worker {
             self.stats.iterations_done += 1;
             self.stats.class_mut(u.class).iterations_done += 1;
             u.step = usize::MAX;
-            if let Some(c) = u.http.as_mut() {
-                c.trim();
-            }
-            if !open {
-                let think = sc.classes[u.class].think;
-                let pause = u.think_ns(think, u.task_started, now);
-                if pause > 0 && !u.retiring {
-                    u.wait = Wait::Timer;
-                    self.arm(key, now.saturating_add(pause));
-                    return false;
+            // The open model's users wait for their next arrival, the
+            // closed model's think: buffers are freed over a pause that
+            // dwarfs allocating them again (not between back-to-back
+            // iterations).
+            let pause = if open {
+                u64::MAX
+            } else {
+                u.think_ns(sc.classes[u.class].think, u.task_started, now)
+            };
+            if pause >= IDLE_TRIM_NS {
+                if let Some(c) = u.http.as_mut() {
+                    c.trim();
                 }
+            }
+            if !open && pause > 0 && !u.retiring {
+                u.wait = Wait::Timer;
+                self.arm(key, now.saturating_add(pause));
+                return false;
             }
         }
         if u.retiring {
