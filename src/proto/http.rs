@@ -644,6 +644,23 @@ mod tests {
         assert_eq!(conn.queued(), 0);
     }
 
+    #[test]
+    fn a_released_read_buffer_is_allocated_again_by_the_next_read() {
+        let mut conn = conn_with(1);
+        conn.release_read_buffer();
+        assert!(conn.rbuf.is_empty());
+        conn.push(0);
+        let mut io = mem(RESP, false, usize::MAX);
+        conn.write_requests(&mut io, 1).unwrap();
+        let mut rec = Recorder::new();
+        assert_eq!(
+            conn.read_into(&mut io, true, &mut || 2, &mut rec),
+            Ok(ReadOutcome::Open)
+        );
+        assert_eq!(rec.current().counters.completed, 1);
+        assert_eq!(conn.rbuf.len(), READ_BUF_MIN);
+    }
+
     fn conn_with(pipeline: usize) -> HttpConn {
         HttpConn::new(
             Limits::default(),

@@ -138,6 +138,12 @@ impl SmppConn {
         self.session.is_bound()
     }
 
+    /// Frees the read buffer while the user pauses (16 KiB a session
+    /// otherwise); the next read allocates it again.
+    pub fn trim(&mut self) {
+        self.session.release_read_buffer();
+    }
+
     /// True once after the bind completed (a staged submit was released).
     pub fn take_just_bound(&mut self) -> bool {
         self.session.take_just_bound()

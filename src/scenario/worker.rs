@@ -775,6 +775,9 @@ impl Worker {
                 if let Some(c) = u.http.as_mut() {
                     c.trim();
                 }
+                if let Some(c) = u.smpp.as_mut() {
+                    c.trim();
+                }
             }
             if !open && pause > 0 && !u.retiring {
                 u.wait = Wait::Timer;

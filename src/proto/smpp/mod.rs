@@ -759,7 +759,9 @@ impl Session for SmppSession {
                 } else {
                     // check_frame bounds a PDU by max_pdu, so growing to
                     // hold one is bounded too.
-                    let len = self.rbuf.len() * 2;
+                    // (Empty after `release_read_buffer`: start again at
+                    // the initial size.)
+                    let len = (self.rbuf.len() * 2).max(READ_BUF_MIN);
                     self.rbuf.resize(len.min(max as usize + READ_BUF_MIN), 0);
                     if self.rend == self.rbuf.len() {
                         return Err(ErrorKind::Parse);

@@ -146,6 +146,16 @@ impl SmppSession {
         self.user.as_ref().and_then(|u| u.refusal)
     }
 
+    /// Frees the read buffer while nothing is buffered (the user is about
+    /// to think for a while); the next read allocates it again.
+    pub fn release_read_buffer(&mut self) {
+        if self.rstart == self.rend {
+            self.rbuf = Vec::new();
+            self.rstart = 0;
+            self.rend = 0;
+        }
+    }
+
     /// The bind completed: a submit goes straight to the SMSC.
     pub fn is_bound(&self) -> bool {
         self.phase == Phase::Bound
@@ -293,6 +303,36 @@ mod tests {
         assert_eq!(s.take_answer(), Some(CommandStatus(0x58)));
         assert_eq!(s.take_answer(), None);
         assert_eq!(s.queued(), 0);
+    }
+
+    #[test]
+    fn a_released_read_buffer_is_allocated_again_by_the_next_read() {
+        let mut s = SmppSession::for_user(config());
+        let mut rec = Recorder::new();
+        s.on_connected(0);
+        s.release_read_buffer();
+        assert!(s.rbuf.is_empty());
+        let mut io = Duplex(Cursor::new(Vec::new()), Vec::new());
+        s.flush(&mut io, 0, &mut rec).unwrap();
+        let bind_seq = pdus(&io.1)[0].1;
+        let resp = BindResp {
+            system_id: b"smsc",
+            tlvs: Tlvs::List(&[]),
+        };
+        io = Duplex(
+            Cursor::new(pdu(
+                bind_seq,
+                CommandStatus::ESME_ROK,
+                Body::BindTransceiverResp(resp),
+            )),
+            Vec::new(),
+        );
+        assert_eq!(
+            s.read(&mut io, false, &mut || 1, &mut rec),
+            Ok(ReadOutcome::Open)
+        );
+        assert!(s.is_bound());
+        assert!(!s.rbuf.is_empty());
     }
 
     #[test]
