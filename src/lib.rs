@@ -18,3 +18,4 @@ pub mod report;
 pub mod scenario;
 pub mod target;
 pub mod tls;
+pub mod vocab;

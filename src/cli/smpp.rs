@@ -1,6 +1,5 @@
 //! `hornet smpp` flags and their validation into an [`SmppPlan`].
 
-use std::net::ToSocketAddrs;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -197,17 +196,10 @@ fn check_cstring(flag: &'static str, value: &str, max: usize) -> Result<Vec<u8>,
 
 /// Resolves an SMSC `HOST:PORT` to its first address.
 pub fn resolve_endpoint(endpoint: &str) -> Result<std::net::SocketAddr, ConfigError> {
-    endpoint
-        .to_socket_addrs()
-        .map_err(|e| ConfigError::Endpoint {
-            endpoint: endpoint.to_string(),
-            reason: e.to_string(),
-        })?
-        .next()
-        .ok_or_else(|| ConfigError::Endpoint {
-            endpoint: endpoint.to_string(),
-            reason: "no addresses".into(),
-        })
+    crate::target::resolve_endpoint(endpoint).map_err(|e| ConfigError::Endpoint {
+        endpoint: e.endpoint,
+        reason: e.reason,
+    })
 }
 
 impl SmppArgs {

@@ -18,7 +18,7 @@ use super::expr::Expr;
 use super::model::{RawCheck, RawExtract, RawLoad, RawProfile, RawStep, RawTls, RawUser};
 use super::scenario::*;
 use super::template::{builtin, Escape, Resolved, Source, Template, TemplateError};
-use crate::cli::{MAX_DURATION, MAX_RATE, MAX_THREADS};
+use crate::vocab::limits::{MAX_DURATION, MAX_RATE, MAX_THREADS};
 use crate::load::{Shape, Stage};
 
 /// Values given on the command line that replace the profile's.
@@ -1166,7 +1166,7 @@ impl<'a> Compiler<'a> {
                 opts.as_ref(),
                 "target.tls",
                 &t.host,
-                crate::cli::tls::ALPN_HTTP1,
+                crate::tls::ALPN_HTTP1,
             )?),
             (None, false) => None,
         };
@@ -1241,7 +1241,7 @@ impl<'a> Compiler<'a> {
             .smpp_endpoint
             .clone()
             .unwrap_or_else(|| r.endpoint.get_ref().clone());
-        let addr = crate::cli::smpp::resolve_endpoint(&endpoint)
+        let addr = crate::target::resolve_endpoint(&endpoint)
             .map_err(|e| self.err(r.endpoint.span(), format!("target.smpp.endpoint: {e}")))?;
         let constant = |t: &Spanned<String>, key: &str| -> Result<String, ProfileError> {
             let tpl = self.template(t, Escape::Raw, Phase::Setup)?;

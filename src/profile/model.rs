@@ -420,7 +420,7 @@ impl<'de> Deserialize<'de> for Dur {
                 })?;
                 // Deadlines are u64 nanoseconds on the run clock: keep every
                 // duration far from where that would wrap.
-                if d > crate::cli::MAX_DURATION {
+                if d > crate::vocab::limits::MAX_DURATION {
                     return Err(E::custom(format!(
                         "duration \"{v}\" is too long (at most 30 days)"
                     )));
