@@ -8,9 +8,9 @@
 
 use hdrhistogram::Histogram;
 
-use crate::vocab::ErrorKind;
 use super::smpp::SmppMetrics;
 use super::tls::TlsMetrics;
+use crate::vocab::ErrorKind;
 use crate::vocab::TlsFailure;
 
 /// Smallest latency the histograms distinguish, in microseconds.

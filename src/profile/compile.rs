@@ -18,8 +18,8 @@ use super::expr::Expr;
 use super::model::{RawCheck, RawExtract, RawLoad, RawProfile, RawStep, RawTls, RawUser};
 use super::scenario::*;
 use super::template::{builtin, Escape, Resolved, Source, Template, TemplateError};
-use crate::vocab::limits::{MAX_DURATION, MAX_RATE, MAX_THREADS};
 use crate::load::{Shape, Stage};
+use crate::vocab::limits::{MAX_DURATION, MAX_RATE, MAX_THREADS};
 
 /// Values given on the command line that replace the profile's.
 #[derive(Debug, Clone, Default)]
@@ -404,7 +404,7 @@ impl<'a> Compiler<'a> {
         let secret_vars: Vec<String> = self
             .consts
             .iter()
-            .filter(|(k, _)| crate::report::common::is_secret_name(k))
+            .filter(|(k, _)| crate::vocab::redact::is_secret_name(k))
             .filter_map(|(_, v)| match v {
                 Resolved::Text(t) => Some(t.clone()),
                 _ => None,
@@ -911,7 +911,7 @@ impl<'a> Compiler<'a> {
             || {
                 format!(
                     "{method} {}",
-                    crate::report::common::redact_path(path.get_ref())
+                    crate::vocab::redact::redact_path(path.get_ref())
                 )
             },
             |n| n.get_ref().clone(),

@@ -8,11 +8,11 @@
 use std::fmt::Write as _;
 
 use super::locust_csv::{CsvReport, HistoryRow};
+use super::scenario_result::ScenarioResult;
 use super::smpp_result::SmppResult;
 use super::svg::{esc, spectrum_chart, time_chart, Line};
 use super::tls::TlsReport;
 use super::HttpResult;
-use crate::scenario::result::ScenarioResult;
 
 /// Everything the page shows.
 pub struct HtmlReport {
@@ -389,7 +389,7 @@ fn notes(generator: &[String], interrupted: bool) -> Vec<String> {
 
 /// `--threshold` verdicts as the page's checks, and the verdict.
 fn cli_checks(
-    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    thresholds: &[super::verdict::LimitVerdict],
     verdict: Option<&str>,
 ) -> (Vec<(bool, String, String)>, Option<bool>) {
     (

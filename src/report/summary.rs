@@ -79,7 +79,7 @@ pub fn local_resource_line(out: &mut String, errors: &std::collections::BTreeMap
 /// The `--threshold` table and the verdict, when thresholds were given.
 pub fn verdict_lines(
     out: &mut String,
-    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    thresholds: &[super::verdict::LimitVerdict],
     verdict: Option<&str>,
 ) {
     let Some(verdict) = verdict else {

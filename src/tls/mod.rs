@@ -8,8 +8,8 @@ mod config;
 mod transport;
 mod verify;
 
-pub use config::{TlsClient, TlsOptions, TlsSetupError, TlsVersion};
 pub use crate::vocab::tls_reason::{is_tls_error, TlsFailure, TlsReason};
+pub use config::{TlsClient, TlsOptions, TlsSetupError, TlsVersion};
 
 /// ALPN protocols hornet offers for HTTP.
 pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
