@@ -21,11 +21,12 @@ use crate::report::live::{Frame, LiveView};
 use crate::report::locust_csv::CsvReport;
 use crate::report::outcome::RunOutcome;
 use crate::report::prometheus::{
-    render as render_prometheus, Exporter, Series as PromSeries, Snapshot as PromSnapshot,
+    render as render_prometheus, Series as PromSeries, Snapshot as PromSnapshot,
 };
 use crate::report::smpp_result::SmppResult;
 use crate::report::{smpp_summary, summary, HttpResult};
 use crate::scenario::verdict::{CliThreshold, Measured};
+use crate::serve::prometheus::Exporter;
 
 /// How a command ended, when it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod proto;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod target;
 pub mod tls;
 pub mod vocab;
