@@ -625,7 +625,7 @@ impl<'a> Compiler<'a> {
             toml::Value::Float(f) => {
                 let n = serde_json::Number::from_f64(*f)
                     .ok_or_else(|| self.err(span.clone(), "JSON cannot hold NaN or infinity"))?;
-                t.push_lit(n.to_string().as_bytes())
+                t.push_lit(n.to_string().as_bytes());
             }
             toml::Value::Boolean(b) => t.push_lit(b.to_string().as_bytes()),
             toml::Value::Datetime(d) => t.push_lit(format!("\"{d}\"").as_bytes()),

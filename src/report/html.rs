@@ -15,6 +15,7 @@ use super::tls::TlsReport;
 use super::HttpResult;
 
 /// Everything the page shows.
+#[derive(Debug)]
 pub struct HtmlReport {
     /// Page title.
     pub title: String,

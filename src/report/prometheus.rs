@@ -22,6 +22,7 @@ const BUCKETS_S: [f64; 15] = [
 ];
 
 /// One request name's counters so far.
+#[derive(Debug)]
 pub struct Series<'a> {
     /// Request name.
     pub name: &'a str,
@@ -38,6 +39,7 @@ pub struct Series<'a> {
 }
 
 /// Everything one scrape shows.
+#[derive(Debug)]
 pub struct Snapshot<'a> {
     /// Per request name.
     pub series: Vec<Series<'a>>,

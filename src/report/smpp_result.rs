@@ -243,7 +243,7 @@ impl SmppResult {
             .iter()
             .zip(s.receipt_states)
             .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| (name.to_string(), n))
+            .map(|(name, n)| ((*name).to_string(), n))
             .collect();
         let latency = Percentiles::of(&totals.latency);
         SmppResult {
@@ -366,7 +366,7 @@ fn bind_error(s: &SmppMetrics, timeout: std::time::Duration) -> Option<String> {
     if s.last_bind_status != 0 {
         Some(hornet_smpp::CommandStatus(s.last_bind_status).to_string())
     } else if s.bind_timeouts > 0 {
-        Some(format!("no bind_resp within {:?}", timeout))
+        Some(format!("no bind_resp within {timeout:?}"))
     } else if s.bind_closed > 0 {
         Some("connection closed before bind_resp".into())
     } else {

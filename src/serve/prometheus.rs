@@ -85,7 +85,7 @@ fn serve(listener: TcpListener, text: Arc<Mutex<String>>, stop: Arc<AtomicBool>)
                 );
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(20))
+                std::thread::sleep(Duration::from_millis(20));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }

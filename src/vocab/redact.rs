@@ -120,7 +120,7 @@ pub fn redact_path(path: &str) -> String {
 pub fn url_name(url: &str) -> String {
     let url = &redact_url(url);
     url::Url::parse(url).map_or_else(
-        |_| url.to_string(),
+        |_| url.clone(),
         |u| match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
             None => u.path().to_string(),
