@@ -6,10 +6,12 @@
 //! The `Compiler` walks the profile in one pass (`Compiler::run`); each
 //! part of the file has its own room: [`declare`] (env, vars, feeds),
 //! [`templates`], [`targets`], [`steps`] (user classes and their steps),
+//! [`http_step`] (requests, captures, checks),
 //! [`verdicts`] (thresholds, invariants) and [`load`] (the load model).
 //! [`locate`] places errors in the text.
 
 mod declare;
+mod http_step;
 mod load;
 mod locate;
 mod steps;
@@ -27,8 +29,8 @@ use super::error::{Locator, ProfileError};
 use super::model::RawProfile;
 use super::scenario::*;
 use super::template::{Escape, Resolved, Template};
+use http_step::check_header_name;
 use locate::key_at;
-use steps::check_header_name;
 
 /// Values given on the command line that replace the profile's.
 #[derive(Debug, Clone, Default)]
@@ -143,42 +145,13 @@ impl<'a> Compiler<'a> {
         ov: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Scenario, ProfileError> {
-        self.constants(&raw, env)?;
-        for (name, data) in &raw.data {
-            let feed = self.feed(name, data)?;
-            self.feeds.push(Arc::new(feed));
-        }
-        // Capture names first, so templates may use a value captured by a
-        // later-declared step (a flow's login used by another task).
-        for s in &raw.setup {
-            self.declare(&s.get_ref().extract, Phase::Setup)?;
-        }
-        for s in &raw.teardown {
-            self.declare(&s.get_ref().extract, Phase::Teardown)?;
-        }
-        for u in &raw.users {
-            let u = u.get_ref();
-            for s in u.on_start.iter().chain(&u.tasks) {
-                self.declare(&s.get_ref().extract, Phase::User)?;
-                for f in s.get_ref().steps.iter().flatten() {
-                    self.declare(&f.get_ref().extract, Phase::User)?;
-                }
-            }
-        }
-
+        self.declare_values(&raw, env)?;
         let http = self.http_target(&raw, ov)?;
         let smpp = self.smpp_target(&raw, ov)?;
         if let Some(password) = smpp.as_ref().map(|t| t.password.clone()) {
             self.secret(&password);
         }
-        let mut default_headers = Vec::new();
-        for (k, v) in &raw.target.headers {
-            check_header_name(k).map_err(|m| self.err(v.span(), m))?;
-            default_headers.push((
-                k.as_str().into(),
-                self.template(v, Escape::Raw, Phase::User)?,
-            ));
-        }
+        let default_headers = self.default_headers(&raw)?;
         let ctx = StepCtx {
             http: http.as_ref(),
             smpp: smpp.is_some(),
@@ -186,37 +159,7 @@ impl<'a> Compiler<'a> {
         };
         let setup = self.steps(&raw.setup, Phase::Setup, &ctx)?;
         let teardown = self.steps(&raw.teardown, Phase::Teardown, &ctx)?;
-
-        if raw.users.is_empty() {
-            return Err(self
-                .loc
-                .whole("the profile has no [[user]] class: nothing to run"));
-        }
-        let mut classes = Vec::new();
-        for u in &raw.users {
-            classes.push(self.class(u, &ctx)?);
-        }
-        for (i, c) in classes.iter().enumerate() {
-            if classes[..i].iter().any(|d| d.name == c.name) {
-                return Err(self.err(
-                    raw.users[i].get_ref().name.span(),
-                    format!("user class `{}` is defined twice", c.name),
-                ));
-            }
-        }
-        if !ov.user_classes.is_empty() {
-            for want in &ov.user_classes {
-                if !classes.iter().any(|c| &c.name == want) {
-                    let known: Vec<_> = classes.iter().map(|c| c.name.as_str()).collect();
-                    return Err(self.loc.whole(format!(
-                        "--user-class {want}: no such user class (the profile has: {})",
-                        known.join(", ")
-                    )));
-                }
-            }
-            classes.retain(|c| ov.user_classes.contains(&c.name));
-        }
-
+        let classes = self.classes(&raw, ov, &ctx)?;
         let timeout = raw.target.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
         if timeout.is_zero() {
             return Err(self.loc.whole("target.timeout: must be more than zero"));
@@ -248,6 +191,51 @@ impl<'a> Compiler<'a> {
             invariants,
             secrets: self.secrets,
         })
+    }
+
+    /// `[env]`, `[vars]` and `[data]`, then every capture's name (so
+    /// templates may use a value captured by a later-declared step).
+    fn declare_values(
+        &mut self,
+        raw: &RawProfile,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), ProfileError> {
+        self.constants(raw, env)?;
+        for (name, data) in &raw.data {
+            let feed = self.feed(name, data)?;
+            self.feeds.push(Arc::new(feed));
+        }
+        // Capture names first, so templates may use a value captured by a
+        // later-declared step (a flow's login used by another task).
+        for s in &raw.setup {
+            self.declare(&s.get_ref().extract, Phase::Setup)?;
+        }
+        for s in &raw.teardown {
+            self.declare(&s.get_ref().extract, Phase::Teardown)?;
+        }
+        for u in &raw.users {
+            let u = u.get_ref();
+            for s in u.on_start.iter().chain(&u.tasks) {
+                self.declare(&s.get_ref().extract, Phase::User)?;
+                for f in s.get_ref().steps.iter().flatten() {
+                    self.declare(&f.get_ref().extract, Phase::User)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `target.headers`: sent with every HTTP request.
+    fn default_headers(&self, raw: &RawProfile) -> Result<Vec<(Box<str>, Template)>, ProfileError> {
+        let mut default_headers = Vec::new();
+        for (k, v) in &raw.target.headers {
+            check_header_name(k).map_err(|m| self.err(v.span(), m))?;
+            default_headers.push((
+                k.as_str().into(),
+                self.template(v, Escape::Raw, Phase::User)?,
+            ));
+        }
+        Ok(default_headers)
     }
 
     fn loc_file(&self) -> std::path::PathBuf {
