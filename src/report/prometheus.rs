@@ -58,16 +58,28 @@ pub struct Snapshot<'a> {
 /// Renders `s` in the text exposition format.
 pub fn render(s: &Snapshot<'_>) -> String {
     let mut o = String::new();
-    let family = |o: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
+    per_name(&mut o, &s.series);
+    if !s.tls.is_empty() {
+        tls(&mut o, &s.tls);
+    }
+    gauges(&mut o, s);
+    o
+}
+
+/// A metric family's `# HELP` and `# TYPE` lines.
+fn family(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Counters and latency per request name.
+fn per_name(o: &mut String, series: &[Series<'_>]) {
     family(
-        &mut o,
+        o,
         "hornet_requests_total",
         "counter",
         "Requests that ended (responses, errors, timeouts).",
     );
-    for x in &s.series {
+    for x in series {
         let _ = writeln!(
             o,
             "hornet_requests_total{{name=\"{}\"}} {}",
@@ -76,12 +88,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         );
     }
     family(
-        &mut o,
+        o,
         "hornet_failures_total",
         "counter",
         "Requests that failed (error status, failed check, transport error, timeout).",
     );
-    for x in &s.series {
+    for x in series {
         let _ = writeln!(
             o,
             "hornet_failures_total{{name=\"{}\"}} {}",
@@ -90,12 +102,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         );
     }
     family(
-        &mut o,
+        o,
         "hornet_responses_total",
         "counter",
         "Responses by status.",
     );
-    for x in &s.series {
+    for x in series {
         for (st, n) in &x.statuses {
             let _ = writeln!(
                 o,
@@ -106,12 +118,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         }
     }
     family(
-        &mut o,
+        o,
         "hornet_errors_total",
         "counter",
         "Failures by error kind or check reason.",
     );
-    for x in &s.series {
+    for x in series {
         for (k, n) in &x.errors {
             let _ = writeln!(
                 o,
@@ -122,70 +134,71 @@ pub fn render(s: &Snapshot<'_>) -> String {
         }
     }
     family(
-        &mut o,
+        o,
         "hornet_latency_seconds",
         "histogram",
         "Latency, corrected for coordinated omission in the open model.",
     );
-    for x in &s.series {
+    for x in series {
         let labels = format!("name=\"{}\"", label(x.name));
-        histogram(&mut o, "hornet_latency_seconds", &labels, x.latency);
+        histogram(o, "hornet_latency_seconds", &labels, x.latency);
     }
-    if !s.tls.is_empty() {
-        family(
-            &mut o,
-            "hornet_tls_handshakes_total",
-            "counter",
-            "TLS handshakes completed, full or resumed.",
+}
+
+/// Handshakes, failures by reason and handshake time per TLS target.
+fn tls(o: &mut String, tls: &[(&str, &TlsMetrics)]) {
+    family(
+        o,
+        "hornet_tls_handshakes_total",
+        "counter",
+        "TLS handshakes completed, full or resumed.",
+    );
+    for (target, t) in tls {
+        let full = t.handshakes - t.resumed;
+        let _ = writeln!(
+            o,
+            "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"full\"}} {full}"
         );
-        for (target, t) in &s.tls {
-            let full = t.handshakes - t.resumed;
-            let _ = writeln!(
-                o,
-                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"full\"}} {full}"
-            );
-            let _ = writeln!(
-                o,
-                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"resumed\"}} {}",
-                t.resumed
-            );
-        }
-        family(
-            &mut o,
-            "hornet_tls_errors_total",
-            "counter",
-            "TLS failures by reason.",
+        let _ = writeln!(
+            o,
+            "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"resumed\"}} {}",
+            t.resumed
         );
-        for (target, t) in &s.tls {
-            for r in TlsReason::ALL {
-                let n = t.errors[r as usize];
-                if n > 0 {
-                    let _ = writeln!(
-                        o,
-                        "hornet_tls_errors_total{{target=\"{target}\",reason=\"{}\"}} {n}",
-                        r.name()
-                    );
-                }
+    }
+    family(
+        o,
+        "hornet_tls_errors_total",
+        "counter",
+        "TLS failures by reason.",
+    );
+    for (target, t) in tls {
+        for r in TlsReason::ALL {
+            let n = t.errors[r as usize];
+            if n > 0 {
+                let _ = writeln!(
+                    o,
+                    "hornet_tls_errors_total{{target=\"{target}\",reason=\"{}\"}} {n}",
+                    r.name()
+                );
             }
-        }
-        family(
-            &mut o,
-            "hornet_tls_handshake_seconds",
-            "histogram",
-            "TLS handshake time, TCP connected to handshake complete.",
-        );
-        for (target, t) in &s.tls {
-            let labels = format!("target=\"{target}\"");
-            histogram(
-                &mut o,
-                "hornet_tls_handshake_seconds",
-                &labels,
-                &t.handshake,
-            );
         }
     }
     family(
-        &mut o,
+        o,
+        "hornet_tls_handshake_seconds",
+        "histogram",
+        "TLS handshake time, TCP connected to handshake complete.",
+    );
+    for (target, t) in tls {
+        let labels = format!("target=\"{target}\"");
+        histogram(o, "hornet_tls_handshake_seconds", &labels, &t.handshake);
+    }
+}
+
+/// Users, connections or binds alive, and the rates.
+fn gauges(o: &mut String, s: &Snapshot<'_>) {
+    family(
+        o,
         "hornet_active",
         "gauge",
         "Users, connections or binds alive.",
@@ -197,7 +210,7 @@ pub fn render(s: &Snapshot<'_>) -> String {
         s.active
     );
     family(
-        &mut o,
+        o,
         "hornet_rate_per_second",
         "gauge",
         "Responses per second over the last interval.",
@@ -205,14 +218,13 @@ pub fn render(s: &Snapshot<'_>) -> String {
     let _ = writeln!(o, "hornet_rate_per_second {}", s.rate);
     if let Some(t) = s.target_rate {
         family(
-            &mut o,
+            o,
             "hornet_target_rate_per_second",
             "gauge",
             "Rate the load model asks for now.",
         );
         let _ = writeln!(o, "hornet_target_rate_per_second {t}");
     }
-    o
 }
 
 /// Writes `h` (microseconds) as a Prometheus histogram in seconds.
