@@ -3,17 +3,7 @@
 use std::fmt::Write;
 
 use super::smpp_result::{SessionStats, SmppResult};
-use super::summary::{fmt_count, generator_lines, latency_row};
-
-fn join_counts(map: &std::collections::BTreeMap<String, u64>) -> String {
-    if map.is_empty() {
-        return "none".to_string();
-    }
-    map.iter()
-        .map(|(k, n)| format!("{k}: {}", fmt_count(*n)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use super::summary::{fmt_count, generator_lines, join_counts, latency_row};
 
 /// Renders the summary text.
 pub fn render(r: &SmppResult) -> String {
