@@ -123,7 +123,7 @@ fn the_scanner_sees_plain_and_grouped_imports() {
     named_modules("let x = crate::report::common::REDACTED;", &mut names);
     let want: BTreeSet<String> = ["metrics", "load", "tls", "vocab", "report"]
         .iter()
-        .map(|s| s.to_string())
+        .map(|s| (*s).to_string())
         .collect();
     assert_eq!(names, want);
 }

@@ -4,11 +4,11 @@
 //! the place in the file; nothing is sent before this succeeds.
 //!
 //! The `Compiler` walks the profile in one pass (`Compiler::run`); each
-//! part of the file has its own room: [`declare`] (env, vars, feeds),
-//! [`templates`], [`targets`], [`steps`] (user classes and their steps),
-//! [`http_step`] (requests, captures, checks),
-//! [`verdicts`] (thresholds, invariants) and [`load`] (the load model).
-//! [`locate`] places errors in the text.
+//! part of the file has its own room: `declare` (env, vars, feeds),
+//! `templates`, `targets`, `steps` (user classes and their steps),
+//! `http_step` (requests, captures, checks),
+//! `verdicts` (thresholds, invariants) and `load` (the load model).
+//! `locate` places errors in the text.
 
 mod declare;
 mod http_step;
