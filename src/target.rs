@@ -109,6 +109,32 @@ pub fn resolve_http_target(input: &str) -> Result<HttpTarget, TargetError> {
     })
 }
 
+/// Why an SMSC `HOST:PORT` cannot be connected to. Worded the same for the
+/// CLI (`hornet smpp`) and profiles (`target.smpp.endpoint`).
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid SMSC address '{endpoint}': {reason} (expected HOST:PORT)")]
+pub struct EndpointError {
+    /// The address given.
+    pub endpoint: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Resolves an SMSC `HOST:PORT` to its first address.
+pub fn resolve_endpoint(endpoint: &str) -> Result<SocketAddr, EndpointError> {
+    endpoint
+        .to_socket_addrs()
+        .map_err(|e| EndpointError {
+            endpoint: endpoint.to_string(),
+            reason: e.to_string(),
+        })?
+        .next()
+        .ok_or_else(|| EndpointError {
+            endpoint: endpoint.to_string(),
+            reason: "no addresses".into(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ fn hornet(args: &[&str]) -> Output {
 /// Returns the run's JSON.
 fn run_then_rebuild(dir: &Path, args: &[&str], code: i32) -> serde_json::Value {
     let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
-    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
     for a in [
         "--json",
         &p("r.json"),

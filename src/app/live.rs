@@ -9,8 +9,9 @@ use crate::metrics::collector::IntervalStat;
 use crate::metrics::Metrics;
 use crate::report::live::{Frame, LiveView};
 use crate::report::prometheus::{
-    render as render_prometheus, Exporter, Series as PromSeries, Snapshot as PromSnapshot,
+    render as render_prometheus, Series as PromSeries, Snapshot as PromSnapshot,
 };
+use crate::serve::prometheus::Exporter;
 
 use super::AppError;
 

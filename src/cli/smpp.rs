@@ -1,6 +1,5 @@
 //! `hornet smpp` flags and their validation into an [`SmppPlan`].
 
-use std::net::ToSocketAddrs;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -197,17 +196,10 @@ fn check_cstring(flag: &'static str, value: &str, max: usize) -> Result<Vec<u8>,
 
 /// Resolves an SMSC `HOST:PORT` to its first address.
 pub fn resolve_endpoint(endpoint: &str) -> Result<std::net::SocketAddr, ConfigError> {
-    endpoint
-        .to_socket_addrs()
-        .map_err(|e| ConfigError::Endpoint {
-            endpoint: endpoint.to_string(),
-            reason: e.to_string(),
-        })?
-        .next()
-        .ok_or_else(|| ConfigError::Endpoint {
-            endpoint: endpoint.to_string(),
-            reason: "no addresses".into(),
-        })
+    crate::target::resolve_endpoint(endpoint).map_err(|e| ConfigError::Endpoint {
+        endpoint: e.endpoint,
+        reason: e.reason,
+    })
 }
 
 impl SmppArgs {
@@ -228,6 +220,34 @@ impl SmppArgs {
             self.max_sessions,
             self.rate.is_some() || self.stages.is_some(),
         )?;
+        let session = self.session(max_sessions)?;
+        let host = self
+            .endpoint
+            .rsplit_once(':')
+            .map_or(self.endpoint.as_str(), |(host, _)| host);
+        let tls = self.tls_opts.client(self.tls, host, &[], "add --tls")?;
+        Ok(SmppPlan {
+            load: LoadPlan {
+                addr,
+                threads: threads.min(self.sessions),
+                connections: self.sessions,
+                max_connections: max_sessions,
+                model,
+                duration,
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                interval: Duration::from_secs(1),
+                tls,
+            },
+            endpoint: self.endpoint,
+            coding: format!("{:?}", self.coding).to_lowercase(),
+            session: Arc::new(session),
+        })
+    }
+
+    /// The SMPP session every bind runs: credentials, addresses, the
+    /// message and its segments, timers. Checks each value's SMPP limit.
+    fn session(&self, max_sessions: usize) -> Result<SmppConfig, ConfigError> {
         let system_id = check_cstring("--system-id", &self.system_id, 15)?;
         let password = check_cstring("--password", &self.password, 8)?;
         let system_type = check_cstring("--system-type", &self.system_type, 12)?;
@@ -240,17 +260,12 @@ impl SmppArgs {
             .map_err(|e| range_err("--dest", &self.dest, e.to_string()))?;
         let segments = build_segments(&self.text, self.coding.coding(), self.split.method())
             .map_err(|e| range_err("--text", &self.text, e))?;
-        let host = self
-            .endpoint
-            .rsplit_once(':')
-            .map_or(self.endpoint.as_str(), |(host, _)| host);
-        let tls = self.tls_opts.client(self.tls, host, &[], "add --tls")?;
         let bind = match self.bind {
             BindArg::Trx => BindKind::Transceiver,
             BindArg::Tx => BindKind::Transmitter,
             BindArg::Rx => BindKind::Receiver,
         };
-        let session = SmppConfig {
+        Ok(SmppConfig {
             bind,
             system_id,
             password,
@@ -278,23 +293,6 @@ impl SmppArgs {
             },
             max_pdu: hornet_smpp::DEFAULT_MAX_PDU,
             max_sessions: max_sessions as u64,
-        };
-        Ok(SmppPlan {
-            load: LoadPlan {
-                addr,
-                threads: threads.min(self.sessions),
-                connections: self.sessions,
-                max_connections: max_sessions,
-                model,
-                duration,
-                timeout: self.timeout,
-                connect_timeout: self.connect_timeout,
-                interval: Duration::from_secs(1),
-                tls,
-            },
-            endpoint: self.endpoint,
-            coding: format!("{:?}", self.coding).to_lowercase(),
-            session: Arc::new(session),
         })
     }
 }

@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::ConfigError;
+pub use crate::tls::ALPN_HTTP1;
 use crate::tls::{TlsClient, TlsOptions, TlsVersion};
-
-/// ALPN protocols hornet offers for HTTP.
-pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
 
 /// TLS flags.
 #[derive(Debug, Clone, Default, Args)]

@@ -7,9 +7,11 @@
 //!   server cannot slow the load down and hide its own latency.
 
 pub mod open;
+pub mod presets;
 pub mod shape;
 
 pub use open::OpenSchedule;
+pub use presets::{spawned, Spike, Staircase};
 pub use shape::{Shape, ShapeError, Stage};
 
 use std::sync::Arc;

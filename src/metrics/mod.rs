@@ -3,13 +3,12 @@
 
 pub mod codec;
 pub mod collector;
-pub mod error_kind;
 pub mod quantiles;
 pub mod recorder;
 pub mod smpp;
 pub mod snapshot;
 pub mod tls;
 
-pub use error_kind::ErrorKind;
+pub use crate::vocab::ErrorKind;
 pub use recorder::{new_histogram, Counters, Metrics, Recorder, HIGHEST_US};
 pub use snapshot::Snapshot;

@@ -8,10 +8,10 @@
 
 use hdrhistogram::Histogram;
 
-use super::error_kind::ErrorKind;
 use super::smpp::SmppMetrics;
 use super::tls::TlsMetrics;
-use crate::tls::TlsFailure;
+use crate::vocab::ErrorKind;
+use crate::vocab::TlsFailure;
 
 /// Smallest latency the histograms distinguish, in microseconds.
 pub const LOWEST_US: u64 = 1;

@@ -8,7 +8,7 @@
 use hdrhistogram::Histogram;
 
 use super::recorder::new_histogram;
-use crate::tls::{TlsFailure, TlsReason};
+use crate::vocab::{TlsFailure, TlsReason};
 
 /// TLS counters and the handshake histogram of one interval or run.
 #[derive(Debug, Clone)]

@@ -409,7 +409,7 @@ impl<'de> Deserialize<'de> for Dur {
         struct V;
         impl Visitor<'_> for V {
             type Value = Dur;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a duration such as \"10s\", \"500ms\" or \"1m30s\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
@@ -420,7 +420,7 @@ impl<'de> Deserialize<'de> for Dur {
                 })?;
                 // Deadlines are u64 nanoseconds on the run clock: keep every
                 // duration far from where that would wrap.
-                if d > crate::cli::MAX_DURATION {
+                if d > crate::vocab::limits::MAX_DURATION {
                     return Err(E::custom(format!(
                         "duration \"{v}\" is too long (at most 30 days)"
                     )));
@@ -452,7 +452,7 @@ impl<'de> Deserialize<'de> for Ratio {
         }
         impl Visitor<'_> for V {
             type Value = Ratio;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a share such as 0.01 or \"1%\"")
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ratio, E> {

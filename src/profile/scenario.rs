@@ -54,7 +54,7 @@ pub struct Scenario {
     pub invariants: Vec<Invariant>,
     /// Values known to be secret (`[env]` values, `[vars]` with a secret
     /// name, the SMPP password): no output shows a captured value that
-    /// contains one (see `report::common::redact_value`).
+    /// contains one (see `vocab::redact::redact_value`).
     pub secrets: Vec<String>,
 }
 

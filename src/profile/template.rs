@@ -99,6 +99,21 @@ pub struct RenderCtx<'a> {
     pub rng: &'a mut Rng,
 }
 
+impl std::fmt::Debug for RenderCtx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `seq` is a closure: shown by name only.
+        f.debug_struct("RenderCtx")
+            .field("globals", &self.globals)
+            .field("user", &self.user)
+            .field("feeds", &self.feeds)
+            .field("rows", &self.rows)
+            .field("user_id", &self.user_id)
+            .field("iteration", &self.iteration)
+            .field("rng", &self.rng)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RenderCtx<'_> {
     /// Whether `src` has a value now: captured values only once captured
     /// (a slot outside the context, such as a user variable in setup, has
@@ -337,7 +352,7 @@ fn render_source(src: Source, esc: Escape, ctx: &mut RenderCtx<'_>, out: &mut Ve
         Source::RandInt(lo, hi) => {
             let span = (hi as i128 - lo as i128 + 1) as u128;
             let v = lo as i128 + (ctx.rng.next_u64() as u128 % span) as i128;
-            num(v, out)
+            num(v, out);
         }
         Source::NowMs => num(unix_ns() / 1_000_000, out),
         Source::NowS => num(unix_ns() / 1_000_000_000, out),

@@ -29,6 +29,15 @@ pub struct HdrLog {
     text: String,
 }
 
+impl std::fmt::Debug for HdrLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The serializer (hdrhistogram's) has no `Debug`.
+        f.debug_struct("HdrLog")
+            .field("out", &self.out)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HdrLog {
     /// Starts the log for `path` and writes the header; `start` is the
     /// run's start (the log's base time: interval timestamps are seconds

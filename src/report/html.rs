@@ -8,13 +8,14 @@
 use std::fmt::Write as _;
 
 use super::locust_csv::{CsvReport, HistoryRow};
+use super::scenario_result::ScenarioResult;
 use super::smpp_result::SmppResult;
 use super::svg::{esc, spectrum_chart, time_chart, Line};
 use super::tls::TlsReport;
 use super::HttpResult;
-use crate::scenario::result::ScenarioResult;
 
 /// Everything the page shows.
+#[derive(Debug)]
 pub struct HtmlReport {
     /// Page title.
     pub title: String,
@@ -281,15 +282,7 @@ impl HtmlReport {
     }
 
     fn charts(&self, o: &mut String) {
-        let mut h: &[HistoryRow] = &self.csv.history;
-        // The drain after the load is a sliver of an interval; as a point
-        // of its own it would draw a cliff to zero on every chart.
-        if let [.., a, b] = h {
-            let prev = if h.len() > 2 { h[h.len() - 3].t_s } else { 0.0 };
-            if b.t_s - a.t_s < 0.1 * (a.t_s - prev) {
-                h = &h[..h.len() - 1];
-            }
-        }
+        let h = plotted(&self.csv.history);
         let t: Vec<f64> = h.iter().map(|p| p.t_s).collect();
         let q = |i: usize| -> Vec<f64> {
             h.iter()
@@ -353,7 +346,13 @@ impl HtmlReport {
                 values: h.iter().map(|p| p.fps).collect(),
             }],
         ));
-        o.push_str("</div><h2>Latency by percentile</h2>");
+        o.push_str("</div>");
+        self.spectrum(o);
+    }
+
+    /// Latency by percentile, over the whole run.
+    fn spectrum(&self, o: &mut String) {
+        o.push_str("<h2>Latency by percentile</h2>");
         let pts: Vec<(f64, f64)> = self
             .spectrum_us
             .iter()
@@ -365,6 +364,20 @@ impl HtmlReport {
             o.push_str(&spectrum_chart("latency by percentile", &pts));
         }
     }
+}
+
+/// The history points the charts draw: the drain after the load is a
+/// sliver of an interval; as a point of its own it would draw a cliff to
+/// zero on every chart.
+fn plotted(history: &[HistoryRow]) -> &[HistoryRow] {
+    let mut h = history;
+    if let [.., a, b] = h {
+        let prev = if h.len() > 2 { h[h.len() - 3].t_s } else { 0.0 };
+        if b.t_s - a.t_s < 0.1 * (a.t_s - prev) {
+            h = &h[..h.len() - 1];
+        }
+    }
+    h
 }
 
 const CSS: &str = "body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:900px;color:#222}\
@@ -389,7 +402,7 @@ fn notes(generator: &[String], interrupted: bool) -> Vec<String> {
 
 /// `--threshold` verdicts as the page's checks, and the verdict.
 fn cli_checks(
-    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    thresholds: &[super::verdict::LimitVerdict],
     verdict: Option<&str>,
 ) -> (Vec<(bool, String, String)>, Option<bool>) {
     (

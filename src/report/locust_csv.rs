@@ -14,12 +14,12 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::scenario_result::{NameResult, ScenarioResult};
 use crate::metrics::quantiles::Cumulative;
 use crate::report::common::TimelinePoint;
 use crate::report::output::AtomicFile;
 use crate::report::smpp_result::SmppResult;
 use crate::report::HttpResult;
-use crate::scenario::result::{NameResult, ScenarioResult};
 
 /// `_stats.csv` header, exactly as Locust writes it.
 pub const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";

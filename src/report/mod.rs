@@ -10,11 +10,13 @@ pub mod outcome;
 pub mod output;
 pub mod prometheus;
 pub mod result;
+pub mod scenario_result;
 pub mod smpp_result;
 pub mod smpp_summary;
 pub mod summary;
 pub mod svg;
 pub mod tls;
+pub mod verdict;
 
 pub use result::HttpResult;
 

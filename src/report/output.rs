@@ -22,6 +22,7 @@ use tempfile::NamedTempFile;
 /// Dropped without a commit, it vanishes.
 ///
 /// [`commit`]: AtomicFile::commit
+#[derive(Debug)]
 pub struct AtomicFile {
     out: BufWriter<NamedTempFile>,
     path: PathBuf,

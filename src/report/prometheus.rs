@@ -5,17 +5,11 @@
 //! current and target rate, and for TLS targets handshakes, their time and
 //! failures by reason.
 //!
-//! A small thread serves `GET /metrics` (any path, in fact) from the text
-//! the run publishes once a second; scrapes never touch the hot path.
+//! This module only renders the text; `crate::serve::prometheus` serves
+//! it over HTTP (a report never sees a socket).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
@@ -28,6 +22,7 @@ const BUCKETS_S: [f64; 15] = [
 ];
 
 /// One request name's counters so far.
+#[derive(Debug)]
 pub struct Series<'a> {
     /// Request name.
     pub name: &'a str,
@@ -44,6 +39,7 @@ pub struct Series<'a> {
 }
 
 /// Everything one scrape shows.
+#[derive(Debug)]
 pub struct Snapshot<'a> {
     /// Per request name.
     pub series: Vec<Series<'a>>,
@@ -62,16 +58,28 @@ pub struct Snapshot<'a> {
 /// Renders `s` in the text exposition format.
 pub fn render(s: &Snapshot<'_>) -> String {
     let mut o = String::new();
-    let family = |o: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
+    per_name(&mut o, &s.series);
+    if !s.tls.is_empty() {
+        tls(&mut o, &s.tls);
+    }
+    gauges(&mut o, s);
+    o
+}
+
+/// A metric family's `# HELP` and `# TYPE` lines.
+fn family(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Counters and latency per request name.
+fn per_name(o: &mut String, series: &[Series<'_>]) {
     family(
-        &mut o,
+        o,
         "hornet_requests_total",
         "counter",
         "Requests that ended (responses, errors, timeouts).",
     );
-    for x in &s.series {
+    for x in series {
         let _ = writeln!(
             o,
             "hornet_requests_total{{name=\"{}\"}} {}",
@@ -80,12 +88,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         );
     }
     family(
-        &mut o,
+        o,
         "hornet_failures_total",
         "counter",
         "Requests that failed (error status, failed check, transport error, timeout).",
     );
-    for x in &s.series {
+    for x in series {
         let _ = writeln!(
             o,
             "hornet_failures_total{{name=\"{}\"}} {}",
@@ -94,12 +102,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         );
     }
     family(
-        &mut o,
+        o,
         "hornet_responses_total",
         "counter",
         "Responses by status.",
     );
-    for x in &s.series {
+    for x in series {
         for (st, n) in &x.statuses {
             let _ = writeln!(
                 o,
@@ -110,12 +118,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
         }
     }
     family(
-        &mut o,
+        o,
         "hornet_errors_total",
         "counter",
         "Failures by error kind or check reason.",
     );
-    for x in &s.series {
+    for x in series {
         for (k, n) in &x.errors {
             let _ = writeln!(
                 o,
@@ -126,70 +134,71 @@ pub fn render(s: &Snapshot<'_>) -> String {
         }
     }
     family(
-        &mut o,
+        o,
         "hornet_latency_seconds",
         "histogram",
         "Latency, corrected for coordinated omission in the open model.",
     );
-    for x in &s.series {
+    for x in series {
         let labels = format!("name=\"{}\"", label(x.name));
-        histogram(&mut o, "hornet_latency_seconds", &labels, x.latency);
+        histogram(o, "hornet_latency_seconds", &labels, x.latency);
     }
-    if !s.tls.is_empty() {
-        family(
-            &mut o,
-            "hornet_tls_handshakes_total",
-            "counter",
-            "TLS handshakes completed, full or resumed.",
+}
+
+/// Handshakes, failures by reason and handshake time per TLS target.
+fn tls(o: &mut String, tls: &[(&str, &TlsMetrics)]) {
+    family(
+        o,
+        "hornet_tls_handshakes_total",
+        "counter",
+        "TLS handshakes completed, full or resumed.",
+    );
+    for (target, t) in tls {
+        let full = t.handshakes - t.resumed;
+        let _ = writeln!(
+            o,
+            "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"full\"}} {full}"
         );
-        for (target, t) in &s.tls {
-            let full = t.handshakes - t.resumed;
-            let _ = writeln!(
-                o,
-                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"full\"}} {full}"
-            );
-            let _ = writeln!(
-                o,
-                "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"resumed\"}} {}",
-                t.resumed
-            );
-        }
-        family(
-            &mut o,
-            "hornet_tls_errors_total",
-            "counter",
-            "TLS failures by reason.",
+        let _ = writeln!(
+            o,
+            "hornet_tls_handshakes_total{{target=\"{target}\",kind=\"resumed\"}} {}",
+            t.resumed
         );
-        for (target, t) in &s.tls {
-            for r in TlsReason::ALL {
-                let n = t.errors[r as usize];
-                if n > 0 {
-                    let _ = writeln!(
-                        o,
-                        "hornet_tls_errors_total{{target=\"{target}\",reason=\"{}\"}} {n}",
-                        r.name()
-                    );
-                }
+    }
+    family(
+        o,
+        "hornet_tls_errors_total",
+        "counter",
+        "TLS failures by reason.",
+    );
+    for (target, t) in tls {
+        for r in TlsReason::ALL {
+            let n = t.errors[r as usize];
+            if n > 0 {
+                let _ = writeln!(
+                    o,
+                    "hornet_tls_errors_total{{target=\"{target}\",reason=\"{}\"}} {n}",
+                    r.name()
+                );
             }
-        }
-        family(
-            &mut o,
-            "hornet_tls_handshake_seconds",
-            "histogram",
-            "TLS handshake time, TCP connected to handshake complete.",
-        );
-        for (target, t) in &s.tls {
-            let labels = format!("target=\"{target}\"");
-            histogram(
-                &mut o,
-                "hornet_tls_handshake_seconds",
-                &labels,
-                &t.handshake,
-            );
         }
     }
     family(
-        &mut o,
+        o,
+        "hornet_tls_handshake_seconds",
+        "histogram",
+        "TLS handshake time, TCP connected to handshake complete.",
+    );
+    for (target, t) in tls {
+        let labels = format!("target=\"{target}\"");
+        histogram(o, "hornet_tls_handshake_seconds", &labels, &t.handshake);
+    }
+}
+
+/// Users, connections or binds alive, and the rates.
+fn gauges(o: &mut String, s: &Snapshot<'_>) {
+    family(
+        o,
         "hornet_active",
         "gauge",
         "Users, connections or binds alive.",
@@ -201,7 +210,7 @@ pub fn render(s: &Snapshot<'_>) -> String {
         s.active
     );
     family(
-        &mut o,
+        o,
         "hornet_rate_per_second",
         "gauge",
         "Responses per second over the last interval.",
@@ -209,14 +218,13 @@ pub fn render(s: &Snapshot<'_>) -> String {
     let _ = writeln!(o, "hornet_rate_per_second {}", s.rate);
     if let Some(t) = s.target_rate {
         family(
-            &mut o,
+            o,
             "hornet_target_rate_per_second",
             "gauge",
             "Rate the load model asks for now.",
         );
         let _ = writeln!(o, "hornet_target_rate_per_second {t}");
     }
-    o
 }
 
 /// Writes `h` (microseconds) as a Prometheus histogram in seconds.
@@ -247,93 +255,12 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The HTTP endpoint.
-pub struct Exporter {
-    addr: SocketAddr,
-    text: Arc<Mutex<String>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Exporter {
-    /// Binds `addr` (e.g. `127.0.0.1:9464`, port 0 for any) and serves.
-    pub fn start(addr: &str) -> io::Result<Exporter> {
-        let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let text = Arc::new(Mutex::new(String::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (t, s) = (text.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("hornet-prometheus".into())
-            .spawn(move || serve(listener, t, s))?;
-        Ok(Exporter {
-            addr,
-            text,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Where it listens.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Replaces what scrapes see.
-    pub fn publish(&self, text: String) {
-        if let Ok(mut t) = self.text.lock() {
-            *t = text;
-        }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(listener: TcpListener, text: Arc<Mutex<String>>, stop: Arc<AtomicBool>) {
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((mut s, _)) => {
-                let _ = s.set_nonblocking(false);
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
-                // Read the request head (bounded); the path does not matter.
-                let mut buf = [0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") && got.len() < 16 * 1024 {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let body = text.lock().map(|t| t.clone()).unwrap_or_default();
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn exposition_format_and_endpoint() {
+    fn exposition_format() {
         let mut tls = TlsMetrics::default();
         tls.record_handshake(2_000_000, false);
         tls.record_handshake(300_000, true);
@@ -377,14 +304,5 @@ mod tests {
             text.contains("hornet_tls_handshake_seconds_bucket{target=\"http\",le=\"0.001\"} 1"),
             "{text}"
         );
-        let e = Exporter::start("127.0.0.1:0").unwrap();
-        e.publish(text.clone());
-        let mut s = std::net::TcpStream::connect(e.addr()).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        assert!(resp.starts_with("HTTP/1.1 200 OK"), "{resp}");
-        assert!(resp.ends_with(&text));
     }
 }

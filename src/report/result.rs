@@ -117,7 +117,7 @@ pub struct HttpResult {
     pub interrupted: bool,
     /// `--threshold` verdicts, in the order given (absent without one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thresholds: Vec<crate::scenario::verdict::LimitVerdict>,
+    pub thresholds: Vec<super::verdict::LimitVerdict>,
     /// With `--threshold`: `pass` or `fail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,

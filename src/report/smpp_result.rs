@@ -210,7 +210,7 @@ pub struct SmppResult {
     pub interrupted: bool,
     /// `--threshold` verdicts, in the order given (absent without one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thresholds: Vec<crate::scenario::verdict::LimitVerdict>,
+    pub thresholds: Vec<super::verdict::LimitVerdict>,
     /// With `--threshold`: `pass` or `fail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
@@ -228,7 +228,6 @@ impl SmppResult {
         let s = totals.smpp.as_deref().unwrap_or(&empty);
         let elapsed = out.elapsed.as_secs_f64();
         let load = &plan.load;
-        let (model, rate, stages) = model_of(load);
         let error_responses = c.completed - c.ok - s.throttled;
         let mut command_status: BTreeMap<String, u64> = s
             .status
@@ -239,38 +238,11 @@ impl SmppResult {
         if s.other_status > 0 {
             command_status.insert("other".into(), s.other_status);
         }
-        let stat = RECEIPT_STATE_NAMES
-            .iter()
-            .zip(s.receipt_states)
-            .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| (name.to_string(), n))
-            .collect();
         let latency = Percentiles::of(&totals.latency);
         SmppResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
             protocol: "smpp".into(),
-            config: SmppRunConfig {
-                endpoint: plan.endpoint.clone(),
-                bind: plan.bind_name().into(),
-                system_id: String::from_utf8_lossy(&plan.session.system_id).into_owned(),
-                interface_version: if plan.session.interface_version >= 0x50 {
-                    "5.0".into()
-                } else {
-                    "3.4".into()
-                },
-                model: model.into(),
-                rate,
-                stages,
-                sessions: load.connections,
-                max_sessions: load.max_connections,
-                threads: load.threads,
-                window: plan.session.window,
-                coding: plan.coding.clone(),
-                segments: plan.session.segments.len(),
-                dlr: plan.session.registered_delivery & 1 != 0,
-                duration_s: load.duration.as_secs_f64(),
-                timeout_s: load.timeout.as_secs_f64(),
-            },
+            config: SmppRunConfig::of(plan),
             scheduled: c.scheduled,
             requests: c.completed,
             ok: c.ok,
@@ -298,25 +270,8 @@ impl SmppResult {
                 latency_us: latency,
             },
             command_status,
-            receipts: ReceiptStats {
-                received: s.receipts,
-                matched: s.receipts_matched,
-                unmatched: s.receipts - s.receipts_matched,
-                pending: s.receipts_pending,
-                unmatchable: s.receipts_unmatchable,
-                stat,
-                latency_us: Percentiles::of(&s.receipt_latency),
-            },
-            sessions: SessionStats {
-                bound: s.bound,
-                bind_failed: s.bind_failed,
-                bind_timeouts: s.bind_timeouts,
-                bind_closed: s.bind_closed,
-                last_bind_error: bind_error(s, load.timeout),
-                reconnects: s.reconnects,
-                unbinds_received: s.unbinds_received,
-                enquire_links: s.enquire_links,
-            },
+            receipts: ReceiptStats::of(s),
+            sessions: SessionStats::of(s, load.timeout),
             generic_nacks: s.generic_nacks,
             unknown_responses: s.unknown_responses,
             deliver_sm: s.deliver_sm,
@@ -360,13 +315,80 @@ impl SmppResult {
     }
 }
 
+impl SmppRunConfig {
+    /// What the run was asked to do.
+    fn of(plan: &SmppPlan) -> SmppRunConfig {
+        let load = &plan.load;
+        let (model, rate, stages) = model_of(load);
+        SmppRunConfig {
+            endpoint: plan.endpoint.clone(),
+            bind: plan.bind_name().into(),
+            system_id: String::from_utf8_lossy(&plan.session.system_id).into_owned(),
+            interface_version: if plan.session.interface_version >= 0x50 {
+                "5.0".into()
+            } else {
+                "3.4".into()
+            },
+            model: model.into(),
+            rate,
+            stages,
+            sessions: load.connections,
+            max_sessions: load.max_connections,
+            threads: load.threads,
+            window: plan.session.window,
+            coding: plan.coding.clone(),
+            segments: plan.session.segments.len(),
+            dlr: plan.session.registered_delivery & 1 != 0,
+            duration_s: load.duration.as_secs_f64(),
+            timeout_s: load.timeout.as_secs_f64(),
+        }
+    }
+}
+
+impl ReceiptStats {
+    /// From the run's SMPP counters.
+    fn of(s: &SmppMetrics) -> ReceiptStats {
+        let stat = RECEIPT_STATE_NAMES
+            .iter()
+            .zip(s.receipt_states)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| ((*name).to_string(), n))
+            .collect();
+        ReceiptStats {
+            received: s.receipts,
+            matched: s.receipts_matched,
+            unmatched: s.receipts - s.receipts_matched,
+            pending: s.receipts_pending,
+            unmatchable: s.receipts_unmatchable,
+            stat,
+            latency_us: Percentiles::of(&s.receipt_latency),
+        }
+    }
+}
+
+impl SessionStats {
+    /// From the run's SMPP counters; `timeout` words an unanswered bind.
+    fn of(s: &SmppMetrics, timeout: std::time::Duration) -> SessionStats {
+        SessionStats {
+            bound: s.bound,
+            bind_failed: s.bind_failed,
+            bind_timeouts: s.bind_timeouts,
+            bind_closed: s.bind_closed,
+            last_bind_error: bind_error(s, timeout),
+            reconnects: s.reconnects,
+            unbinds_received: s.unbinds_received,
+            enquire_links: s.enquire_links,
+        }
+    }
+}
+
 /// Names why binds failed: a refusal's status first (the SMSC said why),
 /// else an unanswered bind, else a connection that closed on it.
 fn bind_error(s: &SmppMetrics, timeout: std::time::Duration) -> Option<String> {
     if s.last_bind_status != 0 {
         Some(hornet_smpp::CommandStatus(s.last_bind_status).to_string())
     } else if s.bind_timeouts > 0 {
-        Some(format!("no bind_resp within {:?}", timeout))
+        Some(format!("no bind_resp within {timeout:?}"))
     } else if s.bind_closed > 0 {
         Some("connection closed before bind_resp".into())
     } else {

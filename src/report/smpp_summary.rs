@@ -2,18 +2,8 @@
 
 use std::fmt::Write;
 
-use super::smpp_result::SmppResult;
-use super::summary::{fmt_count, generator_lines, latency_row};
-
-fn join_counts(map: &std::collections::BTreeMap<String, u64>) -> String {
-    if map.is_empty() {
-        return "none".to_string();
-    }
-    map.iter()
-        .map(|(k, n)| format!("{k}: {}", fmt_count(*n)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use super::smpp_result::{SessionStats, SmppResult};
+use super::summary::{fmt_count, generator_lines, join_counts, latency_row};
 
 /// Renders the summary text.
 pub fn render(r: &SmppResult) -> String {
@@ -52,65 +42,8 @@ pub fn render(r: &SmppResult) -> String {
         latency_row(&mut out, "receipt", &r.receipts.latency_us);
     }
     let _ = writeln!(out, "  status       {}", join_counts(&r.command_status));
-    let rc = &r.receipts;
-    if rc.received > 0 || c.dlr {
-        let _ = writeln!(
-            out,
-            "  receipts     {} received, {} matched, {} unmatched, {} still pending at the end ({})",
-            fmt_count(rc.received),
-            fmt_count(rc.matched),
-            fmt_count(rc.unmatched),
-            fmt_count(rc.pending),
-            join_counts(&rc.stat)
-        );
-    }
-    if rc.unmatchable > 0 {
-        let why = if c.bind == "tx" {
-            "asked for receipts on transmitter binds, which never receive deliver_sm: their receipts go to another bind (a receiver) and cannot be matched by this run"
-        } else {
-            "answered ESME_ROK with an empty message_id: their receipts cannot be matched"
-        };
-        let _ = writeln!(
-            out,
-            "  warning      {} submits {why}",
-            fmt_count(rc.unmatchable)
-        );
-    }
-    if r.deliver_sm > rc.received {
-        let _ = writeln!(
-            out,
-            "  deliver_sm   {} received from the SMSC, {} of them mobile-originated",
-            fmt_count(r.deliver_sm),
-            fmt_count(r.deliver_sm - rc.received)
-        );
-    }
-    let ss = &r.sessions;
-    let mut sessions = format!(
-        "  sessions     {} bound, {} bind failed, {} reconnects, {} unbinds from the SMSC, {} enquire_link sent",
-        fmt_count(ss.bound),
-        fmt_count(ss.bind_failed),
-        fmt_count(ss.reconnects),
-        fmt_count(ss.unbinds_received),
-        fmt_count(ss.enquire_links)
-    );
-    if ss.bind_timeouts + ss.bind_closed > 0 {
-        let _ = write!(
-            sessions,
-            " ({} unanswered: {} timed out, {} closed)",
-            fmt_count(ss.bind_timeouts + ss.bind_closed),
-            fmt_count(ss.bind_timeouts),
-            fmt_count(ss.bind_closed)
-        );
-    }
-    if let Some(e) = &ss.last_bind_error {
-        let what = if ss.bind_failed > ss.bind_timeouts + ss.bind_closed {
-            "bind refused"
-        } else {
-            "bind unanswered"
-        };
-        let _ = write!(sessions, " ({what}: {e})");
-    }
-    let _ = writeln!(out, "{sessions}");
+    receipts(&mut out, r);
+    sessions(&mut out, &r.sessions);
     if r.generic_nacks > 0 || r.unknown_responses > 0 {
         let _ = writeln!(
             out,
@@ -154,4 +87,72 @@ pub fn render(r: &SmppResult) -> String {
     ));
     super::summary::verdict_lines(&mut out, &r.thresholds, r.verdict.as_deref());
     out
+}
+
+/// Delivery receipts, submits whose receipts cannot be matched, and
+/// mobile-originated deliver_sm.
+fn receipts(out: &mut String, r: &SmppResult) {
+    let c = &r.config;
+    let rc = &r.receipts;
+    if rc.received > 0 || c.dlr {
+        let _ = writeln!(
+            out,
+            "  receipts     {} received, {} matched, {} unmatched, {} still pending at the end ({})",
+            fmt_count(rc.received),
+            fmt_count(rc.matched),
+            fmt_count(rc.unmatched),
+            fmt_count(rc.pending),
+            join_counts(&rc.stat)
+        );
+    }
+    if rc.unmatchable > 0 {
+        let why = if c.bind == "tx" {
+            "asked for receipts on transmitter binds, which never receive deliver_sm: their receipts go to another bind (a receiver) and cannot be matched by this run"
+        } else {
+            "answered ESME_ROK with an empty message_id: their receipts cannot be matched"
+        };
+        let _ = writeln!(
+            out,
+            "  warning      {} submits {why}",
+            fmt_count(rc.unmatchable)
+        );
+    }
+    if r.deliver_sm > rc.received {
+        let _ = writeln!(
+            out,
+            "  deliver_sm   {} received from the SMSC, {} of them mobile-originated",
+            fmt_count(r.deliver_sm),
+            fmt_count(r.deliver_sm - rc.received)
+        );
+    }
+}
+
+/// Binds, their failures and the last bind error.
+fn sessions(out: &mut String, ss: &SessionStats) {
+    let mut sessions = format!(
+        "  sessions     {} bound, {} bind failed, {} reconnects, {} unbinds from the SMSC, {} enquire_link sent",
+        fmt_count(ss.bound),
+        fmt_count(ss.bind_failed),
+        fmt_count(ss.reconnects),
+        fmt_count(ss.unbinds_received),
+        fmt_count(ss.enquire_links)
+    );
+    if ss.bind_timeouts + ss.bind_closed > 0 {
+        let _ = write!(
+            sessions,
+            " ({} unanswered: {} timed out, {} closed)",
+            fmt_count(ss.bind_timeouts + ss.bind_closed),
+            fmt_count(ss.bind_timeouts),
+            fmt_count(ss.bind_closed)
+        );
+    }
+    if let Some(e) = &ss.last_bind_error {
+        let what = if ss.bind_failed > ss.bind_timeouts + ss.bind_closed {
+            "bind refused"
+        } else {
+            "bind unanswered"
+        };
+        let _ = write!(sessions, " ({what}: {e})");
+    }
+    let _ = writeln!(out, "{sessions}");
 }

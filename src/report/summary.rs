@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::common::{Generator, Percentiles};
-use super::result::HttpResult;
+use super::result::{HttpResult, RunConfig};
 
 /// Formats microseconds with a unit a person reads at a glance.
 pub fn fmt_us(us: u64) -> String {
@@ -79,7 +79,7 @@ pub fn local_resource_line(out: &mut String, errors: &std::collections::BTreeMap
 /// The `--threshold` table and the verdict, when thresholds were given.
 pub fn verdict_lines(
     out: &mut String,
-    thresholds: &[crate::scenario::verdict::LimitVerdict],
+    thresholds: &[super::verdict::LimitVerdict],
     verdict: Option<&str>,
 ) {
     let Some(verdict) = verdict else {
@@ -132,10 +132,19 @@ pub fn generator_lines(out: &mut String, g: &Generator, open_model: bool) {
     }
 }
 
-/// Renders the summary text.
-pub fn render(r: &HttpResult) -> String {
-    let mut out = String::new();
-    let c = &r.config;
+/// `key: count` pairs joined, or `none`.
+pub fn join_counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return "none".to_string();
+    }
+    map.iter()
+        .map(|(k, n)| format!("{k}: {}", fmt_count(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The first line: what ran, against what, how.
+fn header(out: &mut String, c: &RunConfig) {
     let model = match c.rate {
         Some(rate) => format!("open model at {rate} req/s"),
         None => "closed model".to_string(),
@@ -155,6 +164,13 @@ pub fn render(r: &HttpResult) -> String {
         },
         c.duration_s
     );
+}
+
+/// Renders the summary text.
+pub fn render(r: &HttpResult) -> String {
+    let mut out = String::new();
+    let c = &r.config;
+    header(&mut out, c);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -171,34 +187,8 @@ pub fn render(r: &HttpResult) -> String {
     );
     latency_row(&mut out, "corrected", &r.latency_us);
     latency_row(&mut out, "uncorrected", &r.latency_uncorrected_us);
-    let status: Vec<String> = r
-        .status
-        .iter()
-        .map(|(code, n)| format!("{code}: {}", fmt_count(*n)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "  status       {}",
-        if status.is_empty() {
-            "none".to_string()
-        } else {
-            status.join(", ")
-        }
-    );
-    let errors: Vec<String> = r
-        .errors
-        .iter()
-        .map(|(kind, n)| format!("{kind}: {}", fmt_count(*n)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "  errors       {}",
-        if errors.is_empty() {
-            "none".to_string()
-        } else {
-            errors.join(", ")
-        }
-    );
+    let _ = writeln!(out, "  status       {}", join_counts(&r.status));
+    let _ = writeln!(out, "  errors       {}", join_counts(&r.errors));
     let _ = writeln!(
         out,
         "  accounting   scheduled {} = completed {} + failed {} + timed_out {} + not_sent {}{} ({})",

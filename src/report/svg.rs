@@ -14,6 +14,7 @@ const MT: f64 = 28.0;
 const MB: f64 = 34.0;
 
 /// One line of a chart.
+#[derive(Debug)]
 pub struct Line<'a> {
     /// Legend text.
     pub label: &'a str,

@@ -19,6 +19,7 @@ use super::failure::StepId;
 use crate::profile::scenario::{Scenario, Step};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
+pub use crate::report::scenario_result::StepReport;
 use crate::tls::{Connect, TlsClient, Transport};
 
 /// The failure of a step cut short by a stop request.
@@ -27,23 +28,10 @@ pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 /// Longest wait between two looks at the stop request.
 const STOP_SLICE: Duration = Duration::from_millis(50);
 
-/// What one setup or teardown step did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StepReport {
-    /// Request name.
-    pub name: String,
-    /// Response status (0: no response).
-    pub status: u16,
-    /// Milliseconds.
-    #[serde(rename = "ms")]
-    pub millis: f64,
-    /// `None` if it passed, else why not.
-    pub failure: Option<String>,
-}
-
 /// Runs `steps` (the profile's setup or teardown: `part` is
 /// [`StepId::SETUP`] or [`StepId::TEARDOWN`]) in order; captures go into
-/// `globals` (setup values first, then teardown values). Stops at the first failing step; a step cut
+/// `globals` (setup values first, then teardown values). Stops at the
+/// first failing step; a step cut
 /// short because `stop()` became true fails with [`INTERRUPTED`].
 pub fn run_steps(
     scenario: &Scenario,

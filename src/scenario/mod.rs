@@ -80,7 +80,7 @@ pub struct RunOptions<'a> {
     /// HdrHistogram interval log whose base time is the load's start).
     pub hdr_log: Option<&'a std::path::Path>,
     /// Publish live metrics here once a second.
-    pub prometheus: Option<&'a crate::report::prometheus::Exporter>,
+    pub prometheus: Option<&'a crate::serve::prometheus::Exporter>,
     /// `--allow-failures`: failed requests and checks do not fail a run
     /// whose profile has no threshold on them (see
     /// [`verdict::failure_rule`]).

@@ -8,37 +8,11 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::stats::{NameStats, RunStats};
 use crate::profile::expr::{CountFn, CountKind, Env, Expr, Op, Val};
 use crate::profile::scenario::{Limit, Scenario, Threshold};
 use crate::profile::values::Value;
-
-/// One limit's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct LimitVerdict {
-    /// Request name, or `all requests`.
-    pub request: String,
-    /// The limit as text, e.g. `p95 <= 500ms`.
-    pub limit: String,
-    /// The measured value as text.
-    pub actual: String,
-    /// Whether it held.
-    pub pass: bool,
-}
-
-/// One invariant's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct InvariantVerdict {
-    /// The expression.
-    pub expr: String,
-    /// Whether it held.
-    pub pass: bool,
-    /// Left and right values of a top-level comparison, and their
-    /// difference, or the evaluation error.
-    pub detail: String,
-}
+pub use crate::report::verdict::{InvariantVerdict, LimitVerdict};
 
 /// What a limit is judged on: one request name (or all) of a profile run,
 /// or the whole of a `hornet http` / `hornet smpp` run.

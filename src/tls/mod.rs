@@ -5,10 +5,13 @@
 //! ([`TlsReason`]).
 
 mod config;
-mod reason;
 mod transport;
 mod verify;
 
+pub use crate::vocab::tls_reason::{is_tls_error, TlsFailure, TlsReason};
 pub use config::{TlsClient, TlsOptions, TlsSetupError, TlsVersion};
-pub use reason::{is_tls_error, TlsFailure, TlsReason};
+
+/// ALPN protocols hornet offers for HTTP.
+pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
+
 pub use transport::{Connect, ConnectFailure, Handshake, Transport};

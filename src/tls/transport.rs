@@ -15,7 +15,7 @@ use mio::{Interest, Registry, Token};
 use rustls::ClientConnection;
 
 use super::{TlsClient, TlsFailure, TlsReason};
-use crate::metrics::ErrorKind;
+use crate::vocab::ErrorKind;
 
 /// A connection's socket.
 #[derive(Debug)]

@@ -20,7 +20,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, Error, SignatureScheme};
 
-use super::reason::{Refusal, TlsReason};
+use crate::vocab::tls_reason::{Refusal, TlsReason};
 
 /// Accepts every server certificate.
 #[derive(Debug)]

@@ -75,7 +75,7 @@ fn encode(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             encode_request(black_box(&req), &mut out)
-        })
+        });
     });
     group.finish();
 }

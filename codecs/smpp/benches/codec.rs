@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             buf.clear();
             encode(black_box(&submit), &mut buf).unwrap()
-        })
+        });
     });
 
     let resp = encoded(&Pdu::new(
@@ -49,7 +49,7 @@ fn bench(c: &mut Criterion) {
     ));
     g.throughput(Throughput::Bytes(resp.len() as u64));
     g.bench_function("decode_submit_sm_resp", |b| {
-        b.iter(|| decode(black_box(&resp)).unwrap())
+        b.iter(|| decode(black_box(&resp)).unwrap());
     });
 
     let text = b"id:0a1b2c3d4e5f6071 sub:001 dlvrd:001 submit date:2405140912 \
@@ -74,7 +74,7 @@ done date:2405140913 stat:DELIVRD err:000 text:Your verification c";
     ));
     g.throughput(Throughput::Bytes(deliver.len() as u64));
     g.bench_function("decode_deliver_sm_receipt", |b| {
-        b.iter(|| decode(black_box(&deliver)).unwrap())
+        b.iter(|| decode(black_box(&deliver)).unwrap());
     });
     g.bench_function("decode_deliver_sm_and_read_receipt", |b| {
         b.iter(|| {
@@ -84,7 +84,7 @@ done date:2405140913 stat:DELIVRD err:000 text:Your verification c";
             };
             let r = receipt::from_deliver_sm(&sm).unwrap().unwrap();
             receipt::message_id_key(r.id)
-        })
+        });
     });
     g.finish();
 }

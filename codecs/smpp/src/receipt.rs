@@ -274,12 +274,12 @@ pub fn parse_text(s: &[u8]) -> Result<Receipt<'_>, ReceiptError> {
             Key::SubmitDate => {
                 r.submit_date = Some(ReceiptDate::parse(v).ok_or(ReceiptError::BadDate {
                     field: ReceiptField::SubmitDate,
-                })?)
+                })?);
             }
             Key::DoneDate => {
                 r.done_date = Some(ReceiptDate::parse(v).ok_or(ReceiptError::BadDate {
                     field: ReceiptField::DoneDate,
-                })?)
+                })?);
             }
             Key::Stat => {
                 r.stat_raw = v;

@@ -115,7 +115,7 @@ mod sys {
                 unsafe {
                     (&mut storage as *mut libc::sockaddr_storage)
                         .cast::<libc::sockaddr_in>()
-                        .write(sin)
+                        .write(sin);
                 };
                 mem::size_of::<libc::sockaddr_in>()
             }
@@ -133,7 +133,7 @@ mod sys {
                 unsafe {
                     (&mut storage as *mut libc::sockaddr_storage)
                         .cast::<libc::sockaddr_in6>()
-                        .write(sin6)
+                        .write(sin6);
                 };
                 mem::size_of::<libc::sockaddr_in6>()
             }

@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use mio::Waker;
 
 /// Each server thread with the waker that interrupts its `mio::Poll`.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct ServerThreads(Vec<(Waker, JoinHandle<()>)>);
 
 impl ServerThreads {

@@ -73,7 +73,7 @@ pub(crate) fn parse(buf: &[u8]) -> Head {
 /// path, headers) while httparse's borrowed view is still alive.
 pub(crate) fn parse_with<T>(
     buf: &[u8],
-    extract: impl FnOnce(&httparse::Request) -> T,
+    extract: impl FnOnce(&httparse::Request<'_, '_>) -> T,
 ) -> Parsed<T> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);

@@ -37,6 +37,7 @@ pub const SERVER_NAMES: &[&str] = &["localhost", "127.0.0.1"];
 
 /// A test certificate authority: its certificate (DER and PEM) and the
 /// key that signs leaves.
+#[derive(Debug)]
 pub struct Ca {
     /// The CA certificate.
     pub cert: CertificateDer<'static>,
@@ -76,6 +77,7 @@ impl Ca {
 }
 
 /// A certificate with its private key, as DER and PEM.
+#[derive(Debug)]
 pub struct Leaf {
     /// The certificate.
     pub cert: CertificateDer<'static>,
@@ -175,7 +177,7 @@ pub fn self_signed(names: &[&str]) -> Leaf {
 /// certificate as a server's own (`CaUsedAsEndEntity`) unless the client
 /// trusts it as it is.
 pub fn self_signed_ca(names: &[&str], validity: Validity) -> Leaf {
-    let sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let sans: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
     let mut params = CertificateParams::new(sans).expect("valid DNS names or IP addresses");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     // Not the host name: see `self_signed`.
@@ -219,7 +221,7 @@ fn issue(
     usage: ExtendedKeyUsagePurpose,
     issuer: Option<&Issuer<'static, KeyPair>>,
 ) -> Leaf {
-    let sans: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let sans: Vec<String> = names.iter().map(|n| (*n).to_string()).collect();
     let mut params = CertificateParams::new(sans).expect("valid DNS names or IP addresses");
     params
         .distinguished_name
@@ -243,6 +245,7 @@ fn issue(
 }
 
 /// PEM files in a temporary directory (removed on drop).
+#[derive(Debug)]
 pub struct PemFiles {
     /// The directory; keep the `PemFiles` alive while the paths are used.
     pub dir: TempDir,

@@ -87,7 +87,7 @@ impl ErrorKind {
 
     /// Classifies an I/O error seen while connecting.
     pub fn from_connect_error(err: &io::Error) -> ErrorKind {
-        if crate::tls::is_tls_error(err) {
+        if super::tls_reason::is_tls_error(err) {
             return ErrorKind::Tls;
         }
         if Self::is_local_resource(err) {
@@ -102,7 +102,7 @@ impl ErrorKind {
 
     /// Classifies an I/O error seen on an established connection.
     pub fn from_io_error(err: &io::Error) -> ErrorKind {
-        if crate::tls::is_tls_error(err) {
+        if super::tls_reason::is_tls_error(err) {
             return ErrorKind::Tls;
         }
         if Self::is_local_resource(err) {
