@@ -321,7 +321,9 @@ pub fn flood_without_reading(batch: Vec<u8>) -> impl Fn(TcpStream, Arc<AtomicBoo
 /// the 16-byte header: malformed, the client must drop the connection.
 pub fn malformed_after_bind(mut s: TcpStream, _stop: Arc<AtomicBool>) {
     let mut buf = Vec::new();
-    if accept_bind(&mut s, &mut buf).is_some() {
+    // Once the first submit_sm is in flight, so the break fails a request
+    // (counted by kind) whatever the timing of the client's reads.
+    if accept_bind(&mut s, &mut buf).is_some() && read_pdu(&mut s, &mut buf).is_some() {
         let _ = s.write_all(&[0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1]);
         // Let the client read it before the close.
         std::thread::sleep(Duration::from_millis(50));
