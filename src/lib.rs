@@ -7,23 +7,14 @@
 
 pub mod app;
 pub mod cli;
-// Being rewritten for issue 12 (one worker loop); its types get `Debug`
-// there. Remove this opt-out of the workspace lint once they do.
-#[allow(missing_debug_implementations)]
 pub mod engine;
 pub mod interrupt;
 pub mod load;
 pub mod metrics;
 pub mod plan;
 pub mod profile;
-// Being rewritten for issue 12 (one worker loop); its types get `Debug`
-// there. Remove this opt-out of the workspace lint once they do.
-#[allow(missing_debug_implementations)]
 pub mod proto;
 pub mod report;
-// Being rewritten for issue 12 (one worker loop); its types get `Debug`
-// there. Remove this opt-out of the workspace lint once they do.
-#[allow(missing_debug_implementations)]
 pub mod scenario;
 pub mod serve;
 pub mod target;

@@ -102,7 +102,7 @@ pub fn run<S: Session + 'static>(
 ) -> Result<RunOutput, EngineError> {
     let workers = load.threads;
     let load = Arc::new(load);
-    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let cores = worker_cores();
     let (tx, rx) = crossbeam_channel::bounded(workers * 4);
     let start = Instant::now();
     let clock = Clock::new(start);
@@ -115,7 +115,7 @@ pub fn run<S: Session + 'static>(
             new_session: Arc::clone(&new_session),
             clock,
             snapshots: tx.clone(),
-            core: (!cores.is_empty()).then(|| cores[index % cores.len()]),
+            core: core_for(&cores, index),
         };
         let handle = thread::Builder::new()
             .name(format!("hornet-worker-{index}"))
@@ -139,4 +139,16 @@ pub fn run<S: Session + 'static>(
         elapsed,
         interrupted: crate::interrupt::requested(),
     })
+}
+
+/// The cores this process may run on (its affinity mask, so `taskset`
+/// is respected); empty where pinning is not possible.
+pub fn worker_cores() -> Vec<core_affinity::CoreId> {
+    core_affinity::get_core_ids().unwrap_or_default()
+}
+
+/// The core worker `index` is pinned to: workers spread over `cores`,
+/// the same way in every mode (`hornet http`, `hornet smpp`, `hornet run`).
+pub fn core_for(cores: &[core_affinity::CoreId], index: usize) -> Option<core_affinity::CoreId> {
+    (!cores.is_empty()).then(|| cores[index % cores.len()])
 }

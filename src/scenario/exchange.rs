@@ -202,6 +202,7 @@ impl Sink for Capture {
 }
 
 /// Where captured values go.
+#[derive(Debug)]
 pub struct Sinks<'a> {
     /// Setup globals (setup steps write here).
     pub globals: &'a mut [Value],

@@ -72,7 +72,7 @@ pub fn run(sc: Scenario, live: bool) -> Result<ScenarioResult, ScenarioError> {
 }
 
 /// How to run: progress line, interval log, failure rule.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct RunOptions<'a> {
     /// Print a progress line per second to stderr.
     pub live: bool,
@@ -149,7 +149,10 @@ pub fn run_with(
     });
     let plan = Arc::new(ClassPlan::new(&sc));
     let frozen = Arc::new(globals.clone());
-    let (tx, rx) = crossbeam_channel::unbounded();
+    // Bounded, as the engine's snapshots: a worker ahead of the
+    // coordinator waits rather than queueing reports without limit.
+    let workers = sc.load.threads;
+    let (tx, rx) = crossbeam_channel::bounded(workers * 4);
     // Zero is now: a clock starting in the future would read 0 for the
     // first requests and record their latency as nothing.
     let start = Instant::now();
@@ -168,7 +171,7 @@ pub fn run_with(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let clock = Clock::new(start);
-    let workers = sc.load.threads;
+    let cores = crate::engine::worker_cores();
     let mut handles = Vec::new();
     for index in 0..workers {
         let setup = WorkerSetup {
@@ -181,6 +184,7 @@ pub fn run_with(
             shared: shared.clone(),
             plan: plan.clone(),
             clock,
+            core: crate::engine::core_for(&cores, index),
             tx: tx.clone(),
         };
         let h = std::thread::Builder::new()

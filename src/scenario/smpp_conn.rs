@@ -64,6 +64,7 @@ pub fn user_config(target: &SmppTarget, timeout_ns: u64) -> Arc<SmppConfig> {
 }
 
 /// One user's SMPP session.
+#[derive(Debug)]
 pub struct SmppConn {
     stream: Transport,
     connected: bool,
@@ -71,16 +72,6 @@ pub struct SmppConn {
     /// The session broke in a pass that also answered the submit: the
     /// answer is reported first, the error on the next call.
     broken: Option<ErrorKind>,
-}
-
-impl std::fmt::Debug for SmppConn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmppConn")
-            .field("connected", &self.connected)
-            .field("bound", &self.session.is_bound())
-            .field("broken", &self.broken)
-            .finish()
-    }
 }
 
 impl SmppConn {

@@ -17,6 +17,7 @@ use crate::report::hdr_log::HdrLog;
 pub const INTERVAL_NS: u64 = 1_000_000_000;
 
 /// Reports waiting for their second to be complete, and the points made.
+#[derive(Debug)]
 pub struct Timeline {
     names: usize,
     pending: BTreeMap<u64, (RunStats, u64)>,

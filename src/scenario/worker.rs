@@ -100,6 +100,7 @@ pub enum Report {
 }
 
 /// Everything a worker needs.
+#[derive(Debug)]
 pub struct WorkerSetup {
     /// Worker index.
     pub index: usize,
@@ -115,6 +116,8 @@ pub struct WorkerSetup {
     pub plan: Arc<ClassPlan>,
     /// The run clock.
     pub clock: Clock,
+    /// Core to pin to, if pinning is possible (as the engine's workers).
+    pub core: Option<core_affinity::CoreId>,
     /// Where reports go.
     pub tx: Sender<Report>,
 }
@@ -196,6 +199,9 @@ struct Worker {
 
 /// Runs worker `setup.index` to the end of the run.
 pub fn run(setup: WorkerSetup) -> io::Result<()> {
+    if let Some(core) = setup.core {
+        core_affinity::set_for_current(core);
+    }
     let poll = Poll::new()?;
     let sc = setup.scenario.clone();
     let (schedule, max_users) = match &sc.load.model {

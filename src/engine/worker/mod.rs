@@ -67,6 +67,16 @@ pub struct WorkerSpec<S> {
     pub core: Option<core_affinity::CoreId>,
 }
 
+impl<S> std::fmt::Debug for WorkerSpec<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSpec")
+            .field("index", &self.index)
+            .field("workers", &self.workers)
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Running,

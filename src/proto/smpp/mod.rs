@@ -205,6 +205,17 @@ pub struct SmppSession {
     bind_seq: u32,
 }
 
+impl std::fmt::Debug for SmppSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmppSession")
+            .field("phase", &self.phase)
+            .field("queued", &self.queue.len())
+            .field("in_flight", &self.window.len())
+            .field("unsent", &(self.out.len() - self.out_pos))
+            .finish_non_exhaustive()
+    }
+}
+
 impl SmppSession {
     /// Session number `index` of the run.
     pub fn new(cfg: Arc<SmppConfig>, index: u64) -> SmppSession {
