@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use mio::{Events, Poll, Token};
+use mio::{Events, Registry, Token};
 use slab::Slab;
 
 use super::classes::ClassArrivals;
@@ -28,7 +28,7 @@ use super::stats::RunStats;
 use super::timeline::INTERVAL_NS;
 use super::user::{Section, User, Wait};
 use crate::engine::clock::{thread_cpu_time, Clock};
-use crate::engine::timer::Timer;
+use crate::engine::reactor::{Driver, Reactor, TIMER};
 use crate::load::OpenSchedule;
 use crate::metrics::{ErrorKind, Recorder};
 use crate::profile::scenario::{HttpStep, LoadModel, Scenario, SmppStep, Step};
@@ -122,18 +122,17 @@ pub struct WorkerSetup {
     pub tx: Sender<Report>,
 }
 
-/// The timerfd's token: odd like an SMPP token, but no user has this key.
-const TIMER: Token = Token(usize::MAX);
-
 struct Worker {
     s: WorkerSetup,
     /// This worker's TLS clients (own session caches), for TLS targets.
     http_tls: Option<TlsClient>,
     smpp_tls: Option<TlsClient>,
-    poll: Poll,
-    /// Sub-millisecond wake-ups (epoll_wait has ms resolution), for
-    /// open-model arrivals.
-    timer: Timer,
+    /// Registers the users' sockets with the reactor's poll.
+    registry: Registry,
+    /// When the next interval report and the next look at the wanted
+    /// user count are due.
+    next_interval: u64,
+    next_control: u64,
     users: Slab<User>,
     /// Active (not retiring) users in spawn order, for ramp-down.
     active: Vec<usize>,
@@ -202,7 +201,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     if let Some(core) = setup.core {
         core_affinity::set_for_current(core);
     }
-    let poll = Poll::new()?;
+    let mut reactor = Reactor::new()?;
     let sc = setup.scenario.clone();
     let (schedule, max_users) = match &sc.load.model {
         LoadModel::Open { shape, max_users } => {
@@ -215,14 +214,15 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         }
         LoadModel::Closed { .. } => (None, u64::MAX),
     };
-    let timer = Timer::new(poll.registry(), TIMER)?;
     let classes = sc.classes.len();
     let class_cap = setup.plan.split_users(max_users);
     let arrivals = schedule
         .as_ref()
         .map(|s| ClassArrivals::new(&setup.plan, setup.index, setup.workers, s.total()));
     let mut w = Worker {
-        timer,
+        registry: reactor.registry()?,
+        next_interval: INTERVAL_NS,
+        next_control: 0,
         stats: RunStats::new(sc.names.len()),
         end_ns: sc.load.run_time.as_nanos() as u64,
         feed_sizes: sc.feeds.iter().map(|f| f.rows.len()).collect(),
@@ -237,7 +237,6 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
             .and_then(|t| t.tls.as_ref())
             .map(TlsClient::for_worker),
         s: setup,
-        poll,
         users: Slab::new(),
         active: Vec::new(),
         timers: BinaryHeap::new(),
@@ -268,7 +267,8 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         users_at_drain: 0,
         again: Vec::new(),
     };
-    let result = w.run();
+    let clock = w.s.clock;
+    let result = reactor.run(&clock, &mut w);
     if result.is_err() {
         // Count what is in flight and hand over the stats even so.
         w.finish();
@@ -276,116 +276,124 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     result
 }
 
-impl Worker {
-    fn run(&mut self) -> io::Result<()> {
-        let mut events = Events::with_capacity(1024);
-        let mut next_interval = INTERVAL_NS;
-        let mut next_control = 0u64;
-        loop {
-            let now = self.s.clock.now();
-            if !self.draining
-                && (now >= self.end_ns
-                    || self.s.shared.stop.load(Ordering::Relaxed)
-                    || crate::interrupt::requested())
-            {
-                self.begin_drain(now);
-            }
-            if self.draining && crate::interrupt::requested() {
-                // Ctrl-C during the drain shortens it too.
-                self.drain_deadline = self
-                    .drain_deadline
-                    .min(now.saturating_add(self.interrupt_grace()));
-            }
-            if self.draining && (self.in_flight == 0 || now >= self.drain_deadline) {
-                break;
-            }
-            if !self.draining && self.cap_reached() && self.all_parked() {
-                self.begin_drain(now);
-                continue;
-            }
-            if !self.draining && now >= next_control {
-                self.control(now);
-                next_control = now + CONTROL_NS;
-            }
-            if !self.draining {
-                self.dispatch(now);
-            }
-            self.fire_timers(now);
-            self.fire_deadlines(now);
-            while let Some(key) = self.ready.pop_front() {
-                self.advance(key);
-            }
-            if now >= next_interval {
-                let stats =
-                    std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
-                let users = self
-                    .users
-                    .iter()
-                    .filter(|(_, u)| u.wait != Wait::Done)
-                    .count() as u64;
-                let _ = self.s.tx.send(Report::Interval {
-                    worker: self.s.index,
-                    index: next_interval / INTERVAL_NS - 1,
-                    stats: Box::new(stats),
-                    users,
-                });
-                next_interval += INTERVAL_NS * ((now - next_interval) / INTERVAL_NS + 1);
-                self.open_interval = next_interval / INTERVAL_NS - 1;
-            }
-            let mut wake = next_interval.min(if self.draining {
-                self.drain_deadline
-            } else {
-                self.end_ns
-            });
-            if !self.draining {
-                wake = wake.min(next_control.max(now + 1));
-                if let Some(t) = self.next_arrival() {
-                    wake = wake.min(t);
-                }
-            }
-            if let Some(Reverse((t, _, _))) = self.timers.peek() {
-                wake = wake.min(*t);
-            }
-            if let Some(Reverse((t, _, _))) = self.deadlines.peek() {
-                wake = wake.min(*t);
-            }
-            if !self.ready.is_empty() || !self.again.is_empty() {
-                wake = now;
-            }
-            let now = self.s.clock.now();
-            let timeout = Duration::from_nanos(wake.saturating_sub(now));
-            if self.schedule.is_some() && wake > now && timeout < Duration::from_millis(2) {
-                // epoll_wait would round up to a whole millisecond.
-                self.timer.arm(&self.s.clock, wake)?;
-            }
-            match self.poll.poll(&mut events, Some(timeout)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            // Passes cut short last turn resume now, after the loop has
-            // seen its clock, timeouts and stop flag.
-            let mut again = std::mem::take(&mut self.again);
-            for ev in events.iter() {
-                if ev.token() == TIMER {
-                    self.timer.fired();
-                    continue;
-                }
-                self.on_token(
-                    ev.token(),
-                    ev.is_readable() || ev.is_read_closed() || ev.is_error(),
-                );
-            }
-            for token in again.drain(..) {
-                self.on_token(token, true);
-            }
-            // Keep the allocation for the next turn.
-            if self.again.is_empty() {
-                self.again = again;
+impl Driver for Worker {
+    fn turn(&mut self, now: u64) -> io::Result<bool> {
+        if !self.draining
+            && (now >= self.end_ns
+                || self.s.shared.stop.load(Ordering::Relaxed)
+                || crate::interrupt::requested())
+        {
+            self.begin_drain(now);
+        }
+        if self.draining && crate::interrupt::requested() {
+            // Ctrl-C during the drain shortens it too.
+            self.drain_deadline = self
+                .drain_deadline
+                .min(now.saturating_add(self.interrupt_grace()));
+        }
+        if self.draining && (self.in_flight == 0 || now >= self.drain_deadline) {
+            return Ok(false);
+        }
+        if !self.draining && self.cap_reached() && self.all_parked() {
+            self.begin_drain(now);
+            // Once more as a draining worker (it may be done already).
+            return self.turn(now);
+        }
+        if !self.draining && now >= self.next_control {
+            self.control(now);
+            self.next_control = now + CONTROL_NS;
+        }
+        if !self.draining {
+            self.dispatch(now);
+        }
+        self.fire_timers(now);
+        self.fire_deadlines(now);
+        while let Some(key) = self.ready.pop_front() {
+            self.advance(key);
+        }
+        if now >= self.next_interval {
+            self.report_interval(now);
+        }
+        Ok(true)
+    }
+
+    fn next_deadline(&self, now: u64) -> u64 {
+        let mut wake = self.next_interval.min(if self.draining {
+            self.drain_deadline
+        } else {
+            self.end_ns
+        });
+        if !self.draining {
+            wake = wake.min(self.next_control.max(now + 1));
+            if let Some(t) = self.next_arrival() {
+                wake = wake.min(t);
             }
         }
-        self.finish();
-        Ok(())
+        if let Some(Reverse((t, _, _))) = self.timers.peek() {
+            wake = wake.min(*t);
+        }
+        if let Some(Reverse((t, _, _))) = self.deadlines.peek() {
+            wake = wake.min(*t);
+        }
+        wake
+    }
+
+    fn busy(&self) -> bool {
+        !self.ready.is_empty() || !self.again.is_empty()
+    }
+
+    /// Open-model arrivals less than 2 ms away: epoll_wait would round up
+    /// to a whole millisecond.
+    fn precise(&self, wait_ns: u64) -> bool {
+        self.schedule.is_some() && wait_ns > 0 && wait_ns < 2_000_000
+    }
+
+    fn on_events(&mut self, events: &Events) {
+        // Passes cut short last turn resume now, after the loop has seen
+        // its clock, timeouts and stop flag.
+        let mut again = std::mem::take(&mut self.again);
+        for ev in events.iter() {
+            if ev.token() == TIMER {
+                continue;
+            }
+            self.on_token(
+                ev.token(),
+                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+            );
+        }
+        for token in again.drain(..) {
+            self.on_token(token, true);
+        }
+        // Keep the allocation for the next turn.
+        if self.again.is_empty() {
+            self.again = again;
+        }
+    }
+
+    fn finish(&mut self) {
+        Worker::finish(self);
+    }
+}
+
+impl Worker {
+    /// Sends the stats of the interval that just ended to the coordinator.
+    fn report_interval(&mut self, now: u64) {
+        let stats = std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
+        let users = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.wait != Wait::Done)
+            .count() as u64;
+        // Blocking send on the bounded channel: a lost report would lose
+        // results.
+        let _ = self.s.tx.send(Report::Interval {
+            worker: self.s.index,
+            index: self.next_interval / INTERVAL_NS - 1,
+            stats: Box::new(stats),
+            users,
+        });
+        self.next_interval += INTERVAL_NS * ((now - self.next_interval) / INTERVAL_NS + 1);
+        self.open_interval = self.next_interval / INTERVAL_NS - 1;
     }
 
     /// Dispatches a socket's readiness (or a resumed read pass). Token 2k:
@@ -505,10 +513,10 @@ impl Worker {
         }
         self.class_users[u.class] = self.class_users[u.class].saturating_sub(1);
         if let Some(c) = u.http {
-            c.close(self.poll.registry(), &mut self.stats.http_tls);
+            c.close(&self.registry, &mut self.stats.http_tls);
         }
         if let Some(c) = u.smpp {
-            c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+            c.close(&self.registry, &mut self.stats.smpp_tls);
         }
         // Retiring users already left `active`; only idle users are queued
         // in `idle`. Skipping the scans keeps ramp-down and the end linear.
@@ -694,10 +702,10 @@ impl Worker {
         let u = &mut self.users[key];
         u.wait = Wait::Done;
         if let Some(c) = u.http.take() {
-            c.close(self.poll.registry(), &mut self.stats.http_tls);
+            c.close(&self.registry, &mut self.stats.http_tls);
         }
         if let Some(c) = u.smpp.take() {
-            c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+            c.close(&self.registry, &mut self.stats.smpp_tls);
         }
         // Only called once the iteration cap is reached or the run drains:
         // `control` no longer reads `active` then, so no scan is needed.
@@ -814,7 +822,7 @@ impl Worker {
                 return true;
             }
             let tls = self.http_tls.as_ref();
-            match HttpConn::connect(target.addr, tls, self.poll.registry(), Token(key * 2)) {
+            match HttpConn::connect(target.addr, tls, &self.registry, Token(key * 2)) {
                 Ok(c) => self.users[key].http = Some(c),
                 Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
@@ -922,7 +930,7 @@ impl Worker {
             let tls = self.smpp_tls.as_ref();
             let config = self.smpp_config.as_ref().expect("set with [target.smpp]");
             let token = Token(key * 2 + 1);
-            match SmppConn::connect(target, config, tls, self.poll.registry(), token) {
+            match SmppConn::connect(target, config, tls, &self.registry, token) {
                 Ok(c) => self.users[key].smpp = Some(c),
                 Err(e) => return self.connect_failed(key, step.name, &e, now),
             }
@@ -1032,7 +1040,7 @@ impl Worker {
             Ok(SmppProgress::Answered(_)) => {}
             Ok(SmppProgress::BindRefused(status)) => {
                 if let Some(c) = u.smpp.take() {
-                    c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+                    c.close(&self.registry, &mut self.stats.smpp_tls);
                 }
                 u.conn_failed(now);
                 if waiting {
@@ -1059,7 +1067,7 @@ impl Worker {
                     // a reset): the next submit reconnects only after the
                     // back-off, so a session that breaks at once is not
                     // rebound in a busy loop.
-                    c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+                    c.close(&self.registry, &mut self.stats.smpp_tls);
                     u.conn_failed(now);
                 }
             }
@@ -1130,7 +1138,7 @@ impl Worker {
 
     fn drop_conn(&mut self, key: usize) {
         if let Some(c) = self.users[key].http.take() {
-            c.close(self.poll.registry(), &mut self.stats.http_tls);
+            c.close(&self.registry, &mut self.stats.http_tls);
         }
     }
 
@@ -1170,7 +1178,7 @@ impl Worker {
         }
         if !keep_alive {
             if let Some(c) = u.http.take() {
-                c.close(self.poll.registry(), &mut self.stats.http_tls);
+                c.close(&self.registry, &mut self.stats.http_tls);
             }
         }
         u.step += 1;
@@ -1216,10 +1224,10 @@ impl Worker {
         }
         if smpp_step {
             if let Some(c) = u.smpp.take() {
-                c.close(self.poll.registry(), &mut self.stats.smpp_tls);
+                c.close(&self.registry, &mut self.stats.smpp_tls);
             }
         } else if let Some(c) = u.http.take() {
-            c.close(self.poll.registry(), &mut self.stats.http_tls);
+            c.close(&self.registry, &mut self.stats.http_tls);
         }
         self.abandon(key, now);
     }

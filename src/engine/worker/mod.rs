@@ -34,11 +34,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use mio::{Events, Poll, Token};
+use mio::{Events, Registry};
 use slab::Slab;
 
 use super::clock::Clock;
-use super::timer::Timer;
+use super::reactor::{Driver, Reactor, TIMER};
 use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{Recorder, Snapshot};
 use crate::plan::LoadPlan;
@@ -46,8 +46,6 @@ use crate::proto::Session;
 use crate::tls::TlsClient;
 use open::OpenState;
 use slots::Slot;
-
-const TIMER: Token = Token(usize::MAX - 1);
 
 /// What a worker is told at spawn.
 pub struct WorkerSpec<S> {
@@ -91,8 +89,8 @@ struct Worker<S> {
     new_session: Arc<dyn Fn() -> S + Send + Sync>,
     clock: Clock,
     snapshots: Sender<Snapshot>,
-    poll: Poll,
-    timer: Timer,
+    /// Registers the slots' sockets with the reactor's poll.
+    registry: Registry,
     slots: Slab<Slot<S>>,
     rec: Recorder,
     phase: Phase,
@@ -136,15 +134,15 @@ pub fn run<S: Session>(spec: WorkerSpec<S>) -> io::Result<()> {
     if let Some(core) = spec.core {
         core_affinity::set_for_current(core);
     }
-    let mut worker = Worker::new(spec)?;
-    worker.run()
+    let mut reactor = Reactor::new()?;
+    let clock = spec.clock;
+    let mut worker = Worker::new(spec, reactor.registry()?);
+    reactor.run(&clock, &mut worker)
 }
 
 impl<S: Session> Worker<S> {
-    fn new(spec: WorkerSpec<S>) -> io::Result<Worker<S>> {
+    fn new(spec: WorkerSpec<S>, registry: Registry) -> Worker<S> {
         let load = &spec.load;
-        let poll = Poll::new()?;
-        let timer = Timer::new(poll.registry(), TIMER)?;
         let (connections, max_slots) = load.share(spec.index);
         let timeout_ns = load.timeout.as_nanos() as u64;
         let connect_timeout_ns = load.connect_timeout.as_nanos() as u64;
@@ -166,8 +164,7 @@ impl<S: Session> Worker<S> {
             new_session: spec.new_session,
             clock: spec.clock,
             snapshots: spec.snapshots,
-            poll,
-            timer,
+            registry,
             slots: Slab::with_capacity(max_slots),
             rec: Recorder::new(),
             phase: Phase::Running,
@@ -193,64 +190,7 @@ impl<S: Session> Worker<S> {
         for _ in 0..connections {
             worker.add_slot(now);
         }
-        Ok(worker)
-    }
-
-    fn run(&mut self) -> io::Result<()> {
-        let mut events = Events::with_capacity(1024);
-        loop {
-            let now = self.clock.now();
-            self.fire_timers(now);
-            if self.phase == Phase::Running {
-                // Schedule before checking the end: requests intended
-                // before the end that fell due while the loop was late
-                // still belong to the run (and count as not sent if the
-                // drain starts right after).
-                self.schedule_open(now);
-                // Ctrl-C ends the load early like the end of the duration:
-                // in-flight requests settle and every count is reported.
-                if now >= self.end_ns || crate::interrupt::requested() {
-                    self.begin_drain();
-                }
-            }
-            if self.phase == Phase::Draining && self.drain_turn(now) {
-                break;
-            }
-            if now >= self.next_tick {
-                self.tick(now);
-            }
-            let deadline = self.next_deadline();
-            self.timer.arm(&self.clock, deadline)?;
-            // The timerfd wakes us precisely; the coarse timeout is only a
-            // safety net in case a wake-up is ever missed. Connections
-            // waiting to be read again must not wait for an event.
-            let fallback = deadline.saturating_sub(now) / 1_000_000 + 2;
-            let wait = if self.reread.is_empty() {
-                fallback.min(1000)
-            } else {
-                0
-            };
-            match self
-                .poll
-                .poll(&mut events, Some(std::time::Duration::from_millis(wait)))
-            {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-            for event in events.iter() {
-                let token = event.token();
-                if token == TIMER {
-                    self.timer.fired();
-                    continue;
-                }
-                let closed = event.is_read_closed() || event.is_error();
-                self.on_event(token.0, event.is_readable() || closed, closed);
-            }
-            self.read_again();
-        }
-        self.finish();
-        Ok(())
+        worker
     }
 
     fn next_deadline(&self) -> u64 {
@@ -270,5 +210,61 @@ impl<S: Session> Worker<S> {
             }
         }
         d
+    }
+}
+
+impl<S: Session> Driver for Worker<S> {
+    fn turn(&mut self, now: u64) -> io::Result<bool> {
+        self.fire_timers(now);
+        if self.phase == Phase::Running {
+            // Schedule before checking the end: requests intended before
+            // the end that fell due while the loop was late still belong
+            // to the run (and count as not sent if the drain starts right
+            // after).
+            self.schedule_open(now);
+            // Ctrl-C ends the load early like the end of the duration:
+            // in-flight requests settle and every count is reported.
+            if now >= self.end_ns || crate::interrupt::requested() {
+                self.begin_drain();
+            }
+        }
+        if self.phase == Phase::Draining && self.drain_turn(now) {
+            return Ok(false);
+        }
+        if now >= self.next_tick {
+            self.tick(now);
+        }
+        Ok(true)
+    }
+
+    fn next_deadline(&self, _now: u64) -> u64 {
+        Worker::next_deadline(self)
+    }
+
+    /// Connections waiting to be read again must not wait for an event.
+    fn busy(&self) -> bool {
+        !self.reread.is_empty()
+    }
+
+    /// Open-model sends are due at exact times; the timerfd wakes for
+    /// every deadline.
+    fn precise(&self, _wait_ns: u64) -> bool {
+        true
+    }
+
+    fn on_events(&mut self, events: &Events) {
+        for event in events.iter() {
+            let token = event.token();
+            if token == TIMER {
+                continue;
+            }
+            let closed = event.is_read_closed() || event.is_error();
+            self.on_event(token.0, event.is_readable() || closed, closed);
+        }
+        self.read_again();
+    }
+
+    fn finish(&mut self) {
+        Worker::finish(self);
     }
 }

@@ -93,7 +93,7 @@ impl<S: Session> Worker<S> {
             self.top_up_closed(key, now);
         }
         let result = Transport::connect(self.addr, self.tls.as_ref()).and_then(|mut stream| {
-            self.poll.registry().register(
+            self.registry.register(
                 &mut stream,
                 Token(key),
                 Interest::READABLE | Interest::WRITABLE,
@@ -243,7 +243,7 @@ impl<S: Session> Worker<S> {
         slot.unread = false;
         slot.peer_closed = false;
         if let Some(stream) = slot.stream.take() {
-            if let Some(failure) = stream.close(self.poll.registry()) {
+            if let Some(failure) = stream.close(&self.registry) {
                 self.rec.tls_error(&failure);
             }
         }
