@@ -401,6 +401,32 @@ fn malformed_pdu_after_bind_backs_off() {
 }
 
 #[test]
+fn a_session_broken_with_nothing_in_flight_is_counted() {
+    // A receiver bind has no request to fail when a malformed PDU breaks
+    // it: the break is still counted, by kind, and said in the summary.
+    let peer = Peer::start(malformed_right_after_bind);
+    let endpoint = peer.addr.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let args = smpp_args(
+        &endpoint,
+        &["--bind", "rx", "-d", "1s", "--json", path.to_str().unwrap()],
+    );
+    let run = hornet(&args, Duration::from_secs(10), None);
+    let r = json(&path);
+    assert_accounting(&r);
+    assert_schema(&r);
+    assert!(count(&r, &["sessions", "bound"]) >= 1, "{r:#}");
+    assert!(count(&r, &["connections_lost", "parse"]) >= 1, "{r:#}");
+    assert_eq!(count(&r, &["scheduled"]), 0, "{r:#}");
+    let stdout = String::from_utf8_lossy(&run.output.stdout);
+    assert!(
+        stdout.contains("lost with nothing in flight (parse: "),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn tls_client_cert_rejection_backs_off() {
     // TLS 1.3: the client's handshake completes before the server checks
     // the (missing) client certificate; the refusal arrives on the first

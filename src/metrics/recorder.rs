@@ -65,6 +65,10 @@ pub struct Counters {
     /// Failed connection attempts by kind: events, whether or not a request
     /// was waiting on them (an SMPP bind has no request to fail).
     pub connect_errors: [u64; ErrorKind::COUNT],
+    /// Usable connections that failed with no request in flight (an idle
+    /// keep-alive connection reset, a malformed PDU right after a bind),
+    /// by kind: no request fails with them, but they are not hidden.
+    pub connections_lost: [u64; ErrorKind::COUNT],
     /// Response body bytes (HTTP).
     pub body_bytes: u64,
 }
@@ -85,6 +89,7 @@ impl Default for Counters {
             clamped: 0,
             connects: 0,
             connect_errors: [0; ErrorKind::COUNT],
+            connections_lost: [0; ErrorKind::COUNT],
             body_bytes: 0,
         }
     }
@@ -117,6 +122,13 @@ impl Counters {
         {
             *a += b;
         }
+        for (a, b) in self
+            .connections_lost
+            .iter_mut()
+            .zip(other.connections_lost.iter())
+        {
+            *a += b;
+        }
     }
 
     /// Zeroes every counter, keeping the allocation.
@@ -144,6 +156,7 @@ impl Counters {
             clamped: 0,
             connects: 0,
             connect_errors: [0; ErrorKind::COUNT],
+            connections_lost: [0; ErrorKind::COUNT],
             body_bytes: 0,
         }
     }
@@ -323,6 +336,12 @@ impl Recorder {
     #[inline]
     pub fn connect_failed(&mut self, kind: ErrorKind) {
         self.current.counters.connect_errors[kind as usize] += 1;
+    }
+
+    /// A usable connection failed with `kind` and no request in flight.
+    #[inline]
+    pub fn connection_lost(&mut self, kind: ErrorKind) {
+        self.current.counters.connections_lost[kind as usize] += 1;
     }
 
     /// A TCP connection was established.

@@ -186,10 +186,19 @@ pub fn errors_map(c: &Counters) -> BTreeMap<String, u64> {
 
 /// Failed connection attempts by kind, kinds with zero left out.
 pub fn connect_errors_map(c: &Counters) -> BTreeMap<String, u64> {
+    kinds_map(&c.connect_errors)
+}
+
+/// `connections_lost` by kind name, the kinds seen only.
+pub fn connections_lost_map(c: &Counters) -> BTreeMap<String, u64> {
+    kinds_map(&c.connections_lost)
+}
+
+fn kinds_map(counts: &[u64; ErrorKind::COUNT]) -> BTreeMap<String, u64> {
     ErrorKind::ALL
         .iter()
-        .filter(|k| c.connect_errors[**k as usize] > 0)
-        .map(|k| (k.name().to_string(), c.connect_errors[*k as usize]))
+        .filter(|k| counts[**k as usize] > 0)
+        .map(|k| (k.name().to_string(), counts[*k as usize]))
         .collect()
 }
 

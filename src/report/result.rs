@@ -10,8 +10,9 @@ use crate::metrics::quantiles::{locust_quantiles, spectrum};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    connect_errors_map, errors_map, generator, model_of, rehydrate_timeline, started_at,
-    status_map, timeline, Generator, Percentiles, StageReport, TimelinePoint, SCHEMA_VERSION,
+    connect_errors_map, connections_lost_map, errors_map, generator, model_of, rehydrate_timeline,
+    started_at, status_map, timeline, Generator, Percentiles, StageReport, TimelinePoint,
+    SCHEMA_VERSION,
 };
 use super::tls::TlsReport;
 use crate::engine::RunOutput;
@@ -94,6 +95,10 @@ pub struct HttpResult {
     pub clamped_samples: u64,
     /// Failed connection attempts by error kind (events, not requests).
     pub connect_errors: BTreeMap<String, u64>,
+    /// Usable connections that failed with no request in flight, by error
+    /// kind (events: no request failed with them).
+    #[serde(default)]
+    pub connections_lost: BTreeMap<String, u64>,
     /// The generator's own health.
     pub generator: Generator,
     /// Per-interval series.
@@ -185,6 +190,7 @@ impl HttpResult {
             connections_peak: out.collected.peak_connections,
             clamped_samples: c.clamped,
             connect_errors: connect_errors_map(c),
+            connections_lost: connections_lost_map(c),
             generator: generator(load, out),
             timeline: timeline(load, out),
             started_at: started_at(out.elapsed),

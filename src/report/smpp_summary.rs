@@ -43,7 +43,7 @@ pub fn render(r: &SmppResult) -> String {
     }
     let _ = writeln!(out, "  status       {}", join_counts(&r.command_status));
     receipts(&mut out, r);
-    sessions(&mut out, &r.sessions);
+    sessions(&mut out, &r.sessions, &r.connections_lost);
     if r.generic_nacks > 0 || r.unknown_responses > 0 {
         let _ = writeln!(
             out,
@@ -128,7 +128,7 @@ fn receipts(out: &mut String, r: &SmppResult) {
 }
 
 /// Binds, their failures and the last bind error.
-fn sessions(out: &mut String, ss: &SessionStats) {
+fn sessions(out: &mut String, ss: &SessionStats, lost: &std::collections::BTreeMap<String, u64>) {
     let mut sessions = format!(
         "  sessions     {} bound, {} bind failed, {} reconnects, {} unbinds from the SMSC, {} enquire_link sent",
         fmt_count(ss.bound),
@@ -154,5 +154,6 @@ fn sessions(out: &mut String, ss: &SessionStats) {
         };
         let _ = write!(sessions, " ({what}: {e})");
     }
+    sessions.push_str(&super::summary::lost_clause(lost));
     let _ = writeln!(out, "{sessions}");
 }

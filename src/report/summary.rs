@@ -53,6 +53,24 @@ pub fn abandoned_term(n: u64) -> String {
     }
 }
 
+/// `, N lost with nothing in flight (reset: N)` when usable connections
+/// failed between requests; empty otherwise.
+pub fn lost_clause(lost: &std::collections::BTreeMap<String, u64>) -> String {
+    let n: u64 = lost.values().sum();
+    if n == 0 {
+        return String::new();
+    }
+    let kinds: Vec<String> = lost
+        .iter()
+        .map(|(k, c)| format!("{k}: {}", fmt_count(*c)))
+        .collect();
+    format!(
+        ", {} lost with nothing in flight ({})",
+        fmt_count(n),
+        kinds.join(", ")
+    )
+}
+
 /// The note for a run SIGINT (Ctrl-C) or SIGTERM stopped early.
 pub fn interrupted_line(out: &mut String) {
     let _ = writeln!(
@@ -206,9 +224,10 @@ pub fn render(r: &HttpResult) -> String {
     );
     let _ = writeln!(
         out,
-        "  connections  {} opened, {} open at peak",
+        "  connections  {} opened, {} open at peak{}",
         fmt_count(r.connections_opened),
-        fmt_count(r.connections_peak)
+        fmt_count(r.connections_peak),
+        lost_clause(&r.connections_lost)
     );
     if let Some(tls) = &r.tls {
         tls.render(&mut out);

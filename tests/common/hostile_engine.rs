@@ -330,6 +330,16 @@ pub fn malformed_after_bind(mut s: TcpStream, _stop: Arc<AtomicBool>) {
     }
 }
 
+/// Binds the client and at once sends the malformed PDU (for a receiver
+/// bind: nothing is ever in flight when the session breaks).
+pub fn malformed_right_after_bind(mut s: TcpStream, _stop: Arc<AtomicBool>) {
+    let mut buf = Vec::new();
+    if accept_bind(&mut s, &mut buf).is_some() {
+        let _ = s.write_all(&[0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Reads the bind and never answers; holds the connection until the
 /// client leaves.
 pub fn silent_bind(mut s: TcpStream, stop: Arc<AtomicBool>) {

@@ -123,8 +123,7 @@ impl<S: Session> Worker<S> {
         };
         let now = self.clock.now();
         if let Err(kind) = slot.session.flush(stream, now, &mut self.rec) {
-            slot.session.fail_in_flight(kind, &mut self.rec);
-            return self.reconnect(key, now);
+            return self.lost(key, kind);
         }
         // Output drained below its low-water mark: reading resumes; the
         // input waiting in the kernel raises no new event, so read it on

@@ -109,8 +109,7 @@ impl<S: Session> Worker<S> {
                 continue;
             };
             if let Err(kind) = slot.session.flush(stream, now, &mut self.rec) {
-                slot.session.fail_in_flight(kind, &mut self.rec);
-                self.reconnect(key, now);
+                self.lost(key, kind);
             }
             self.rearm(key, 0);
         }

@@ -231,7 +231,13 @@ impl<S: Session> Worker<S> {
     /// and the slot reconnects.
     pub(super) fn lost(&mut self, key: usize, kind: ErrorKind) {
         let now = self.clock.now();
-        self.slots[key].session.fail_in_flight(kind, &mut self.rec);
+        let slot = &mut self.slots[key];
+        let failed = slot.session.fail_in_flight(kind, &mut self.rec);
+        if failed == 0 && slot.ready {
+            // Nothing was in flight to fail with it: still counted, so a
+            // peer that breaks usable connections is not hidden.
+            self.rec.connection_lost(kind);
+        }
         self.reconnect(key, now);
     }
 
