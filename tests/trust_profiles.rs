@@ -311,16 +311,20 @@ fn closed_model_reports_users_per_class() {
 host = "HOST"
 [load]
 users = 5
-iterations = 50
+iterations = 400
 threads = 2
 [[user]]
 name = "A"
 weight = 4
+# A short pause: the run outlasts a worker thread that starts late on a
+# loaded machine (users count once started).
+think = "2ms"
 [[user.task]]
 path = "/a"
 [[user]]
 name = "B"
 weight = 1
+think = "2ms"
 [[user.task]]
 path = "/b"
 "#,
@@ -328,7 +332,7 @@ path = "/b"
     );
     assert_eq!(r.classes[0].users, 4);
     assert_eq!(r.classes[1].users, 1);
-    assert_eq!(r.classes[0].iterations + r.classes[1].iterations, 50);
+    assert_eq!(r.classes[0].iterations + r.classes[1].iterations, 400);
 }
 
 #[test]

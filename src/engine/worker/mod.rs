@@ -11,7 +11,8 @@
 //! the collector.
 //!
 //! One job per file:
-//! - this file: the spec, the worker's state and the loop;
+//! - this file: the spec, the worker's state and its turn as a [`Driver`]
+//!   of the event loop (`engine/reactor.rs`, shared with profile runs);
 //! - `slots.rs`: a connection slot's life (connect, backoff, reconnect,
 //!   its state and the counts kept of it);
 //! - `events.rs`: readiness events, bounded reads and the re-read list, writes;

@@ -232,8 +232,11 @@ impl<S: Session> Worker<S> {
     pub(super) fn lost(&mut self, key: usize, kind: ErrorKind) {
         let now = self.clock.now();
         let slot = &mut self.slots[key];
+        // Usable: ready for work, even if the pass that made it so (a
+        // bind_resp) also read what broke it.
+        let usable = slot.ready || slot.session.ready();
         let failed = slot.session.fail_in_flight(kind, &mut self.rec);
-        if failed == 0 && slot.ready {
+        if failed == 0 && usable {
             // Nothing was in flight to fail with it: still counted, so a
             // peer that breaks usable connections is not hidden.
             self.rec.connection_lost(kind);
