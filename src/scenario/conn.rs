@@ -28,6 +28,9 @@ pub struct HttpConn {
     stream: Transport,
     /// The connect completed.
     pub connected: bool,
+    /// The poller reported the peer's FIN: every later pass reads to the
+    /// end to see it (edge-triggered: it is not announced again).
+    peer_closed: bool,
     /// Requests are rendered here, then handed to the client as a `Bytes`
     /// of their own, freed when answered: an idle user (most of 10,000
     /// thinking users) holds no request bytes.
@@ -79,6 +82,7 @@ impl HttpConn {
         Ok(HttpConn {
             stream,
             connected: false,
+            peer_closed: false,
             out: Vec::with_capacity(512),
             client: Client::with_capture(
                 Limits::default(),
@@ -139,12 +143,25 @@ impl HttpConn {
     }
 
     /// Reads and decodes until the response completes, the socket would
-    /// block, or the pass has read its budget.
-    pub fn read(&mut self, now: &mut dyn FnMut() -> u64) -> Result<ReadResult, ErrorKind> {
+    /// block, or the pass has read its budget. A read that came back short
+    /// ends the pass without the extra read that would only say
+    /// `WouldBlock` (one `recv` per response, as `hornet http`), unless the
+    /// event reported the peer's FIN (`read_closed`), which must be read to
+    /// be seen.
+    pub fn read(
+        &mut self,
+        now: &mut dyn FnMut() -> u64,
+        read_closed: bool,
+    ) -> Result<ReadResult, ErrorKind> {
+        self.peer_closed |= read_closed;
+        let stop_on_short_read = !self.peer_closed && self.stream.short_read_ends_pass();
         let mut answer = Answer::default();
-        let outcome = self
-            .client
-            .read_into(&mut self.stream, false, &mut || now(), &mut answer);
+        let outcome = self.client.read_into(
+            &mut self.stream,
+            stop_on_short_read,
+            &mut || now(),
+            &mut answer,
+        );
         Ok(match (outcome, answer.0) {
             // Answered, and the server keeps the connection.
             (Ok(ReadOutcome::Open), Some(body_len)) if !self.client.has_buffered() => {

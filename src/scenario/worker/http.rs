@@ -126,7 +126,7 @@ impl Worker {
         true
     }
 
-    pub(super) fn on_event(&mut self, key: usize, readable: bool) {
+    pub(super) fn on_event(&mut self, key: usize, readable: bool, read_closed: bool) {
         let now = self.s.clock.now();
         let sc = self.s.scenario.clone();
         let Some(u) = self.users.get_mut(key) else {
@@ -163,7 +163,7 @@ impl Worker {
                 // bytes nobody asked for): the next request opens a new one.
                 return Err(ErrorKind::ClosedEarly);
             }
-            conn.read(&mut || clock.now()).map(Some)
+            conn.read(&mut || clock.now(), read_closed).map(Some)
         })();
         match outcome {
             Ok(None) | Ok(Some(ReadResult::Pending)) => {}

@@ -369,13 +369,11 @@ impl Driver for Worker {
             if ev.token() == TIMER {
                 continue;
             }
-            self.on_token(
-                ev.token(),
-                ev.is_readable() || ev.is_read_closed() || ev.is_error(),
-            );
+            let closed = ev.is_read_closed() || ev.is_error();
+            self.on_token(ev.token(), ev.is_readable() || closed, closed);
         }
         for token in again.drain(..) {
-            self.on_token(token, true);
+            self.on_token(token, true, false);
         }
         // Keep the allocation for the next turn.
         if self.again.is_empty() {
@@ -411,12 +409,12 @@ impl Worker {
 
     /// Dispatches a socket's readiness (or a resumed read pass). Token 2k:
     /// user k's HTTP connection; 2k + 1: its SMPP session.
-    fn on_token(&mut self, token: Token, readable: bool) {
+    fn on_token(&mut self, token: Token, readable: bool, read_closed: bool) {
         let (key, smpp) = (token.0 / 2, token.0 % 2 == 1);
         if smpp {
             self.on_smpp_event(key);
         } else {
-            self.on_event(key, readable);
+            self.on_event(key, readable, read_closed);
         }
     }
 
