@@ -99,6 +99,28 @@ struct Pending {
     open_connections: u64,
 }
 
+/// Adds one worker's snapshot to its interval's pending merge, opening the
+/// interval on its first snapshot.
+fn add_pending(pending: &mut BTreeMap<u64, Pending>, snap: Snapshot) {
+    match pending.get_mut(&snap.interval) {
+        Some(p) => {
+            p.metrics.merge(&snap.metrics);
+            p.received += 1;
+            p.open_connections += snap.open_connections;
+        }
+        None => {
+            pending.insert(
+                snap.interval,
+                Pending {
+                    metrics: snap.metrics,
+                    received: 1,
+                    open_connections: snap.open_connections,
+                },
+            );
+        }
+    }
+}
+
 /// Merges snapshots until every worker has sent its final one (or every
 /// sender is gone). `on_interval` sees each interval once it is complete,
 /// with the interval's merged metrics.
@@ -125,23 +147,7 @@ pub fn collect(
             final_interval[snap.worker] = Some(snap.interval);
             worker_cpu[snap.worker] = snap.cpu.unwrap_or_default();
         }
-        match pending.get_mut(&snap.interval) {
-            Some(p) => {
-                p.metrics.merge(&snap.metrics);
-                p.received += 1;
-                p.open_connections += snap.open_connections;
-            }
-            None => {
-                pending.insert(
-                    snap.interval,
-                    Pending {
-                        metrics: snap.metrics,
-                        received: 1,
-                        open_connections: snap.open_connections,
-                    },
-                );
-            }
-        }
+        add_pending(&mut pending, snap);
         // An interval is complete once every worker has sent it or has
         // already finished before it.
         while let Some(entry) = pending.first_entry() {

@@ -53,22 +53,7 @@ pub fn render(r: &SmppResult) -> String {
         );
     }
     let _ = writeln!(out, "  errors       {}", join_counts(&r.errors));
-    let _ = writeln!(
-        out,
-        "  accounting   scheduled {} = ok {} + failed {} + throttled {} + timed_out {} + not_sent {}{} ({})",
-        fmt_count(r.scheduled),
-        fmt_count(s.ok),
-        fmt_count(s.failed),
-        fmt_count(s.throttled),
-        fmt_count(s.timed_out),
-        fmt_count(s.not_sent),
-        super::summary::abandoned_term(s.abandoned),
-        if r.accounting_holds() {
-            "holds"
-        } else {
-            "DOES NOT HOLD: this is a bug in hornet"
-        }
-    );
+    accounting_line(&mut out, r);
     if let Some(tls) = &r.tls {
         tls.render(&mut out);
     }
@@ -87,6 +72,28 @@ pub fn render(r: &SmppResult) -> String {
     ));
     super::summary::verdict_lines(&mut out, &r.thresholds, r.verdict.as_deref());
     out
+}
+
+/// The accounting line: scheduled = ok + failed + throttled + timed_out +
+/// not_sent (+ abandoned), and whether it holds.
+fn accounting_line(out: &mut String, r: &SmppResult) {
+    let s = &r.submit_sm;
+    let _ = writeln!(
+        out,
+        "  accounting   scheduled {} = ok {} + failed {} + throttled {} + timed_out {} + not_sent {}{} ({})",
+        fmt_count(r.scheduled),
+        fmt_count(s.ok),
+        fmt_count(s.failed),
+        fmt_count(s.throttled),
+        fmt_count(s.timed_out),
+        fmt_count(s.not_sent),
+        super::summary::abandoned_term(s.abandoned),
+        if r.accounting_holds() {
+            "holds"
+        } else {
+            "DOES NOT HOLD: this is a bug in hornet"
+        }
+    );
 }
 
 /// Delivery receipts, submits whose receipts cannot be matched, and

@@ -213,21 +213,7 @@ impl CliThreshold {
                     .map_err(|e| e.to_string())?
                     .0,
             ),
-            "throughput" | "rps" => {
-                let v = value
-                    .strip_suffix("req/s")
-                    .or_else(|| value.strip_suffix("/s"))
-                    .unwrap_or(value)
-                    .trim();
-                match v.parse::<f64>() {
-                    Ok(x) if x.is_finite() && x >= 0.0 => Limit::Rps(x),
-                    _ => {
-                        return Err(format!(
-                            "\"{value}\" is not a rate in requests per second (e.g. 9000)"
-                        ))
-                    }
-                }
-            }
+            "throughput" | "rps" => Limit::Rps(Self::parse_rps(value)?),
             "checks" => {
                 return Err("checks applies to profiles (hornet run); use error_rate here".into())
             }
@@ -250,6 +236,22 @@ impl CliThreshold {
             ));
         }
         Ok(CliThreshold { limit, strict })
+    }
+
+    /// Parses a throughput limit in requests per second: `9000`,
+    /// `9000/s` or `9000 req/s`; finite and not negative.
+    fn parse_rps(value: &str) -> Result<f64, String> {
+        let v = value
+            .strip_suffix("req/s")
+            .or_else(|| value.strip_suffix("/s"))
+            .unwrap_or(value)
+            .trim();
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            _ => Err(format!(
+                "\"{value}\" is not a rate in requests per second (e.g. 9000)"
+            )),
+        }
     }
 }
 
