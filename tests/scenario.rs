@@ -3,6 +3,8 @@
 //! abort), the iteration cap, and misbehaving servers. Every run is short
 //! and bounded by its own run_time.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,17 +21,7 @@ fn demo() -> TargetHandle {
     hornet_target::start("127.0.0.1:0".parse().unwrap(), cfg).unwrap()
 }
 
-fn run(profile: &str, host: &str) -> ScenarioResult {
-    let text = profile.replace("HOST", host);
-    let sc = compile_str(
-        Path::new("test.toml"),
-        &text,
-        &Overrides::default(),
-        &|_| None,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    hornet::scenario::run(sc, false).unwrap()
-}
+use common::run_profile as run;
 
 fn accounting_holds(r: &ScenarioResult) {
     for n in r.requests.iter().chain(std::iter::once(&r.total)) {

@@ -5,6 +5,8 @@
 //! small recording server on 127.0.0.1 port 0 and asserts exactly which
 //! requests and headers arrived.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -154,18 +156,7 @@ fn serve(mut s: TcpStream, handler: &Handler, log: &Mutex<Vec<Req>>) {
     }
 }
 
-/// Compiles `profile` (with `HOST` replaced by `host`) and runs it.
-fn run(profile: &str, host: &str) -> ScenarioResult {
-    let text = profile.replace("HOST", host);
-    let sc = compile_str(
-        Path::new("test.toml"),
-        &text,
-        &Overrides::default(),
-        &|_| None,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    hornet::scenario::run(sc, false).unwrap()
-}
+use common::run_profile as run;
 
 fn by_name<'r>(r: &'r ScenarioResult, name: &str) -> &'r hornet::scenario::result::NameResult {
     r.requests

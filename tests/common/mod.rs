@@ -121,3 +121,17 @@ pub fn read_head(stream: &mut TcpStream) -> bool {
 pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
     let _ = stream.write_all(bytes);
 }
+
+/// Compiles `profile` (with `HOST` replaced by `host`) and runs it through
+/// the library.
+pub fn run_profile(profile: &str, host: &str) -> hornet::scenario::result::ScenarioResult {
+    let text = profile.replace("HOST", host);
+    let sc = hornet::profile::compile_str(
+        std::path::Path::new("test.toml"),
+        &text,
+        &hornet::profile::Overrides::default(),
+        &|_| None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    hornet::scenario::run(sc, false).unwrap()
+}
