@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod reactor;
 pub mod timer;
+pub mod timers;
 pub mod worker;
 
 use std::sync::Arc;

@@ -59,12 +59,14 @@ pub struct User {
     pub step: usize,
     /// What it waits for.
     pub wait: Wait,
-    /// Generation of its armed timer; older heap entries are stale.
-    pub timer_gen: u64,
+    /// When its pause (think time, sleep, pacing, back-off) ends, while it
+    /// waits for a timer (`u64::MAX`: none).
+    pub wake_at: u64,
     /// When the request in flight times out.
     pub deadline: Option<u64>,
-    /// The worker's timeout heap holds an entry for this user.
-    pub deadline_queued: bool,
+    /// The deadline of its live entry in the worker's timer heap
+    /// (`u64::MAX`: none); entries that do not match it are stale.
+    pub timer_at: u64,
     /// Intended start of the current request (run-clock ns): its send time,
     /// or an open-model arrival's intended time for an iteration's first
     /// request.
@@ -106,9 +108,9 @@ impl User {
             section: Section::OnStart,
             step: 0,
             wait: Wait::Ready,
-            timer_gen: 0,
+            wake_at: u64::MAX,
             deadline: None,
-            deadline_queued: false,
+            timer_at: u64::MAX,
             intended: 0,
             sent_at: 0,
             arrival: None,
@@ -118,6 +120,16 @@ impl User {
             head: false,
             conn_failures: 0,
             reconnect_at: 0,
+        }
+    }
+
+    /// When the user next needs its timer: the end of its pause while it
+    /// waits for one, its request's timeout while it waits for a response.
+    pub fn next_due(&self) -> Option<u64> {
+        match self.wait {
+            Wait::Timer => Some(self.wake_at),
+            Wait::Response => self.deadline,
+            _ => None,
         }
     }
 

@@ -18,7 +18,8 @@
 //! - `events.rs`: readiness events, bounded reads and the re-read list, writes;
 //! - `open.rs`: how the load model hands work to slots (closed: keep each
 //!   slot full; open: due requests to idle slots, and the pool's growth);
-//! - `timers.rs`: the per-slot timer heap;
+//! - `timers.rs`: the slots' timers (in the worker's one
+//!   [`TimerHeap`](super::timers::TimerHeap));
 //! - `drain.rs`: the end of the load, the drain, interval snapshots and the
 //!   final one.
 
@@ -28,8 +29,6 @@ mod open;
 mod slots;
 mod timers;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +39,7 @@ use slab::Slab;
 
 use super::clock::Clock;
 use super::reactor::{Driver, Reactor, TIMER};
+use super::timers::TimerHeap;
 use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{Recorder, Snapshot};
 use crate::plan::LoadPlan;
@@ -98,11 +98,9 @@ struct Worker<S> {
     end_ns: u64,
     timeout_ns: u64,
     connect_timeout_ns: u64,
-    /// One timer per slot: (deadline, slot key), earliest first. A slot
-    /// whose deadline moves earlier pushes a new entry and the old one goes
-    /// stale; one whose deadline moves later keeps the early entry, which
-    /// fires, finds nothing due and re-arms. No loop scans the slots.
-    timers: BinaryHeap<Reverse<(u64, usize)>>,
+    /// One timer per slot at its earliest deadline (see
+    /// [`TimerHeap`]): no loop scans the slots.
+    timers: TimerHeap,
     /// Slot keys whose timers are being handled (reused buffer).
     due: Vec<usize>,
     interval_ns: u64,
@@ -172,7 +170,7 @@ impl<S: Session> Worker<S> {
             end_ns,
             timeout_ns,
             connect_timeout_ns,
-            timers: BinaryHeap::with_capacity(max_slots),
+            timers: TimerHeap::with_capacity(max_slots),
             due: Vec::with_capacity(max_slots),
             interval_ns,
             next_tick: interval_ns,
@@ -196,8 +194,8 @@ impl<S: Session> Worker<S> {
 
     fn next_deadline(&self) -> u64 {
         let mut d = self.next_tick;
-        if let Some(Reverse((at, _))) = self.timers.peek() {
-            d = d.min(*at);
+        if let Some(at) = self.timers.next() {
+            d = d.min(at);
         }
         if let Some(cut) = self.cut_at {
             d = d.min(cut);

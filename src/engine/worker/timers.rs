@@ -1,15 +1,18 @@
-//! The per-slot timer heap.
+//! The slots' timers, in the worker's one [`TimerHeap`].
+//!
+//! [`TimerHeap`]: crate::engine::timers::TimerHeap
 //!
 //! Time-driven work (request timeouts, connect deadlines, backoffs,
-//! keep-alives, throttle pauses) runs off one timer per slot in a heap at
+//! keep-alives, throttle pauses) runs off one timer per slot in the heap at
 //! the deadline the slot's state or session asks for
 //! ([`Session::poll_timeout`]), so a wake-up costs the timers due, not a
 //! scan of every connection.
 
-use std::cmp::Reverse;
+use slab::Slab;
 
-use super::slots::State;
+use super::slots::{Slot, State};
 use super::{Phase, Worker};
+use crate::engine::timers::Owners;
 use crate::metrics::ErrorKind;
 use crate::proto::{Session, TimerOutcome};
 use crate::tls::Transport;
@@ -28,10 +31,7 @@ impl<S: Session> Worker<S> {
             State::Stopped => None,
         };
         if let Some(at) = due.map(|d| d.max(floor)) {
-            if at < slot.timer_at {
-                slot.timer_at = at;
-                self.timers.push(Reverse((at, key)));
-            }
+            self.timers.arm(key, at, &mut slot.timer_at);
         }
     }
 
@@ -40,17 +40,8 @@ impl<S: Session> Worker<S> {
     /// a session that keeps asking for the clock cannot spin the loop.
     pub(super) fn fire_timers(&mut self, now: u64) {
         let mut due = std::mem::take(&mut self.due);
-        while let Some(&Reverse((at, key))) = self.timers.peek() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
-            if let Some(slot) = self.slots.get_mut(key) {
-                if slot.timer_at == at {
-                    slot.timer_at = u64::MAX;
-                    due.push(key);
-                }
-            }
+        while let Some(key) = self.timers.pop_due(now, &mut self.slots) {
+            due.push(key);
         }
         for &key in &due {
             self.on_timer(key, now);
@@ -101,5 +92,11 @@ impl<S: Session> Worker<S> {
             }
             _ => {}
         }
+    }
+}
+
+impl<S> Owners for Slab<Slot<S>> {
+    fn armed(&mut self, key: usize) -> Option<&mut u64> {
+        self.get_mut(key).map(|slot| &mut slot.timer_at)
     }
 }

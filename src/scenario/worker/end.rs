@@ -66,7 +66,7 @@ impl Worker {
         let open = self.schedule.is_some();
         let u = &mut self.users[key];
         u.arrival = None;
-        u.timer_gen = 0;
+        u.wake_at = u64::MAX;
         u.deadline = None;
         if self.draining {
             self.finish_user(key);

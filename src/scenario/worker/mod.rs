@@ -5,9 +5,8 @@
 //! Worker `w` of `n` owns users `w, w + n, w + 2n, ...` and, in the open
 //! model, arrivals `w, w + n, ...` of the schedule, so the workers' shares
 //! add up to the profile's numbers exactly. Users wait on one of three
-//! things: a timer (think time, sleep, pacing, timeouts; one heap with
-//! generation numbers so cancelled timers are skipped), a response, or an
-//! arrival. Stats go to the coordinator once a second and at the end.
+//! things: a timer (think time, sleep, pacing, timeouts; one entry per
+//! user in the engine's timer heap), a response, or an arrival. Stats go to the coordinator once a second and at the end.
 //!
 //! One job per file: this one, the worker's state and its turn; `users.rs`
 //! spawning, retiring and parking users and handing out arrivals;
@@ -23,8 +22,7 @@ mod steps;
 mod timers;
 mod users;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,6 +40,7 @@ use super::timeline::INTERVAL_NS;
 use super::user::{User, Wait};
 use crate::engine::clock::Clock;
 use crate::engine::reactor::{Driver, Reactor, TIMER};
+use crate::engine::timers::TimerHeap;
 use crate::load::OpenSchedule;
 use crate::metrics::Recorder;
 use crate::profile::scenario::{LoadModel, Scenario};
@@ -149,16 +148,9 @@ struct Worker {
     users: Slab<User>,
     /// Active (not retiring) users in spawn order, for ramp-down.
     active: Vec<usize>,
-    /// (deadline, user key, generation). Generations come from one counter
-    /// per worker, so an entry left by a removed user can never match the
-    /// user that later reuses its key.
-    timers: BinaryHeap<Reverse<(u64, usize, u64)>>,
-    next_gen: u64,
-    /// Request timeouts: (deadline, user key, user id), at most one entry
-    /// per user. A response does not remove its entry; when the entry comes
-    /// due it is dropped or moved to the user's current deadline, so the
-    /// heap never grows with the request rate.
-    deadlines: BinaryHeap<Reverse<(u64, usize, u64)>>,
+    /// One timer per user, at its pause's end or its request's timeout
+    /// (see `timers.rs`).
+    timers: TimerHeap,
     ready: VecDeque<usize>,
     /// Open model: per class, users between iterations waiting for an
     /// arrival of their class.
@@ -252,9 +244,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         s: setup,
         users: Slab::new(),
         active: Vec::new(),
-        timers: BinaryHeap::new(),
-        next_gen: 0,
-        deadlines: BinaryHeap::new(),
+        timers: TimerHeap::default(),
         ready: VecDeque::new(),
         idle: vec![VecDeque::new(); classes],
         scratch: Scratch::default(),
@@ -320,7 +310,6 @@ impl Driver for Worker {
             self.dispatch(now);
         }
         self.fire_timers(now);
-        self.fire_deadlines(now);
         while let Some(key) = self.ready.pop_front() {
             self.advance(key);
         }
@@ -342,11 +331,8 @@ impl Driver for Worker {
                 wake = wake.min(t);
             }
         }
-        if let Some(Reverse((t, _, _))) = self.timers.peek() {
-            wake = wake.min(*t);
-        }
-        if let Some(Reverse((t, _, _))) = self.deadlines.peek() {
-            wake = wake.min(*t);
+        if let Some(t) = self.timers.next() {
+            wake = wake.min(t);
         }
         wake
     }

@@ -1,71 +1,66 @@
-//! A scenario worker's timers: users' pauses (think time, sleeps, pacing,
-//! back-offs; a heap with generation numbers so cancelled timers are
-//! skipped) and request timeouts (at most one heap entry per user).
+//! A scenario worker's timers: each user's pause (think time, sleep,
+//! pacing, back-off) and its request timeout, one live entry per user in
+//! the worker's one
+//! [`TimerHeap`](crate::engine::timers::TimerHeap) (the engine's), at whichever the user
+//! waits for.
+//!
+//! Nothing is cancelled in the heap: a user whose pause ends early (it is
+//! abandoned, it retires) or whose response came keeps its entry, which
+//! fires, finds nothing due and is dropped or moved to the user's current
+//! deadline. So the heap never grows with the request rate.
 
-use std::cmp::Reverse;
+use slab::Slab;
 
 use super::*;
+use crate::engine::timers::Owners;
 use crate::metrics::ErrorKind;
 use crate::scenario::user::Wait;
 
 impl Worker {
+    /// The user pauses until `at` (the caller sets `Wait::Timer`).
     pub(super) fn arm(&mut self, key: usize, at: u64) {
-        self.next_gen += 1;
-        self.users[key].timer_gen = self.next_gen;
-        self.timers.push(Reverse((at, key, self.next_gen)));
+        let u = &mut self.users[key];
+        u.wake_at = at;
+        self.timers.arm(key, at, &mut u.timer_at);
     }
 
+    /// The user's request in flight times out at `at`.
     pub(super) fn arm_timeout(&mut self, key: usize, at: u64) {
         let u = &mut self.users[key];
         u.deadline = Some(at);
-        if !u.deadline_queued {
-            u.deadline_queued = true;
-            self.deadlines.push(Reverse((at, key, u.id)));
-        }
+        self.timers.arm(key, at, &mut u.timer_at);
     }
 
-    pub(super) fn fire_deadlines(&mut self, now: u64) {
-        while let Some(Reverse((t, key, id))) = self.deadlines.peek().copied() {
-            if t > now {
-                break;
-            }
-            self.deadlines.pop();
-            let Some(u) = self.users.get_mut(key).filter(|u| u.id == id) else {
-                continue;
-            };
-            u.deadline_queued = false;
-            match u.deadline {
-                Some(d) if d <= now => {
-                    u.deadline = None;
-                    if u.wait == Wait::Response {
-                        self.fail(key, ErrorKind::Timeout, now);
-                    }
-                }
-                Some(d) => {
-                    u.deadline_queued = true;
-                    self.deadlines.push(Reverse((d, key, id)));
-                }
-                None => {}
-            }
-        }
-    }
-
+    /// Handles every user timer due by `now`: a pause that ended makes its
+    /// user ready, a request that outlived its timeout fails.
     pub(super) fn fire_timers(&mut self, now: u64) {
-        while let Some(Reverse((t, key, gen))) = self.timers.peek().copied() {
-            if t > now {
-                break;
+        while let Some(key) = self.timers.pop_due(now, &mut self.users) {
+            let u = &mut self.users[key];
+            match u.wait {
+                Wait::Timer if u.wake_at <= now => {
+                    u.wake_at = u64::MAX;
+                    u.wait = Wait::Ready;
+                    self.ready.push_back(key);
+                }
+                Wait::Response if u.deadline.is_some_and(|d| d <= now) => {
+                    u.deadline = None;
+                    self.fail(key, ErrorKind::Timeout, now);
+                }
+                _ => {}
             }
-            self.timers.pop();
-            let Some(u) = self.users.get_mut(key) else {
-                continue;
-            };
-            if u.timer_gen != gen {
-                continue;
-            }
-            if u.wait == Wait::Timer {
-                u.wait = Wait::Ready;
-                self.ready.push_back(key);
+            // Whatever the user waits for now (a later pause, the next
+            // request's timeout, or nothing).
+            if let Some(u) = self.users.get_mut(key) {
+                if let Some(at) = u.next_due() {
+                    self.timers.arm(key, at.max(now), &mut u.timer_at);
+                }
             }
         }
+    }
+}
+
+impl Owners for Slab<User> {
+    fn armed(&mut self, key: usize) -> Option<&mut u64> {
+        self.get_mut(key).map(|u| &mut u.timer_at)
     }
 }
