@@ -2,6 +2,7 @@
 //! collector on the calling thread, and returns the merged results.
 
 pub mod clock;
+pub mod link;
 pub mod reactor;
 pub mod timer;
 pub mod timers;

@@ -9,14 +9,15 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use hornet_http1::Limits;
-use mio::{Interest, Registry, Token};
+use mio::{Registry, Token};
 
 use super::exchange::Capture;
+use crate::engine::link;
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
 use crate::proto::http::{Exchange, HttpConn as Client, Responses};
 use crate::proto::{ReadOutcome, Session};
-use crate::tls::{Connect, TlsClient, Transport};
+use crate::tls::{TlsClient, Transport};
 
 /// Render buffers above this are freed when the user goes idle, so 10,000
 /// users that once sent a large body do not keep it all resident.
@@ -77,8 +78,7 @@ impl HttpConn {
         registry: &Registry,
         token: Token,
     ) -> io::Result<HttpConn> {
-        let mut stream = Transport::connect(addr, tls)?;
-        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        let stream = link::open(addr, tls, registry, token)?;
         Ok(HttpConn {
             stream,
             connected: false,
@@ -214,27 +214,12 @@ pub fn ready(
             .map_err(|e| ErrorKind::from_io_error(&e))?;
         return Ok(true);
     }
-    match stream.poll_connect(clock()) {
-        Ok(Connect::Pending) => Ok(false),
-        Ok(Connect::Ready(handshake)) => {
-            if let Some(h) = handshake {
-                tls.record_handshake(clock().saturating_sub(h.started), h.resumed);
-            }
-            *connected = true;
-            Ok(true)
-        }
-        Err(failure) => {
-            if let Some(failure) = &failure.tls {
-                tls.record_error(failure);
-            }
-            Err(failure.kind)
-        }
-    }
+    let usable = link::advance(stream, clock, tls)?;
+    *connected = usable;
+    Ok(usable)
 }
 
 /// Closes a user's socket, counting the TLS failure that broke it.
 pub fn close_counting(stream: Transport, registry: &Registry, tls: &mut TlsMetrics) {
-    if let Some(failure) = stream.close(registry) {
-        tls.record_error(&failure);
-    }
+    link::close(stream, registry, tls);
 }

@@ -13,9 +13,10 @@ use std::io;
 use std::sync::Arc;
 
 use hornet_smpp::CommandStatus;
-use mio::{Interest, Registry, Token};
+use mio::{Registry, Token};
 
 use super::conn::{close_counting, ready};
+use crate::engine::link;
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::{ErrorKind, Recorder};
 use crate::profile::scenario::SmppTarget;
@@ -84,8 +85,7 @@ impl SmppConn {
         registry: &Registry,
         token: Token,
     ) -> io::Result<SmppConn> {
-        let mut stream = Transport::connect(target.addr, tls)?;
-        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        let stream = link::open(target.addr, tls, registry, token)?;
         Ok(SmppConn {
             stream,
             connected: false,

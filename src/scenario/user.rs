@@ -9,6 +9,18 @@ use super::smpp_conn::SmppConn;
 use crate::profile::scenario::{Class, Feed, Step, Think};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
+use crate::vocab::{Backoff, BackoffPolicy};
+
+/// Pause after a transport error before the user goes on, so a refused
+/// connection does not become a busy loop: 50 ms, doubling with each
+/// consecutive connection failure (no response in between) up to 0.8 s. A
+/// session that breaks right after it became usable (a malformed PDU after
+/// the bind, a client certificate rejected after the handshake) backs off
+/// like one that never connected, and more each time.
+const USER_BACKOFF: BackoffPolicy = BackoffPolicy {
+    min_ns: 50_000_000,
+    max_ns: 800_000_000,
+};
 
 /// Which list of steps the user is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +96,8 @@ pub struct User {
     pub retiring: bool,
     /// The current request is a HEAD request.
     pub head: bool,
-    /// Connection failures since the last response (back-off exponent).
-    pub conn_failures: u32,
+    /// Connection failures since the last response (its back-off).
+    pub conn_failures: Backoff,
     /// Closed model: no new connection before this (run-clock ns), after
     /// a connection failed.
     pub reconnect_at: u64,
@@ -118,7 +130,7 @@ impl User {
             next_seq: 0,
             retiring: false,
             head: false,
-            conn_failures: 0,
+            conn_failures: Backoff::default(),
             reconnect_at: 0,
         }
     }
@@ -136,16 +148,14 @@ impl User {
     /// A connection of this user failed (or broke soon after it became
     /// usable) at `now`: the next pause and the next connect back off.
     pub fn conn_failed(&mut self, now: u64) {
-        self.conn_failures = self.conn_failures.saturating_add(1);
-        self.reconnect_at = now.saturating_add(self.backoff_ns());
+        let pause = self.conn_failures.failed(USER_BACKOFF);
+        self.reconnect_at = now.saturating_add(pause);
     }
 
     /// The pause after a failure: 50 ms, doubling with each consecutive
     /// connection failure up to 0.8 s.
     pub fn backoff_ns(&self) -> u64 {
-        use super::worker::{ERROR_BACKOFF_NS, MAX_BACKOFF_SHIFT};
-        let shift = self.conn_failures.saturating_sub(1).min(MAX_BACKOFF_SHIFT);
-        ERROR_BACKOFF_NS << shift
+        self.conn_failures.delay(USER_BACKOFF)
     }
 
     /// What the user's templates read: its variables, rows, number,

@@ -7,16 +7,21 @@
 //! it across reconnects, and the worker decides what happens to the ones
 //! the old socket never answered.
 
-use mio::{Interest, Token};
+use mio::Token;
 
 use super::{Phase, Worker};
+use crate::engine::link;
 use crate::metrics::ErrorKind;
 use crate::proto::Session;
-use crate::tls::{Connect, Transport};
+use crate::tls::Transport;
+use crate::vocab::{Backoff, BackoffPolicy};
 
-/// First reconnect delay after a failed connect; doubles up to the cap.
-const BACKOFF_MIN_NS: u64 = 10_000_000;
-const BACKOFF_MAX_NS: u64 = 1_000_000_000;
+/// The pause before a slot reconnects after a failed connect or a refused
+/// session: 10 ms, doubling with each consecutive failure, up to 1 s.
+const RECONNECT_BACKOFF: BackoffPolicy = BackoffPolicy {
+    min_ns: 10_000_000,
+    max_ns: 1_000_000_000,
+};
 /// A connection that fails sooner than this after it became usable, having
 /// received no answer to real work, counts as one that never worked: it
 /// backs off instead of reconnecting at once. Otherwise a peer that accepts
@@ -39,7 +44,7 @@ pub(super) struct Slot<S> {
     pub(super) session: S,
     pub(super) stream: Option<Transport>,
     pub(super) state: State,
-    pub(super) backoff_ns: u64,
+    pub(super) backoff: Backoff,
     /// On the open model's idle list.
     pub(super) listed: bool,
     /// The graceful goodbye has been started (drain phase).
@@ -71,7 +76,7 @@ impl<S: Session> Worker<S> {
             session: (self.new_session)(),
             stream: None,
             state: State::Stopped,
-            backoff_ns: 0,
+            backoff: Backoff::default(),
             listed: false,
             closing: false,
             ready: false,
@@ -92,14 +97,7 @@ impl<S: Session> Worker<S> {
         if self.open.is_none() {
             self.top_up_closed(key, now);
         }
-        let result = Transport::connect(self.addr, self.tls.as_ref()).and_then(|mut stream| {
-            self.registry.register(
-                &mut stream,
-                Token(key),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-            Ok(stream)
-        });
+        let result = link::open(self.addr, self.tls.as_ref(), &self.registry, Token(key));
         match result {
             Ok(stream) => {
                 self.slots[key].stream = Some(stream);
@@ -116,20 +114,11 @@ impl<S: Session> Worker<S> {
         let Some(stream) = slot.stream.as_mut() else {
             return;
         };
-        match stream.poll_connect(now) {
-            Ok(Connect::Pending) => return,
-            Ok(Connect::Ready(handshake)) => {
-                if let Some(h) = handshake {
-                    let took = self.clock.now().saturating_sub(h.started);
-                    self.rec.tls_handshake(took, h.resumed);
-                }
-            }
-            Err(failure) => {
-                if let Some(tls) = &failure.tls {
-                    self.rec.tls_error(tls);
-                }
-                return self.connect_failed(key, failure.kind, now);
-            }
+        let clock = self.clock;
+        match link::advance(stream, || clock.now(), &mut self.rec) {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(kind) => return self.connect_failed(key, kind, now),
         }
         let now = self.clock.now();
         let slot = &mut self.slots[key];
@@ -188,10 +177,10 @@ impl<S: Session> Worker<S> {
     /// stops it if the run is draining.
     pub(super) fn back_off(&mut self, key: usize, now: u64) {
         let slot = &mut self.slots[key];
-        slot.backoff_ns = (slot.backoff_ns * 2).clamp(BACKOFF_MIN_NS, BACKOFF_MAX_NS);
+        let pause = slot.backoff.failed(RECONNECT_BACKOFF);
         let next = if self.phase == Phase::Running {
             State::Backoff {
-                retry_at: now + slot.backoff_ns,
+                retry_at: now + pause,
             }
         } else {
             State::Stopped
@@ -252,9 +241,7 @@ impl<S: Session> Worker<S> {
         slot.unread = false;
         slot.peer_closed = false;
         if let Some(stream) = slot.stream.take() {
-            if let Some(failure) = stream.close(&self.registry) {
-                self.rec.tls_error(&failure);
-            }
+            link::close(stream, &self.registry, &mut self.rec);
         }
     }
 
@@ -269,7 +256,7 @@ impl<S: Session> Worker<S> {
             let proved = slot.session.answered() > slot.answers_at
                 || now.saturating_sub(slot.usable_at) >= HEALTHY_NS;
             if slot.ready && proved {
-                slot.backoff_ns = 0;
+                slot.backoff.reset();
                 self.connect(key, now);
             } else {
                 // The socket died before its session ever worked (e.g. the

@@ -29,13 +29,18 @@ use hornet_smpp::{Bind, Body};
 
 use super::{ReadOutcome, Session, TimerOutcome};
 use crate::metrics::{ErrorKind, Recorder};
+use crate::vocab::{Backoff, BackoffPolicy};
 use receipts::ReceiptBook;
 use template::DestTemplate;
 
 /// Largest sequence number; the next one after it is 1 (SMPP 3.4 5.1.4).
 const MAX_SEQ: u32 = 0x7FFF_FFFF;
-const THROTTLE_BACKOFF_MIN_NS: u64 = 10_000_000;
-const THROTTLE_BACKOFF_MAX_NS: u64 = 1_000_000_000;
+/// The pause after an ESME_RTHROTTLED or ESME_RMSGQFUL: 10 ms, doubling
+/// while the SMSC keeps throttling, up to 1 s.
+const THROTTLE_BACKOFF: BackoffPolicy = BackoffPolicy {
+    min_ns: 10_000_000,
+    max_ns: 1_000_000_000,
+};
 /// Stop encoding new submits while this much output is unsent: the socket
 /// is full, and the window's sent times should stay close to the wire.
 const OUT_HIGH_WATER: usize = 256 * 1024;
@@ -183,7 +188,7 @@ pub struct SmppSession {
     rend: usize,
     book: ReceiptBook,
     paused_until: Option<u64>,
-    throttle_backoff_ns: u64,
+    throttle_backoff: Backoff,
     last_rx: u64,
     /// An enquire_link in flight: (sequence number, when sent).
     enquire_sent: Option<(u32, u64)>,
@@ -234,7 +239,7 @@ impl SmppSession {
             rend: 0,
             book: ReceiptBook::default(),
             paused_until: None,
-            throttle_backoff_ns: 0,
+            throttle_backoff: Backoff::default(),
             last_rx: 0,
             enquire_sent: None,
             messages: 0,

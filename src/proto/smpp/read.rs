@@ -14,8 +14,7 @@ use hornet_smpp::{
 };
 
 use super::{
-    BindKind, Phase, SmppSession, OUT_FLUSH_AT, OUT_PAUSE, READ_BUF_MIN, THROTTLE_BACKOFF_MAX_NS,
-    THROTTLE_BACKOFF_MIN_NS,
+    BindKind, Phase, SmppSession, OUT_FLUSH_AT, OUT_PAUSE, READ_BUF_MIN, THROTTLE_BACKOFF,
 };
 use crate::metrics::smpp::RECEIPT_STATES;
 use crate::metrics::{ErrorKind, Recorder};
@@ -392,11 +391,10 @@ impl SmppSession {
             status == CommandStatus::ESME_RTHROTTLED || status == CommandStatus::ESME_RMSGQFUL;
         rec.completed_smpp(status.0, throttled, o.intended, o.sent, now);
         if throttled {
-            self.throttle_backoff_ns = (self.throttle_backoff_ns * 2)
-                .clamp(THROTTLE_BACKOFF_MIN_NS, THROTTLE_BACKOFF_MAX_NS);
-            self.paused_until = Some(now + self.throttle_backoff_ns);
+            let pause = self.throttle_backoff.failed(THROTTLE_BACKOFF);
+            self.paused_until = Some(now + pause);
         } else if status.is_ok() {
-            self.throttle_backoff_ns = 0;
+            self.throttle_backoff.reset();
             if self.cfg.registered_delivery & 0x01 != 0 {
                 if message_id.is_empty() || self.cfg.bind == BindKind::Transmitter {
                     // No id, nothing a receipt could name; or a transmitter

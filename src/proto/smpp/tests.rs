@@ -199,7 +199,7 @@ fn out_of_order_responses_settle_their_own_submits() {
     // Throttled: the bind pauses until its timer after the backoff.
     assert_eq!(s.room(), 0);
     assert_eq!(
-        s.handle_timeout(2_000 + THROTTLE_BACKOFF_MIN_NS, 10_000_000_000, &mut rec),
+        s.handle_timeout(2_000 + THROTTLE_BACKOFF.min_ns, 10_000_000_000, &mut rec),
         TimerOutcome::Keep
     );
     assert_eq!(s.room(), 3);

@@ -203,7 +203,7 @@ impl Worker {
         };
         self.in_flight -= 1;
         u.deadline = None;
-        u.conn_failures = 0;
+        u.conn_failures.reset();
         let id = u.step_id();
         let Some(conn) = u.http.as_mut() else {
             return;

@@ -50,15 +50,6 @@ use crate::tls::TlsClient;
 
 /// How often the closed model re-reads its user target while ramping.
 const CONTROL_NS: u64 = 10_000_000;
-/// Pause after a transport error before the user goes on, so a refused
-/// connection does not become a busy loop.
-pub(crate) const ERROR_BACKOFF_NS: u64 = 50_000_000;
-/// Consecutive connection failures of a user (no response in between)
-/// double its pause, up to `ERROR_BACKOFF_NS << MAX_BACKOFF_SHIFT` (0.8 s):
-/// a session that breaks right after it became usable (a malformed PDU
-/// after the bind, a client certificate rejected after the handshake)
-/// backs off like one that never connected, and more each time.
-pub(crate) const MAX_BACKOFF_SHIFT: u32 = 4;
 /// Users pausing at least this long between iterations free their
 /// connection's buffers meanwhile.
 const IDLE_TRIM_NS: u64 = 10_000_000;

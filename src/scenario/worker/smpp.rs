@@ -123,7 +123,7 @@ impl Worker {
                     now.saturating_sub(u.intended),
                     now.saturating_sub(u.sent_at),
                 );
-                u.conn_failures = 0;
+                u.conn_failures.reset();
                 if status.is_ok() {
                     n.passed += 1;
                 } else {
