@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use hornet_smpp::CommandStatus;
 use mio::Token;
 
 use super::*;
@@ -112,50 +113,9 @@ impl Worker {
         }
         match progress {
             Ok(SmppProgress::Pending) => {}
-            Ok(SmppProgress::Answered(status)) if waiting => {
-                self.in_flight -= 1;
-                u.deadline = None;
-                let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
-                    return;
-                };
-                let n = &mut self.stats.names[step.name];
-                n.record_latency(
-                    now.saturating_sub(u.intended),
-                    now.saturating_sub(u.sent_at),
-                );
-                u.conn_failures.reset();
-                if status.is_ok() {
-                    n.passed += 1;
-                } else {
-                    n.check_failed += 1;
-                    *n.reasons.entry(Failure::SubmitResp(status.0)).or_default() += 1;
-                }
-                u.step += 1;
-                u.wait = Wait::Ready;
-                self.ready.push_back(key);
-            }
+            Ok(SmppProgress::Answered(status)) if waiting => self.submit_answered(key, status, now),
             Ok(SmppProgress::Answered(_)) => {}
-            Ok(SmppProgress::BindRefused(status)) => {
-                if let Some(c) = u.smpp.take() {
-                    c.close(&self.registry, &mut self.stats.smpp_tls);
-                }
-                u.conn_failed(now);
-                if waiting {
-                    let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
-                        return;
-                    };
-                    // The submit never left: an error (the run got no
-                    // answer), not a failed check, and no throughput.
-                    let n = &mut self.stats.names[step.name];
-                    n.bind_failed += 1;
-                    n.not_sent += 1;
-                    *n.error_reasons
-                        .entry(ErrorDetail::BindRefused(status.0))
-                        .or_default() += 1;
-                    self.in_flight -= 1;
-                    self.abandon(key, now);
-                }
-            }
+            Ok(SmppProgress::BindRefused(status)) => self.bind_refused(key, status, waiting, now),
             Err(kind) => {
                 if waiting {
                     self.fail(key, kind, now);
@@ -169,5 +129,58 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// The submit_sm_resp the user waited for: timed, and judged by its
+    /// command_status; the user goes on.
+    fn submit_answered(&mut self, key: usize, status: CommandStatus, now: u64) {
+        let sc = self.s.scenario.clone();
+        let u = &mut self.users[key];
+        self.in_flight -= 1;
+        u.deadline = None;
+        let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
+            return;
+        };
+        let n = &mut self.stats.names[step.name];
+        n.record_latency(
+            now.saturating_sub(u.intended),
+            now.saturating_sub(u.sent_at),
+        );
+        u.conn_failures.reset();
+        if status.is_ok() {
+            n.passed += 1;
+        } else {
+            n.check_failed += 1;
+            *n.reasons.entry(Failure::SubmitResp(status.0)).or_default() += 1;
+        }
+        u.step += 1;
+        u.wait = Wait::Ready;
+        self.ready.push_back(key);
+    }
+
+    /// The SMSC refused the user's bind: the session goes and the next one
+    /// waits out the back-off; a submit waiting behind the bind never left
+    /// (an error, not a failed check, and no throughput).
+    fn bind_refused(&mut self, key: usize, status: CommandStatus, waiting: bool, now: u64) {
+        let sc = self.s.scenario.clone();
+        let u = &mut self.users[key];
+        if let Some(c) = u.smpp.take() {
+            c.close(&self.registry, &mut self.stats.smpp_tls);
+        }
+        u.conn_failed(now);
+        if !waiting {
+            return;
+        }
+        let Some(Step::Smpp(step)) = u.current(&sc.classes[u.class]) else {
+            return;
+        };
+        let n = &mut self.stats.names[step.name];
+        n.bind_failed += 1;
+        n.not_sent += 1;
+        *n.error_reasons
+            .entry(ErrorDetail::BindRefused(status.0))
+            .or_default() += 1;
+        self.in_flight -= 1;
+        self.abandon(key, now);
     }
 }
