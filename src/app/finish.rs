@@ -22,9 +22,8 @@ use std::time::Duration;
 
 use crate::cli::{ConfigError, OutputArgs};
 use crate::report::hdr_log::HdrLog;
-use crate::report::html::HtmlReport;
-use crate::report::locust_csv::CsvReport;
 use crate::report::outcome::RunOutcome;
+use crate::report::view::{LogEntry, RunView};
 use crate::scenario::verdict::{InvariantVerdict, LimitVerdict};
 
 use super::AppError;
@@ -88,19 +87,6 @@ impl Outcome {
     }
 }
 
-/// One interval histogram of an HdrHistogram log rebuilt from a result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogEntry {
-    /// The request name (the log's tag).
-    pub name: String,
-    /// Seconds from the start of the load.
-    pub start_s: f64,
-    /// Length of the interval, seconds.
-    pub length_s: f64,
-    /// The histogram, HdrHistogram V2 compressed, base64 (empty: none).
-    pub histogram: String,
-}
-
 /// A result document, as every output reads it. The JSON is the document
 /// itself (`Serialize`); the rest is derived from it.
 pub trait Finished: serde::Serialize {
@@ -119,18 +105,9 @@ pub trait Finished: serde::Serialize {
     /// it, for the document's `outcome`.
     fn cut_short(&self) -> (bool, Option<&str>);
 
-    /// The Locust-compatible CSV files (`--csv`).
-    fn csv(&self) -> CsvReport;
-
-    /// The self-contained HTML page (`--html`).
-    fn html(&self) -> HtmlReport;
-
-    /// The interval histograms, for an `--hdr-log` rebuilt by
-    /// `hornet report` (a live run writes its log as it goes).
-    fn log_entries(&self) -> Vec<LogEntry>;
-
-    /// When the load started, Unix seconds.
-    fn started_unix_s(&self) -> f64;
+    /// The document in the shape every other output reads: the summary
+    /// table, the Locust CSV files, the HTML page, the HdrHistogram log.
+    fn view(&self) -> RunView;
 
     /// Rebuilds what a saved document leaves out (histograms decoded from
     /// their base64 form), so the outputs read it as after a run.
@@ -203,9 +180,11 @@ impl Kind {
 
     /// Writes `result` as this kind to `path`, whole or not at all; the
     /// JSON carries `outcome` when there is one.
+    /// The view is built on first use, once for every file.
     fn write<R: Finished>(
         self,
         result: &R,
+        view: &mut Option<RunView>,
         outcome: Option<&RunOutcome>,
         path: &Path,
     ) -> Result<(), AppError> {
@@ -214,11 +193,15 @@ impl Kind {
                 Some(o) => crate::report::outcome::write_json(result, o, path),
                 None => crate::report::write_json(result, path),
             },
-            Kind::Csv => result.csv().write(path),
+            Kind::Csv => view.get_or_insert_with(|| result.view()).csv.write(path),
             Kind::Html => {
-                crate::report::output::write_bytes(path, result.html().render().as_bytes())
+                let page = view.get_or_insert_with(|| result.view()).render();
+                crate::report::output::write_bytes(path, page.as_bytes())
             }
-            Kind::HdrLog => write_log(&result.log_entries(), result.started_unix_s(), path),
+            Kind::HdrLog => {
+                let v = view.get_or_insert_with(|| result.view());
+                write_log(&v.log, v.started_unix_s, path)
+            }
         };
         written.map_err(|source| self.error(path, source))
     }
@@ -255,9 +238,10 @@ pub(super) fn write_outputs<R: Finished>(
     files: &OutputArgs,
     kinds: &[Kind],
 ) -> Result<(), AppError> {
+    let mut view = None;
     for kind in kinds {
         if let Some(path) = kind.path(files) {
-            kind.write(result, outcome, path)?;
+            kind.write(result, &mut view, outcome, path)?;
         }
     }
     Ok(())
@@ -345,27 +329,6 @@ pub(super) fn counts_line(map: &std::collections::BTreeMap<String, u64>) -> Stri
         .map(|(k, n)| format!("{k}: {n}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The log entries of one name over a per-interval timeline.
-pub(super) fn timeline_log(
-    name: &str,
-    timeline: &[crate::report::common::TimelinePoint],
-) -> Vec<LogEntry> {
-    let mut prev = 0.0;
-    timeline
-        .iter()
-        .map(|p| {
-            let e = LogEntry {
-                name: name.to_string(),
-                start_s: prev,
-                length_s: p.t_s - prev,
-                histogram: p.histogram.clone(),
-            };
-            prev = p.t_s;
-            e
-        })
-        .collect()
 }
 
 /// Writes a rebuilt HdrHistogram log, its start `started_at` (Unix

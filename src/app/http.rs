@@ -5,16 +5,12 @@ use crate::cli::{HttpArgs, OutputArgs};
 use crate::engine::run_http;
 use crate::plan::HttpPlan;
 use crate::report::common::url_name;
-use crate::report::html::HtmlReport;
-use crate::report::locust_csv::CsvReport;
+use crate::report::view::RunView;
 use crate::report::{summary, HttpResult};
 use crate::scenario::verdict::CliThreshold;
 
 use super::engine_run::{drive, judge_cli, Names};
-use super::finish::{
-    counts_line, finish, precheck_outputs, timeline_log, verdict_outcome, Finished, LogEntry,
-    Outcome,
-};
+use super::finish::{counts_line, finish, precheck_outputs, verdict_outcome, Finished, Outcome};
 use super::AppError;
 
 /// `hornet http`: validate, run, report.
@@ -82,20 +78,8 @@ impl Finished for HttpResult {
         (self.interrupted, None)
     }
 
-    fn csv(&self) -> CsvReport {
-        CsvReport::from_http(self)
-    }
-
-    fn html(&self) -> HtmlReport {
-        HtmlReport::from_http(self)
-    }
-
-    fn log_entries(&self) -> Vec<LogEntry> {
-        timeline_log(&url_name(&self.config.url), &self.timeline)
-    }
-
-    fn started_unix_s(&self) -> f64 {
-        self.started_at
+    fn view(&self) -> RunView {
+        RunView::from_http(self)
     }
 
     fn rehydrate(&mut self) -> Result<(), String> {

@@ -28,7 +28,7 @@ mod run;
 mod smpp;
 
 pub use demo::demo;
-pub use finish::{Finished, LogEntry, Outcome};
+pub use finish::{Finished, Outcome};
 pub use http::{execute, http};
 pub use report::report;
 pub use run::run_profile;

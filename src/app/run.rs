@@ -3,15 +3,14 @@
 
 use crate::cli::RunArgs;
 use crate::profile::Scenario;
-use crate::report::html::HtmlReport;
-use crate::report::locust_csv::CsvReport;
 use crate::scenario::result::ScenarioResult;
 use crate::scenario::{RunOptions, ScenarioError};
 
 use super::finish::{finish, finish_unloaded, precheck_outputs, verdict_outcome};
-use super::finish::{Finished, LogEntry, Outcome};
+use super::finish::{Finished, Outcome};
 use super::live::start_exporter;
 use super::AppError;
+use crate::report::view::RunView;
 
 /// The demo API and SMSC of `hornet run --demo`, in this process.
 type DemoServers = (hornet_target::TargetHandle, hornet_smsc::SmscHandle);
@@ -175,34 +174,8 @@ impl Finished for ScenarioResult {
         (crate::interrupt::requested(), self.aborted.as_deref())
     }
 
-    fn csv(&self) -> CsvReport {
-        CsvReport::from_scenario(self)
-    }
-
-    fn html(&self) -> HtmlReport {
-        HtmlReport::from_scenario(self)
-    }
-
-    /// Each second's histogram per request name.
-    fn log_entries(&self) -> Vec<LogEntry> {
-        let mut log = Vec::new();
-        let mut prev = 0.0;
-        for p in &self.history {
-            for (name, h) in &p.histograms {
-                log.push(LogEntry {
-                    name: name.clone(),
-                    start_s: prev,
-                    length_s: p.t_s - prev,
-                    histogram: h.clone(),
-                });
-            }
-            prev = p.t_s;
-        }
-        log
-    }
-
-    fn started_unix_s(&self) -> f64 {
-        self.started_at
+    fn view(&self) -> RunView {
+        RunView::from_scenario(self)
     }
 
     fn rehydrate(&mut self) -> Result<(), String> {

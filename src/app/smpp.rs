@@ -3,16 +3,12 @@
 
 use crate::cli::SmppArgs;
 use crate::engine::run_smpp;
-use crate::report::html::HtmlReport;
-use crate::report::locust_csv::CsvReport;
 use crate::report::smpp_result::SmppResult;
 use crate::report::smpp_summary;
+use crate::report::view::RunView;
 
 use super::engine_run::{drive, judge_cli, Names};
-use super::finish::{
-    counts_line, finish, precheck_outputs, timeline_log, verdict_outcome, Finished, LogEntry,
-    Outcome,
-};
+use super::finish::{counts_line, finish, precheck_outputs, verdict_outcome, Finished, Outcome};
 use super::AppError;
 
 /// `hornet smpp`: validate, run, report.
@@ -80,20 +76,8 @@ impl Finished for SmppResult {
         (self.interrupted, None)
     }
 
-    fn csv(&self) -> CsvReport {
-        CsvReport::from_smpp(self)
-    }
-
-    fn html(&self) -> HtmlReport {
-        HtmlReport::from_smpp(self)
-    }
-
-    fn log_entries(&self) -> Vec<LogEntry> {
-        timeline_log("submit_sm", &self.timeline)
-    }
-
-    fn started_unix_s(&self) -> f64 {
-        self.started_at
+    fn view(&self) -> RunView {
+        RunView::from_smpp(self)
     }
 
     fn rehydrate(&mut self) -> Result<(), String> {

@@ -7,179 +7,13 @@
 
 use std::fmt::Write as _;
 
-use super::locust_csv::{CsvReport, HistoryRow};
-use super::scenario_result::ScenarioResult;
-use super::smpp_result::SmppResult;
+use super::locust_csv::HistoryRow;
 use super::svg::{esc, spectrum_chart, time_chart, Line};
 use super::tls::TlsReport;
-use super::HttpResult;
+use super::view::RunView;
 
-/// Everything the page shows.
-#[derive(Debug)]
-pub struct HtmlReport {
-    /// Page title.
-    pub title: String,
-    /// `pass` / `fail` for profile runs, `None` otherwise.
-    pub verdict: Option<bool>,
-    /// Configuration rows (secrets redacted).
-    pub config: Vec<(String, String)>,
-    /// Table, failures and the per-second history.
-    pub csv: CsvReport,
-    /// What the history's user column counts.
-    pub users_label: &'static str,
-    /// Latency by percentile of all requests, (quantile, us).
-    pub spectrum_us: Vec<(f64, u64)>,
-    /// The accounting line.
-    pub accounting: String,
-    /// Threshold and invariant verdicts: (pass, what, detail).
-    pub checks: Vec<(bool, String, String)>,
-    /// Warnings (generator bottleneck, abort).
-    pub notes: Vec<String>,
-    /// TLS sections: (heading, report), one per TLS target.
-    pub tls: Vec<(&'static str, TlsReport)>,
-}
-
-/// A configuration row, redacted by the rule every output shares.
-fn redact(k: &str, v: String) -> (String, String) {
-    let shown = crate::report::common::redact_value(k, &v, &[]);
-    (k.to_string(), shown.to_string())
-}
-
-impl HtmlReport {
-    /// From `hornet http`.
-    pub fn from_http(r: &HttpResult) -> HtmlReport {
-        let c = &r.config;
-        let config = vec![
-            redact("url", crate::report::common::redact_url(&c.url)),
-            redact("method", c.method.clone()),
-            redact("model", c.model.clone()),
-            redact("rate", c.rate.map_or("-".into(), |x| format!("{x}/s"))),
-            redact("connections", c.connections.to_string()),
-            redact("threads", c.threads.to_string()),
-            redact("pipeline", c.pipeline.to_string()),
-            redact("duration", format!("{}s", c.duration_s)),
-            redact("timeout", format!("{}s", c.timeout_s)),
-        ];
-        let (checks, verdict) = cli_checks(&r.thresholds, r.verdict.as_deref());
-        HtmlReport {
-            title: format!(
-                "hornet http {} {}",
-                c.method,
-                crate::report::common::redact_url(&c.url)
-            ),
-            verdict,
-            config,
-            csv: CsvReport::from_http(r),
-            users_label: "open connections",
-            spectrum_us: r.spectrum_us.clone(),
-            accounting: format!(
-                "scheduled {} = completed {} + failed {} + timed out {} + not sent {}{}",
-                r.scheduled,
-                r.requests,
-                r.failed,
-                r.timed_out,
-                r.not_sent,
-                super::summary::abandoned_term(r.abandoned)
-            ),
-            checks,
-            notes: notes(&r.generator.notes, r.interrupted),
-            tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
-        }
-    }
-
-    /// From `hornet smpp`.
-    pub fn from_smpp(r: &SmppResult) -> HtmlReport {
-        let c = &r.config;
-        let config = vec![
-            redact("endpoint", c.endpoint.clone()),
-            redact("bind", c.bind.clone()),
-            redact("system_id", c.system_id.clone()),
-            redact("interface version", c.interface_version.clone()),
-            redact("model", c.model.clone()),
-            redact("rate", c.rate.map_or("-".into(), |x| format!("{x}/s"))),
-            redact("sessions", c.sessions.to_string()),
-            redact("window", c.window.to_string()),
-            redact("threads", c.threads.to_string()),
-            redact("duration", format!("{}s", c.duration_s)),
-        ];
-        let (checks, verdict) = cli_checks(&r.thresholds, r.verdict.as_deref());
-        HtmlReport {
-            title: format!("hornet smpp {}", c.endpoint),
-            verdict,
-            config,
-            csv: CsvReport::from_smpp(r),
-            users_label: "open binds",
-            spectrum_us: r.spectrum_us.clone(),
-            accounting: format!(
-                "scheduled {} = answered {} + failed {} + timed out {} + not sent {}{}",
-                r.scheduled,
-                r.requests,
-                r.failed,
-                r.timed_out,
-                r.not_sent,
-                super::summary::abandoned_term(r.abandoned)
-            ),
-            checks,
-            notes: notes(&r.generator.notes, r.interrupted),
-            tls: r.tls.iter().map(|t| ("TLS", t.clone())).collect(),
-        }
-    }
-
-    /// From `hornet run`.
-    pub fn from_scenario(r: &ScenarioResult) -> HtmlReport {
-        let mut config = vec![
-            redact("profile", r.profile.clone()),
-            redact("model", r.model.clone()),
-            redact("run time", format!("{}s", r.run_time_s)),
-            redact("threads", r.threads.to_string()),
-            redact("users started", r.users_started.to_string()),
-            redact("iterations", r.iterations.to_string()),
-        ];
-        if let Some(d) = &r.description {
-            config.insert(0, redact("description", d.clone()));
-        }
-        let mut checks: Vec<(bool, String, String)> = r
-            .thresholds
-            .iter()
-            .map(|t| {
-                (
-                    t.pass,
-                    format!("{}: {}", t.request, t.limit),
-                    format!("actual {}", t.actual),
-                )
-            })
-            .collect();
-        checks.extend(
-            r.invariants
-                .iter()
-                .map(|i| (i.pass, i.expr.clone(), i.detail.clone())),
-        );
-        let mut notes = r.generator_notes.clone();
-        notes.extend(r.aborted.iter().map(|a| format!("aborted: {a}")));
-        let t = &r.total;
-        HtmlReport {
-            title: format!("hornet run {}", r.profile),
-            verdict: Some(r.passed()),
-            config,
-            csv: CsvReport::from_scenario(r),
-            users_label: "users",
-            spectrum_us: t.spectrum_us.clone(),
-            accounting: format!(
-                "{} requests = {} passed + {} failed checks + {} errors + {} interrupted",
-                t.requests, t.passed, t.check_failed, t.errors, t.interrupted
-            ),
-            checks,
-            notes,
-            tls: r
-                .tls
-                .iter()
-                .map(|t| ("TLS", t.clone()))
-                .chain(r.smpp_tls.iter().map(|t| ("SMSC TLS", t.clone())))
-                .collect(),
-        }
-    }
-
-    /// The page.
+impl RunView {
+    /// The HTML page of the run.
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(64 * 1024);
         let _ = write!(
@@ -387,33 +221,6 @@ th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}tr
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}.verdict{font-size:18px}\
 .note{background:#fff8c5;padding:6px;border:1px solid #eed888}.acct,.foot{font-size:12px;color:#555}svg{display:block;margin:8px 0}h3{font-size:13px;margin:14px 0 0;color:#444}";
 
-/// The generator's notes, plus one for a run SIGINT or SIGTERM stopped
-/// early.
-fn notes(generator: &[String], interrupted: bool) -> Vec<String> {
-    let mut notes = generator.to_vec();
-    if interrupted {
-        notes.push(format!(
-            "{}: the load stopped early",
-            crate::interrupt::label()
-        ));
-    }
-    notes
-}
-
-/// `--threshold` verdicts as the page's checks, and the verdict.
-fn cli_checks(
-    thresholds: &[super::verdict::LimitVerdict],
-    verdict: Option<&str>,
-) -> (Vec<(bool, String, String)>, Option<bool>) {
-    (
-        thresholds
-            .iter()
-            .map(|t| (t.pass, t.limit.clone(), format!("actual {}", t.actual)))
-            .collect(),
-        verdict.map(|v| v == "pass"),
-    )
-}
-
 /// A TLS target's handshakes, settings and failures (explained).
 fn tls_section(o: &mut String, heading: &str, t: &TlsReport) {
     let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
@@ -478,7 +285,8 @@ fn tls_section(o: &mut String, heading: &str, t: &TlsReport) {
 mod tests {
     use super::*;
     use crate::metrics::quantiles::Cumulative;
-    use crate::report::locust_csv::{HistoryRow, StatsRow};
+    use crate::report::locust_csv::{CsvReport, HistoryRow, StatsRow};
+    use crate::report::view::redact;
 
     #[test]
     fn strings_from_servers_and_profiles_are_escaped_and_secrets_redacted() {
@@ -491,7 +299,7 @@ mod tests {
             latency: Cumulative::default(),
             quantiles_us: [0; 11],
         };
-        let r = HtmlReport {
+        let r = RunView {
             title: "t & <b>".into(),
             verdict: Some(false),
             config: vec![
@@ -540,6 +348,8 @@ mod tests {
                         .into(),
                 },
             )],
+            log: Vec::new(),
+            started_unix_s: 0.0,
         };
         let html = r.render();
         assert!(html.contains("<h2>TLS</h2>"));

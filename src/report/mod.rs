@@ -17,6 +17,7 @@ pub mod summary;
 pub mod svg;
 pub mod tls;
 pub mod verdict;
+pub mod view;
 
 pub use result::HttpResult;
 

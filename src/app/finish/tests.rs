@@ -4,13 +4,14 @@
 use std::cell::Cell;
 
 use super::*;
+use crate::report::locust_csv::CsvReport;
 
-/// A result document that counts which outputs were built.
+/// A result document that counts how often its view was built.
 #[derive(serde::Serialize, Default)]
 struct Fake {
     requests: u64,
     #[serde(skip)]
-    built: Cell<(u32, u32)>,
+    built: Cell<u32>,
 }
 
 impl Finished for Fake {
@@ -24,37 +25,27 @@ impl Finished for Fake {
     fn cut_short(&self) -> (bool, Option<&str>) {
         (false, None)
     }
-    fn csv(&self) -> CsvReport {
-        let (c, h) = self.built.get();
-        self.built.set((c + 1, h));
-        CsvReport {
-            elapsed_s: 1.0,
-            stats: Vec::new(),
-            failures: Vec::new(),
-            history: Vec::new(),
-        }
-    }
-    fn html(&self) -> HtmlReport {
-        let (c, h) = self.built.get();
-        self.built.set((c, h + 1));
-        HtmlReport {
+    fn view(&self) -> RunView {
+        self.built.set(self.built.get() + 1);
+        RunView {
             title: "fake".into(),
             verdict: None,
             config: Vec::new(),
-            csv: self.csv(),
+            csv: CsvReport {
+                elapsed_s: 1.0,
+                stats: Vec::new(),
+                failures: Vec::new(),
+                history: Vec::new(),
+            },
             users_label: "users",
             spectrum_us: Vec::new(),
             accounting: String::new(),
             checks: Vec::new(),
             notes: Vec::new(),
             tls: Vec::new(),
+            log: Vec::new(),
+            started_unix_s: 0.0,
         }
-    }
-    fn log_entries(&self) -> Vec<LogEntry> {
-        Vec::new()
-    }
-    fn started_unix_s(&self) -> f64 {
-        0.0
     }
     fn rehydrate(&mut self) -> Result<(), String> {
         Ok(())
@@ -180,8 +171,9 @@ fn finish_writes_what_was_asked_and_builds_nothing_else() {
     assert_eq!(v["requests"], 7);
     assert_eq!(v["outcome"]["status"], "completed");
     assert!(dir.path().join("r.html").is_file());
-    // The page holds the CSV tables; no CSV files were asked for.
-    assert_eq!(r.built.get(), (1, 1));
+    // The page holds the CSV tables (one view for every file); no CSV
+    // files were asked for.
+    assert_eq!(r.built.get(), 1);
     assert!(!dir.path().join("r_stats.csv").exists());
 }
 
@@ -205,7 +197,7 @@ fn the_first_failed_output_stops_the_rest_and_names_its_flag() {
         !dir.path().join("r.html").exists(),
         "after the CSV: not written"
     );
-    assert_eq!(r.built.get(), (1, 0));
+    assert_eq!(r.built.get(), 1);
     // A failed live --hdr-log is reported after every file is written.
     let files = OutputArgs {
         json: Some(dir.path().join("r.json")),
@@ -232,7 +224,7 @@ fn an_unloaded_run_writes_its_failure_but_no_csv() {
     assert_eq!(v["outcome"]["reason"], "setup step `login` failed");
     assert_eq!(v["outcome"]["exit_code"], 1);
     assert!(!dir.path().join("c_stats.csv").exists());
-    assert_eq!(r.built.get(), (0, 0));
+    assert_eq!(r.built.get(), 0);
 }
 
 #[test]
@@ -244,7 +236,7 @@ fn a_timeline_becomes_back_to_back_log_intervals() {
         }))
         .unwrap()
     };
-    let log = timeline_log("GET /", &[point(1.0, "a"), point(1.5, "")]);
+    let log = crate::report::view::timeline_log("GET /", &[point(1.0, "a"), point(1.5, "")]);
     let spans: Vec<_> = log.iter().map(|e| (e.start_s, e.length_s)).collect();
     assert_eq!(spans, [(0.0, 1.0), (1.0, 0.5)]);
     assert!(log.iter().all(|e| e.name == "GET /"));
