@@ -9,14 +9,14 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use hornet_http1::Limits;
-use mio::{Interest, Registry, Token};
+use mio::Token;
 
 use super::exchange::Capture;
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
 use crate::proto::http::{Exchange, HttpConn as Client, Responses};
 use crate::proto::{ReadOutcome, Session};
-use crate::tls::{Connect, TlsClient, Transport};
+use crate::tls::{Connect, Net, TlsClient, Transport};
 
 /// Render buffers above this are freed when the user goes idle, so 10,000
 /// users that once sent a large body do not keep it all resident.
@@ -74,11 +74,10 @@ impl HttpConn {
     pub fn connect(
         addr: SocketAddr,
         tls: Option<&TlsClient>,
-        registry: &Registry,
+        registry: &Net,
         token: Token,
     ) -> io::Result<HttpConn> {
-        let mut stream = Transport::connect(addr, tls)?;
-        registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+        let stream = registry.connect(addr, tls, token)?;
         Ok(HttpConn {
             stream,
             connected: false,
@@ -97,7 +96,7 @@ impl HttpConn {
 
     /// Deregisters the socket (it closes when dropped), counting the TLS
     /// failure that broke it, if one did.
-    pub fn close(self, registry: &Registry, tls: &mut TlsMetrics) {
+    pub fn close(self, registry: &Net, tls: &mut TlsMetrics) {
         close_counting(self.stream, registry, tls);
     }
 
@@ -233,7 +232,7 @@ pub fn ready(
 }
 
 /// Closes a user's socket, counting the TLS failure that broke it.
-pub fn close_counting(stream: Transport, registry: &Registry, tls: &mut TlsMetrics) {
+pub fn close_counting(stream: Transport, registry: &Net, tls: &mut TlsMetrics) {
     if let Some(failure) = stream.close(registry) {
         tls.record_error(&failure);
     }

@@ -7,7 +7,7 @@
 //! it across reconnects, and the worker decides what happens to the ones
 //! the old socket never answered.
 
-use mio::{Interest, Token};
+use mio::Token;
 
 use super::{Phase, Worker};
 use crate::metrics::ErrorKind;
@@ -92,14 +92,9 @@ impl<S: Session> Worker<S> {
         if self.open.is_none() {
             self.top_up_closed(key, now);
         }
-        let result = Transport::connect(self.addr, self.tls.as_ref()).and_then(|mut stream| {
-            self.registry.register(
-                &mut stream,
-                Token(key),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-            Ok(stream)
-        });
+        let result = self
+            .registry
+            .connect(self.addr, self.tls.as_ref(), Token(key));
         match result {
             Ok(stream) => {
                 self.slots[key].stream = Some(stream);
