@@ -212,6 +212,9 @@ impl EventLoop for Sim {
             driver.on_events(&self.ready);
         }
         driver.finish();
+        // The peers see the sockets the driver closed as it finished.
+        let now = self.clock.now();
+        self.serve(now);
         Ok(())
     }
 }

@@ -357,8 +357,11 @@ impl Driver for Worker {
         wake
     }
 
+    /// Also once the drain is over (its last request timed out in this
+    /// turn, after the turn's check): the next turn ends the worker at
+    /// once rather than at the next interval.
     fn busy(&self) -> bool {
-        !self.ready.is_empty() || !self.again.is_empty()
+        !self.ready.is_empty() || !self.again.is_empty() || (self.draining && self.in_flight == 0)
     }
 
     /// Open-model arrivals less than 2 ms away: epoll_wait would round up
