@@ -23,7 +23,7 @@ use hornet::profile::values::Value;
 use hornet::profile::{compile_str, Overrides};
 use hornet::scenario::stats::RunStats;
 use hornet::scenario::worker::{self as users, ClassPlan, Report, Shared, WorkerSetup};
-use peers::{HttpPeer, Reply, Smsc, ESME_ROK, ESME_RTHROTTLED};
+use peers::{HttpPeer, Reply, Smsc, ESME_RBINDFAIL, ESME_ROK, ESME_RTHROTTLED};
 
 const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
@@ -318,6 +318,74 @@ fn smpp_throttled_submits_pause_the_bind_for_its_doubling_backoff() {
     assert_eq!((smpp.throttled, smpp.bound), (2, 1));
     let c = &m.counters;
     assert_eq!((c.scheduled, c.completed, c.failed, c.timed_out), (70, 70, 0, 0));
+    assert_accounted(&m);
+}
+
+#[test]
+fn http_peer_closing_after_each_answer_gets_a_new_connection_at_once() {
+    // The server answers after 1 ms and closes (FIN, no header saying
+    // so): a connection that answered proved itself, so the slot
+    // reconnects at once, without backoff: one connection per request.
+    let plan = http_plan(&["-c", "1", "-d", "10ms"]);
+    let mut sim = Sim::new();
+    let (peer, log) = HttpPeer::new(|_| Reply::AfterThenClose(MS));
+    sim.listen(HTTP_ADDR.parse().unwrap(), peer);
+    let m = run_engine(&mut sim, &plan.load, http_sessions(&plan));
+    let log = log.borrow();
+    let expected: Vec<u64> = (0..=10).map(|k| k * MS).collect();
+    assert_eq!(times(&log.connects), expected);
+    assert_eq!(times(&log.requests), expected[..10]);
+    assert_eq!(sim.now(), 10 * MS);
+    // The eleventh connection, opened at the end, never carried its
+    // request: not sent.
+    let c = &m.counters;
+    assert_eq!(
+        (c.scheduled, c.completed, c.not_sent, c.failed, c.connects),
+        (11, 10, 1, 0, 10)
+    );
+    assert_accounted(&m);
+}
+
+#[test]
+fn http_reset_before_any_answer_backs_off() {
+    // The server resets every connection as the request arrives: the
+    // request fails with the reset and, the connection never having
+    // worked, the slot backs off (10, 20, 40 ms) instead of reconnecting
+    // in a tight loop.
+    let plan = http_plan(&["-c", "1", "-d", "100ms"]);
+    let mut sim = Sim::new();
+    let (peer, log) = HttpPeer::new(|_| Reply::Reset);
+    sim.listen(HTTP_ADDR.parse().unwrap(), peer);
+    let m = run_engine(&mut sim, &plan.load, http_sessions(&plan));
+    assert_eq!(times(&log.borrow().connects), [0, 10 * MS, 30 * MS, 70 * MS]);
+    let c = &m.counters;
+    assert_eq!((c.scheduled, c.failed), (4, 4));
+    assert_eq!(c.errors[ErrorKind::Reset as usize], 4);
+    assert_eq!(sim.now(), 100 * MS);
+    assert_accounted(&m);
+}
+
+#[test]
+fn smpp_refused_bind_retries_after_the_doubling_backoff() {
+    // The SMSC refuses the first three binds (ESME_RBINDFAIL, answered
+    // after 1 ms): each refusal drops the socket and the session binds
+    // again 10, 20, 40 ms later; the fourth bind succeeds and submits
+    // flow from then on.
+    let plan = smpp_plan(&["--sessions", "1", "--window", "1", "-d", "200ms"]);
+    let mut sim = Sim::new();
+    let (mut smsc, log) = Smsc::new(MS, |_| ESME_ROK);
+    smsc.bind_status = Box::new(|n| if n < 3 { ESME_RBINDFAIL } else { ESME_ROK });
+    sim.listen(SMSC_ADDR.parse().unwrap(), smsc);
+    let m = run_engine(&mut sim, &plan.load, smpp_sessions(&plan));
+    let log = log.borrow();
+    assert_eq!(times(&log.connects), [0, 11 * MS, 32 * MS, 73 * MS]);
+    assert_eq!(times(&log.closes), [MS, 12 * MS, 33 * MS, 202 * MS]);
+    assert_eq!(log.requests[0], (3, 74 * MS), "the first submit once bound");
+    let smpp = m.smpp.as_ref().expect("SMPP metrics");
+    assert_eq!((smpp.bind_failed, smpp.bound), (3, 1));
+    let c = &m.counters;
+    assert_eq!(c.scheduled, log.requests.len() as u64);
+    assert_eq!((c.completed, c.failed), (c.scheduled, 0));
     assert_accounted(&m);
 }
 

@@ -12,8 +12,13 @@ use hornet::engine::sim::{Accept, ConnId, Peer, PeerConn};
 pub enum Reply {
     /// Answers `200 ok` this many ns after the request arrived.
     After(u64),
+    /// Answers `200 ok` this many ns after the request arrived, then
+    /// closes the connection (FIN) without saying so in a header.
+    AfterThenClose(u64),
     /// Reads the request and never answers.
     Silent,
+    /// Resets the connection when the request arrives.
+    Reset,
 }
 
 /// What a peer saw, in virtual time (ns).
@@ -73,7 +78,13 @@ impl Peer for HttpPeer {
                     conn.send_after(delay, OK);
                     log.answers.push((conn.id(), now + delay));
                 }
+                Reply::AfterThenClose(delay) => {
+                    conn.send_after(delay, OK);
+                    conn.close_after(delay);
+                    log.answers.push((conn.id(), now + delay));
+                }
                 Reply::Silent => {}
+                Reply::Reset => conn.reset(),
             }
         }
     }
@@ -98,6 +109,8 @@ mod smpp {
 pub use smpp::ESME_ROK;
 /// ESME_RTHROTTLED: the SMSC asks the ESME to slow down.
 pub const ESME_RTHROTTLED: u32 = 0x58;
+/// ESME_RBINDFAIL: the bind is refused.
+pub const ESME_RBINDFAIL: u32 = 0x0D;
 
 /// One PDU: header and body.
 fn pdu(command: u32, status: u32, seq: u32, body: &[u8]) -> Vec<u8> {
@@ -116,6 +129,9 @@ pub struct Smsc {
     pub log: SharedLog,
     pub latency: u64,
     pub status: Box<dyn FnMut(usize) -> u32>,
+    /// The answer to bind `n` (0-based); by default every bind succeeds.
+    pub bind_status: Box<dyn FnMut(usize) -> u32>,
+    binds: usize,
 }
 
 impl Smsc {
@@ -125,6 +141,8 @@ impl Smsc {
             log: log.clone(),
             latency,
             status: Box::new(status),
+            bind_status: Box::new(|_| ESME_ROK),
+            binds: 0,
         };
         (smsc, log)
     }
@@ -151,7 +169,11 @@ impl Peer for Smsc {
             conn.consume(len);
             let answer = match command {
                 BIND_RECEIVER | BIND_TRANSMITTER | BIND_TRANSCEIVER => {
-                    pdu(command | RESP, ESME_ROK, seq, b"smsc\0")
+                    self.binds += 1;
+                    match (self.bind_status)(self.binds - 1) {
+                        ESME_ROK => pdu(command | RESP, ESME_ROK, seq, b"smsc\0"),
+                        status => pdu(command | RESP, status, seq, b""),
+                    }
                 }
                 SUBMIT_SM => {
                     let mut log = self.log.borrow_mut();
