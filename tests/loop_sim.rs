@@ -18,9 +18,9 @@ use hornet::engine::worker::{self, WorkerSpec};
 use hornet::engine::{http_sessions, smpp_sessions};
 use hornet::metrics::{ErrorKind, Metrics};
 use hornet::plan::{HttpPlan, LoadPlan, SmppPlan};
-use hornet::proto::Session;
 use hornet::profile::values::Value;
 use hornet::profile::{compile_str, Overrides};
+use hornet::proto::Session;
 use hornet::scenario::stats::RunStats;
 use hornet::scenario::worker::{self as users, ClassPlan, Report, Shared, WorkerSetup};
 use peers::{HttpPeer, Reply, Smsc, ESME_RBINDFAIL, ESME_ROK, ESME_RTHROTTLED};
@@ -160,7 +160,11 @@ fn http_reconnect_backoff_doubles_from_10ms_up_to_1s() {
     // (4270 ms) is not: the slot stops at the end, nothing in flight.
     let c = &m.counters;
     assert_eq!(c.connect_errors[ErrorKind::ConnectRefused as usize], 10);
-    assert_eq!(sim.now(), 4 * S, "nothing to drain: the run ends at its end");
+    assert_eq!(
+        sim.now(),
+        4 * S,
+        "nothing to drain: the run ends at its end"
+    );
     // Closed model: each attempt carried a request, failed with it.
     assert_eq!((c.scheduled, c.failed, c.completed), (10, 10, 0));
     assert_eq!(c.errors[ErrorKind::ConnectRefused as usize], 10);
@@ -276,10 +280,7 @@ fn http_open_model_drain_counts_waiting_requests_as_not_sent() {
     sim.listen(HTTP_ADDR.parse().unwrap(), peer);
     let m = run_engine(&mut sim, &plan.load, http_sessions(&plan));
     let log = log.borrow();
-    assert_eq!(
-        times(&log.requests),
-        [0, 310 * MS, 630 * MS, 970 * MS]
-    );
+    assert_eq!(times(&log.requests), [0, 310 * MS, 630 * MS, 970 * MS]);
     assert_eq!(
         times(&log.closes),
         [300 * MS, 610 * MS, 930 * MS, 1270 * MS]
@@ -317,7 +318,10 @@ fn smpp_throttled_submits_pause_the_bind_for_its_doubling_backoff() {
     let smpp = m.smpp.as_ref().expect("SMPP metrics");
     assert_eq!((smpp.throttled, smpp.bound), (2, 1));
     let c = &m.counters;
-    assert_eq!((c.scheduled, c.completed, c.failed, c.timed_out), (70, 70, 0, 0));
+    assert_eq!(
+        (c.scheduled, c.completed, c.failed, c.timed_out),
+        (70, 70, 0, 0)
+    );
     assert_accounted(&m);
 }
 
@@ -357,7 +361,10 @@ fn http_reset_before_any_answer_backs_off() {
     let (peer, log) = HttpPeer::new(|_| Reply::Reset);
     sim.listen(HTTP_ADDR.parse().unwrap(), peer);
     let m = run_engine(&mut sim, &plan.load, http_sessions(&plan));
-    assert_eq!(times(&log.borrow().connects), [0, 10 * MS, 30 * MS, 70 * MS]);
+    assert_eq!(
+        times(&log.borrow().connects),
+        [0, 10 * MS, 30 * MS, 70 * MS]
+    );
     let c = &m.counters;
     assert_eq!((c.scheduled, c.failed), (4, 4));
     assert_eq!(c.errors[ErrorKind::Reset as usize], 4);
@@ -425,7 +432,11 @@ fn profile_user_think_time_paces_iterations_exactly() {
     assert_eq!((stats.iterations, stats.iterations_done), (10, 10));
     let t = stats.total();
     assert_eq!((t.requests, t.passed, t.interrupted), (10, 10, 0));
-    assert_eq!(sim.now(), 10 * S, "nothing in flight: the run ends at its end");
+    assert_eq!(
+        sim.now(),
+        10 * S,
+        "nothing in flight: the run ends at its end"
+    );
 }
 
 #[test]
@@ -476,4 +487,26 @@ fn profile_drain_ends_at_the_timeout_of_the_last_request() {
     assert_eq!(t.errors[ErrorKind::Timeout as usize], 1);
     assert_eq!((t.passed, t.interrupted), (0, 0));
     assert_eq!(sim.now(), 5 * S);
+}
+
+#[test]
+fn profile_user_backs_off_on_refused_connects_doubling_to_its_cap() {
+    // Every connect refused, no think time: the user pauses 50 ms after
+    // the first failure, twice as long after each next one, up to 800 ms
+    // (`ERROR_BACKOFF_NS << MAX_BACKOFF_SHIFT`, scenario/worker).
+    let mut sim = Sim::new();
+    let (mut peer, log) = HttpPeer::new(|_| Reply::After(0));
+    peer.accept = Box::new(|_| Accept::Refuse);
+    sim.listen(HTTP_ADDR.parse().unwrap(), peer);
+    let profile = think_profile("5s", "3s").replace("think = \"1s\"\n", "");
+    let stats = run_profile(&mut sim, &profile);
+    let attempts = times(&log.borrow().connects);
+    let gaps: Vec<u64> = attempts.windows(2).map(|w| (w[1] - w[0]) / MS).collect();
+    assert_eq!(gaps, [50, 100, 200, 400, 800, 800]);
+    let t = stats.total();
+    assert_eq!(t.requests, 7);
+    assert_eq!(t.errors[ErrorKind::ConnectRefused as usize], 7);
+    assert_eq!(t.not_sent, 7, "nothing reached the peer");
+    assert_eq!(stats.connects, 0);
+    assert_eq!(sim.now(), 3 * S);
 }

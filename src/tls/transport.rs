@@ -147,7 +147,6 @@ impl Transport {
         Ok(Transport { io, tcp_at: None })
     }
 
-
     /// True for TLS.
     pub fn is_tls(&self) -> bool {
         matches!(self.io, Io::Tls(_))

@@ -181,7 +181,9 @@ impl Peer for Smsc {
                     log.requests.push((conn.id(), now));
                     log.answers.push((conn.id(), now + self.latency));
                     match (self.status)(n) {
-                        ESME_ROK => pdu(command | RESP, ESME_ROK, seq, format!("m{n}\0").as_bytes()),
+                        ESME_ROK => {
+                            pdu(command | RESP, ESME_ROK, seq, format!("m{n}\0").as_bytes())
+                        }
                         status => pdu(command | RESP, status, seq, b""),
                     }
                 }

@@ -36,8 +36,8 @@ pub use peer::{Accept, Peer, PeerConn};
 pub use wire::{ConnId, DEFAULT_WINDOW};
 use wire::{Phase, Wire};
 
-/// Steps a run may take before it is declared stuck (a driver that never
-/// finishes, or spins without its clock moving).
+/// Steps a run may take by default before it is declared stuck (a driver
+/// that never finishes, or spins without its clock moving).
 const MAX_STEPS: u64 = 10_000_000;
 
 /// A simulated reactor with its virtual clock and network.
@@ -47,6 +47,7 @@ pub struct Sim {
     peers: Vec<(SocketAddr, Box<dyn Peer>)>,
     ready: Vec<Readiness>,
     steps: u64,
+    max_steps: u64,
 }
 
 impl std::fmt::Debug for Sim {
@@ -88,6 +89,7 @@ impl Sim {
             peers: Vec::new(),
             ready: Vec::new(),
             steps: 0,
+            max_steps: MAX_STEPS,
         }
     }
 
@@ -104,6 +106,11 @@ impl Sim {
     /// Loop steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Declares a run stuck after `n` loop steps (default ten million).
+    pub fn set_max_steps(&mut self, n: u64) {
+        self.max_steps = n;
     }
 
     /// `peer` answers connections to `addr`.
@@ -171,7 +178,8 @@ impl EventLoop for Sim {
 
     /// Runs `driver` on `clock` (which must be simulated: normally
     /// [`Sim::clock`]) until its turn says it is done, then finishes it.
-    /// Fails if the driver is still going after `MAX_STEPS` steps.
+    /// Fails if the driver is still going after the most steps allowed
+    /// ([`Sim::set_max_steps`]).
     fn run<D: Driver>(&mut self, clock: &Clock, driver: &mut D) -> io::Result<()> {
         if !clock.is_simulated() {
             return Err(io::Error::new(
@@ -182,9 +190,10 @@ impl EventLoop for Sim {
         self.clock = *clock;
         loop {
             self.steps += 1;
-            if self.steps > MAX_STEPS {
+            if self.steps > self.max_steps {
                 return Err(io::Error::other(format!(
-                    "the simulation did not finish in {MAX_STEPS} steps (virtual time {} ns)",
+                    "the simulation did not finish in {} steps (virtual time {} ns)",
+                    self.max_steps,
                     self.clock.now()
                 )));
             }
@@ -216,5 +225,183 @@ impl EventLoop for Sim {
         let now = self.clock.now();
         self.serve(now);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use mio::Token;
+
+    use super::*;
+    use crate::tls::Transport;
+
+    const MS: u64 = 1_000_000;
+
+    /// Wakes every 7 ms until 30 ms, noting when it turned.
+    #[derive(Default)]
+    struct Ticker {
+        turns: Vec<u64>,
+        woken: usize,
+    }
+
+    impl Driver for Ticker {
+        fn turn(&mut self, now: u64) -> io::Result<bool> {
+            self.turns.push(now);
+            Ok(now < 30 * MS)
+        }
+        fn next_deadline(&self, now: u64) -> u64 {
+            (now / (7 * MS) + 1) * 7 * MS
+        }
+        fn busy(&self) -> bool {
+            false
+        }
+        fn precise(&self, _wait_ns: u64) -> bool {
+            true
+        }
+        fn on_events(&mut self, events: &[Readiness]) {
+            self.woken += events.len();
+        }
+        fn finish(&mut self) {}
+    }
+
+    #[test]
+    fn the_clock_jumps_from_deadline_to_deadline() {
+        let mut sim = Sim::new();
+        let clock = sim.clock();
+        let mut ticker = Ticker::default();
+        sim.run(&clock, &mut ticker).unwrap();
+        assert_eq!(
+            ticker.turns,
+            [0, 7 * MS, 14 * MS, 21 * MS, 28 * MS, 35 * MS]
+        );
+        assert_eq!((ticker.woken, sim.steps(), sim.now()), (0, 6, 35 * MS));
+    }
+
+    /// Connects at its first turn, writes `ping` once connected, reads
+    /// the answer, then is done.
+    struct Pinger {
+        net: Net,
+        stream: Option<Transport>,
+        log: Vec<(u64, &'static str)>,
+        clock: Clock,
+        answer: Vec<u8>,
+    }
+
+    impl Driver for Pinger {
+        fn turn(&mut self, now: u64) -> io::Result<bool> {
+            if self.stream.is_none() {
+                let addr = "127.0.0.1:7".parse().unwrap();
+                self.stream = Some(self.net.connect(addr, None, Token(3))?);
+                self.log.push((now, "connect"));
+            }
+            Ok(self.answer.len() < 4)
+        }
+        fn next_deadline(&self, now: u64) -> u64 {
+            now + 1000 * MS
+        }
+        fn busy(&self) -> bool {
+            false
+        }
+        fn precise(&self, _wait_ns: u64) -> bool {
+            false
+        }
+        fn on_events(&mut self, events: &[Readiness]) {
+            let now = self.clock.now();
+            let stream = self.stream.as_mut().unwrap();
+            for e in events {
+                assert_eq!(e.token, 3);
+                if e.writable && !e.error && self.log.len() == 1 {
+                    assert!(matches!(
+                        stream.poll_connect(now),
+                        Ok(crate::tls::Connect::Ready(None))
+                    ));
+                    stream.write_all(b"ping").unwrap();
+                    self.log.push((now, "write"));
+                }
+                if e.readable {
+                    let mut buf = [0u8; 16];
+                    let n = stream.read(&mut buf).unwrap();
+                    self.answer.extend_from_slice(&buf[..n]);
+                    self.log.push((now, "read"));
+                }
+            }
+        }
+        fn finish(&mut self) {
+            let stream = self.stream.take().unwrap();
+            assert!(stream.close(&self.net).is_none());
+        }
+    }
+
+    /// Answers each input 5 ms later, upper-cased.
+    struct Echo(std::rc::Rc<std::cell::RefCell<Vec<(u64, &'static str)>>>);
+
+    impl Peer for Echo {
+        fn on_input(&mut self, now: u64, conn: &mut PeerConn<'_>) {
+            let answer = conn.input().to_ascii_uppercase();
+            let n = answer.len();
+            conn.consume(n);
+            conn.send_after(5 * MS, &answer);
+            self.0.borrow_mut().push((now, "input"));
+        }
+        fn on_closed(&mut self, now: u64, _id: ConnId) {
+            self.0.borrow_mut().push((now, "closed"));
+        }
+    }
+
+    #[test]
+    fn a_peer_answer_is_readiness_at_its_virtual_time() {
+        let mut sim = Sim::new();
+        let seen = std::rc::Rc::default();
+        sim.listen(
+            "127.0.0.1:7".parse().unwrap(),
+            Echo(std::rc::Rc::clone(&seen)),
+        );
+        let clock = sim.clock();
+        let mut pinger = Pinger {
+            net: sim.net().unwrap(),
+            stream: None,
+            log: Vec::new(),
+            clock,
+            answer: Vec::new(),
+        };
+        sim.run(&clock, &mut pinger).unwrap();
+        assert_eq!(pinger.answer, b"PING");
+        assert_eq!(pinger.log, [(0, "connect"), (0, "write"), (5 * MS, "read")]);
+        assert_eq!(*seen.borrow(), [(0, "input"), (5 * MS, "closed")]);
+        let conns = sim.conns();
+        assert_eq!(conns.len(), 1);
+        assert!(conns[0].accepted && conns[0].closed_at == Some(5 * MS));
+    }
+
+    #[test]
+    fn connects_to_an_address_nobody_listens_on_are_refused() {
+        let mut sim = Sim::new();
+        let clock = sim.clock();
+        let mut pinger = Pinger {
+            net: sim.net().unwrap(),
+            stream: None,
+            log: Vec::new(),
+            clock,
+            answer: Vec::new(),
+        };
+        sim.set_max_steps(10);
+        let err = sim.run(&clock, &mut pinger).unwrap_err();
+        assert!(
+            err.to_string().contains("did not finish in 10 steps"),
+            "{err}"
+        );
+        assert!(sim.conns()[0].refused);
+        let failure = pinger.stream.as_mut().unwrap().poll_connect(0).unwrap_err();
+        assert_eq!(failure.kind, crate::vocab::ErrorKind::ConnectRefused);
+    }
+
+    #[test]
+    fn a_real_clock_is_refused() {
+        let mut sim = Sim::new();
+        let clock = Clock::new(std::time::Instant::now());
+        let err = sim.run(&clock, &mut Ticker::default()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }
