@@ -21,6 +21,7 @@ use hornet::plan::{HttpPlan, LoadPlan, SmppPlan};
 use hornet::profile::values::Value;
 use hornet::profile::{compile_str, Overrides};
 use hornet::proto::Session;
+use hornet::scenario::failure::Failure;
 use hornet::scenario::stats::RunStats;
 use hornet::scenario::worker::{self as users, ClassPlan, Report, Shared, WorkerSetup};
 use peers::{HttpPeer, Reply, Smsc, ESME_RBINDFAIL, ESME_ROK, ESME_RTHROTTLED};
@@ -509,4 +510,50 @@ fn profile_user_backs_off_on_refused_connects_doubling_to_its_cap() {
     assert_eq!(t.not_sent, 7, "nothing reached the peer");
     assert_eq!(stats.connects, 0);
     assert_eq!(sim.now(), 3 * S);
+}
+
+#[test]
+fn profile_smpp_user_counts_throttled_submits_as_failed_checks() {
+    // A profile user's SMPP step against an SMSC that answers after 1 ms
+    // and throttles the first two submits: the bind completes at 1 ms,
+    // the throttled answers count as failed checks with their status, the
+    // others pass, one submit per millisecond until the end (100 ms).
+    // (Unlike `hornet smpp`, a profile user does not pause its bind on
+    // ESME_RTHROTTLED today: the next iteration submits at once.)
+    let profile = format!(
+        r#"
+[target]
+timeout = "5s"
+[target.smpp]
+endpoint = "{SMSC_ADDR}"
+system_id = "sim"
+password = "pw"
+[load]
+users = 1
+run_time = "100ms"
+[[user]]
+name = "S"
+[[user.task]]
+name = "submit"
+smpp = {{ source = "hornet", destination = "998901234567", text = "hi" }}
+"#
+    );
+    let mut sim = Sim::new();
+    let (smsc, log) = Smsc::new(MS, |n| if n < 2 { ESME_RTHROTTLED } else { ESME_ROK });
+    sim.listen(SMSC_ADDR.parse().unwrap(), smsc);
+    let stats = run_profile(&mut sim, &profile);
+    let log = log.borrow();
+    let expected: Vec<u64> = (1..100).map(|k| k * MS).collect();
+    assert_eq!(times(&log.requests), expected);
+    assert_eq!(log.connects.len(), 1, "one bind for the user's whole run");
+    let t = stats.total();
+    assert_eq!((t.requests, t.passed, t.check_failed), (99, 97, 2));
+    assert_eq!(t.error_total(), 0);
+    assert_eq!(
+        t.reasons.get(&Failure::SubmitResp(ESME_RTHROTTLED)),
+        Some(&2),
+        "{:?}",
+        t.reasons
+    );
+    assert_eq!(sim.now(), 100 * MS);
 }
