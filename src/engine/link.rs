@@ -3,7 +3,7 @@
 //! connection in a profile run.
 //!
 //! [`open`] starts a non-blocking connect registered with the worker's
-//! poll; [`advance`] moves it on at each readiness event, TCP first and
+//! poll (or, in loop tests, on the simulated network: [`Net`]); [`advance`] moves it on at each readiness event, TCP first and
 //! then the TLS handshake, timing the handshake and naming a TLS failure;
 //! [`close`] drops it, saying goodbye over TLS and counting the TLS
 //! failure that broke it. Where the counts go differs ([`LinkMetrics`]):
@@ -13,11 +13,11 @@
 use std::io;
 use std::net::SocketAddr;
 
-use mio::{Interest, Registry, Token};
+use mio::Token;
 
 use crate::metrics::tls::TlsMetrics;
 use crate::metrics::{ErrorKind, Recorder};
-use crate::tls::{Connect, TlsClient, Transport};
+use crate::tls::{Connect, Net, TlsClient, Transport};
 use crate::vocab::TlsFailure;
 
 /// Where a connection's TLS measurements go.
@@ -54,12 +54,10 @@ impl LinkMetrics for TlsMetrics {
 pub fn open(
     addr: SocketAddr,
     tls: Option<&TlsClient>,
-    registry: &Registry,
+    net: &Net,
     token: Token,
 ) -> io::Result<Transport> {
-    let mut stream = Transport::connect(addr, tls)?;
-    registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
-    Ok(stream)
+    net.connect(addr, tls, token)
 }
 
 /// Moves a pending connect on at a readiness event: `Ok(false)` while TCP
@@ -92,8 +90,8 @@ pub fn advance(
 
 /// Deregisters and drops the socket (a TLS one says goodbye first),
 /// counting the TLS failure that broke it, if one did.
-pub fn close(stream: Transport, registry: &Registry, metrics: &mut impl LinkMetrics) {
-    if let Some(failure) = stream.close(registry) {
+pub fn close(stream: Transport, net: &Net, metrics: &mut impl LinkMetrics) {
+    if let Some(failure) = stream.close(net) {
         metrics.tls_failed(&failure);
     }
 }

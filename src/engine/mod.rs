@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod link;
 pub mod reactor;
+pub mod sim;
 pub mod timer;
 pub mod timers;
 pub mod worker;
@@ -70,14 +71,17 @@ pub fn run_http(
     plan: &HttpPlan,
     on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
+    run(plan.load.clone(), http_sessions(plan), on_interval)
+}
+
+/// Makes the HTTP sessions of `plan`'s connection slots.
+pub fn http_sessions(plan: &HttpPlan) -> Arc<dyn Fn() -> HttpConn + Send + Sync> {
     // Every slot shares these bytes (a `Bytes` clone is a reference count,
     // taken once per slot, never per request).
     let request = bytes::Bytes::copy_from_slice(&plan.request);
     let (limits, head, pipeline, new_conn) =
         (plan.limits, plan.head_request, plan.pipeline, plan.new_conn);
-    let new_session =
-        Arc::new(move || HttpConn::new(limits, head, pipeline, new_conn, request.clone()));
-    run(plan.load.clone(), new_session, on_interval)
+    Arc::new(move || HttpConn::new(limits, head, pipeline, new_conn, request.clone()))
 }
 
 /// Runs an SMPP plan to completion: one session (bind) per connection slot.
@@ -85,15 +89,19 @@ pub fn run_smpp(
     plan: &SmppPlan,
     on_interval: impl FnMut(&IntervalStat, &Metrics),
 ) -> Result<RunOutput, EngineError> {
+    run(plan.load.clone(), smpp_sessions(plan), on_interval)
+}
+
+/// Makes the SMPP sessions (binds) of `plan`'s connection slots.
+pub fn smpp_sessions(plan: &SmppPlan) -> Arc<dyn Fn() -> SmppSession + Send + Sync> {
     let config = Arc::clone(&plan.session);
     // Session numbers spread `{seq}` destinations: each session owns the
     // numbers congruent to its index modulo the most sessions there can be.
     let next_index = std::sync::atomic::AtomicU64::new(0);
-    let new_session = Arc::new(move || {
+    Arc::new(move || {
         let index = next_index.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         SmppSession::new(Arc::clone(&config), index % config.max_sessions.max(1))
-    });
-    run(plan.load.clone(), new_session, on_interval)
+    })
 }
 
 /// Runs `load` with sessions from `new_session` to completion, one pinned

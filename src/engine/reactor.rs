@@ -8,6 +8,12 @@
 //! then one wait (no wait while the driver has work no event will
 //! announce), then the events.
 //!
+//! Drivers see readiness as [`Readiness`], collected from mio's events by
+//! the reactor, and open their sockets through the [`Net`] the loop hands
+//! them, so the same drivers also run on the loop tests' simulated reactor
+//! ([`super::sim`]): in-memory sockets, virtual time. Both loops are an
+//! [`EventLoop`].
+//!
 //! `epoll_wait` has millisecond resolution; a driver that needs a wake-up
 //! sooner or more exactly than that ([`Driver::precise`]) gets the
 //! `timerfd` armed at its deadline, and the poll timeout stays only as a
@@ -16,13 +22,15 @@
 use std::io;
 use std::time::Duration;
 
-use mio::{Events, Poll, Registry, Token};
+use mio::event::Event;
+use mio::{Events, Poll, Token};
 
 use super::clock::Clock;
 use super::timer::Timer;
+use crate::tls::Net;
 
-/// The `timerfd`'s token; drivers skip it (no socket uses it: the slot and
-/// user keys behind tokens never reach it).
+/// The `timerfd`'s token; the reactor keeps its event from drivers (no
+/// socket uses it: the slot and user keys behind tokens never reach it).
 pub const TIMER: Token = Token(usize::MAX - 1);
 
 /// What decides a worker's work.
@@ -38,11 +46,58 @@ pub trait Driver {
     fn busy(&self) -> bool;
     /// Whether a wait of `wait_ns` needs the `timerfd`'s precision.
     fn precise(&self, wait_ns: u64) -> bool;
-    /// The readiness events of one wake-up ([`TIMER`]'s excluded by the
-    /// driver).
-    fn on_events(&mut self, events: &Events);
+    /// The readiness of one wake-up (none after a timeout; the
+    /// [`TIMER`]'s own event is not among them).
+    fn on_events(&mut self, events: &[Readiness]);
     /// The worker is done: final counts and reports.
     fn finish(&mut self);
+}
+
+/// What the poller said about one socket: mio's event, copied out of it,
+/// so a simulated loop can produce the same without mio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Readiness {
+    /// The socket's token (its slot or user key).
+    pub token: usize,
+    /// Input to read (or the end of it).
+    pub readable: bool,
+    /// Room to write; on a connecting socket, the attempt finished.
+    pub writable: bool,
+    /// The peer shut its side (FIN).
+    pub read_closed: bool,
+    /// The socket has an error (e.g. a reset).
+    pub error: bool,
+}
+
+impl Readiness {
+    /// Copies the flags drivers use out of mio's event.
+    #[inline]
+    pub fn of(event: &Event) -> Readiness {
+        Readiness {
+            token: event.token().0,
+            readable: event.is_readable(),
+            writable: event.is_writable(),
+            read_closed: event.is_read_closed(),
+            error: event.is_error(),
+        }
+    }
+
+    /// The connection ended (FIN or error): whatever is left must be read
+    /// to see how.
+    #[inline]
+    pub fn closed(&self) -> bool {
+        self.read_closed || self.error
+    }
+}
+
+/// A loop that runs a [`Driver`]: the worker's [`Reactor`], or the loop
+/// tests' simulated reactor ([`super::sim::Sim`]).
+pub trait EventLoop {
+    /// Where the driver opens its sockets (and registers them with this
+    /// loop).
+    fn net(&self) -> io::Result<Net>;
+    /// Runs `driver` until its turn says it is done, then finishes it.
+    fn run<D: Driver>(&mut self, clock: &Clock, driver: &mut D) -> io::Result<()>;
 }
 
 /// A worker's poll and timer.
@@ -51,6 +106,9 @@ pub struct Reactor {
     poll: Poll,
     timer: Timer,
     events: Events,
+    /// The driver's view of `events` (a reused buffer, as long as
+    /// `events`' capacity: nothing is allocated per wake-up).
+    ready: Vec<Readiness>,
 }
 
 impl Reactor {
@@ -61,17 +119,22 @@ impl Reactor {
         Ok(Reactor {
             poll,
             timer,
-            events: Events::with_capacity(1024),
+            events: Events::with_capacity(EVENTS),
+            ready: Vec::with_capacity(EVENTS),
         })
     }
+}
 
-    /// A handle the driver registers and deregisters its sockets with.
-    pub fn registry(&self) -> io::Result<Registry> {
-        self.poll.registry().try_clone()
+/// Events taken per wake-up.
+const EVENTS: usize = 1024;
+
+impl EventLoop for Reactor {
+    /// Real sockets, registered with this poll.
+    fn net(&self) -> io::Result<Net> {
+        Ok(Net::Poll(self.poll.registry().try_clone()?))
     }
 
-    /// Runs `driver` until its turn says it is done, then finishes it.
-    pub fn run<D: Driver>(&mut self, clock: &Clock, driver: &mut D) -> io::Result<()> {
+    fn run<D: Driver>(&mut self, clock: &Clock, driver: &mut D) -> io::Result<()> {
         loop {
             let now = clock.now();
             if !driver.turn(now)? {
@@ -96,10 +159,15 @@ impl Reactor {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-            if self.events.iter().any(|e| e.token() == TIMER) {
-                self.timer.fired();
+            self.ready.clear();
+            for event in self.events.iter() {
+                if event.token() == TIMER {
+                    self.timer.fired();
+                } else {
+                    self.ready.push(Readiness::of(event));
+                }
             }
-            driver.on_events(&self.events);
+            driver.on_events(&self.ready);
         }
         driver.finish();
         Ok(())

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use hornet_http1::Limits;
-use mio::{Registry, Token};
+use mio::Token;
 
 use super::exchange::Capture;
 use crate::engine::link;
@@ -17,7 +17,7 @@ use crate::metrics::tls::TlsMetrics;
 use crate::metrics::ErrorKind;
 use crate::proto::http::{Exchange, HttpConn as Client, Responses};
 use crate::proto::{ReadOutcome, Session};
-use crate::tls::{TlsClient, Transport};
+use crate::tls::{Net, TlsClient, Transport};
 
 /// Render buffers above this are freed when the user goes idle, so 10,000
 /// users that once sent a large body do not keep it all resident.
@@ -75,7 +75,7 @@ impl HttpConn {
     pub fn connect(
         addr: SocketAddr,
         tls: Option<&TlsClient>,
-        registry: &Registry,
+        registry: &Net,
         token: Token,
     ) -> io::Result<HttpConn> {
         let stream = link::open(addr, tls, registry, token)?;
@@ -97,7 +97,7 @@ impl HttpConn {
 
     /// Deregisters the socket (it closes when dropped), counting the TLS
     /// failure that broke it, if one did.
-    pub fn close(self, registry: &Registry, tls: &mut TlsMetrics) {
+    pub fn close(self, registry: &Net, tls: &mut TlsMetrics) {
         close_counting(self.stream, registry, tls);
     }
 
@@ -220,6 +220,6 @@ pub fn ready(
 }
 
 /// Closes a user's socket, counting the TLS failure that broke it.
-pub fn close_counting(stream: Transport, registry: &Registry, tls: &mut TlsMetrics) {
+pub fn close_counting(stream: Transport, registry: &Net, tls: &mut TlsMetrics) {
     link::close(stream, registry, tls);
 }

@@ -13,7 +13,7 @@ use std::io;
 use std::sync::Arc;
 
 use hornet_smpp::CommandStatus;
-use mio::{Registry, Token};
+use mio::Token;
 
 use super::conn::{close_counting, ready};
 use crate::engine::link;
@@ -23,7 +23,7 @@ use crate::profile::scenario::SmppTarget;
 use crate::proto::smpp::template::DestTemplate;
 use crate::proto::smpp::{BindKind, SmppConfig, SmppSession};
 use crate::proto::{ReadOutcome, Session};
-use crate::tls::{TlsClient, Transport};
+use crate::tls::{Net, TlsClient, Transport};
 
 /// What a read pass produced for the submit in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl SmppConn {
         target: &SmppTarget,
         config: &Arc<SmppConfig>,
         tls: Option<&TlsClient>,
-        registry: &Registry,
+        registry: &Net,
         token: Token,
     ) -> io::Result<SmppConn> {
         let stream = link::open(target.addr, tls, registry, token)?;
@@ -96,7 +96,7 @@ impl SmppConn {
 
     /// Deregisters the socket, counting the TLS failure that broke it, if
     /// one did.
-    pub fn close(self, registry: &Registry, tls: &mut TlsMetrics) {
+    pub fn close(self, registry: &Net, tls: &mut TlsMetrics) {
         close_counting(self.stream, registry, tls);
     }
 

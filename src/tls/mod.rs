@@ -14,4 +14,4 @@ pub use config::{TlsClient, TlsOptions, TlsSetupError, TlsVersion};
 /// ALPN protocols hornet offers for HTTP.
 pub const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
 
-pub use transport::{Connect, ConnectFailure, Handshake, Transport};
+pub use transport::{Connect, ConnectFailure, Handshake, MemoryNet, MemorySocket, Net, Transport};

@@ -4,9 +4,16 @@
 //!
 //! The plain arm is a direct call into the socket: TLS support costs a plain
 //! run one branch per syscall.
+//!
+//! Sockets are opened through a [`Net`]: the worker's poll (real TCP), or
+//! an in-memory network ([`MemoryNet`]) that the loop tests
+//! (`crate::engine::sim`) provide, whose [`MemorySocket`]s are a third arm
+//! that the real path never takes.
 
+use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use hornet_tls::TlsStream;
 use mio::event::Source;
@@ -30,6 +37,66 @@ pub struct Transport {
 enum Io {
     Plain(TcpStream),
     Tls(Box<TlsStream<ClientConnection, TcpStream>>),
+    /// An in-memory socket (loop tests only).
+    Memory(Box<dyn MemorySocket>),
+}
+
+/// Where a driver's sockets come from: real TCP registered with the
+/// worker's poll, or an in-memory network (the loop tests').
+#[derive(Debug)]
+pub enum Net {
+    /// Real sockets, registered with this poll for readable and writable
+    /// (edge-triggered) under the caller's token.
+    Poll(Registry),
+    /// In-memory sockets; readiness comes from the network itself.
+    Memory(Arc<dyn MemoryNet>),
+}
+
+/// An in-memory network: opens [`MemorySocket`]s whose readiness it
+/// reports under the token given (see `crate::engine::sim`).
+pub trait MemoryNet: Send + Sync + fmt::Debug {
+    /// Starts a connection attempt to `addr`; `token` names the socket in
+    /// the readiness the network reports.
+    fn connect(&self, addr: SocketAddr, token: Token) -> io::Result<Box<dyn MemorySocket>>;
+}
+
+/// One in-memory connection's client end. Reads and writes answer
+/// `WouldBlock` as a non-blocking socket does; dropping it closes it.
+pub trait MemorySocket: Read + Write + Send + fmt::Debug {
+    /// How the connect stands: `Ok(true)` connected, `Ok(false)` still
+    /// pending, `Err` refused (the error the connect failed with).
+    fn connected(&mut self) -> io::Result<bool>;
+}
+
+impl Net {
+    /// Starts a non-blocking connection to `addr` (TLS when `tls` is given;
+    /// in-memory networks are plain only) and registers it under `token`.
+    pub fn connect(
+        &self,
+        addr: SocketAddr,
+        tls: Option<&TlsClient>,
+        token: Token,
+    ) -> io::Result<Transport> {
+        match self {
+            Net::Poll(registry) => {
+                let mut stream = Transport::connect(addr, tls)?;
+                registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
+                Ok(stream)
+            }
+            Net::Memory(net) => {
+                if tls.is_some() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        "TLS over an in-memory socket",
+                    ));
+                }
+                Ok(Transport {
+                    io: Io::Memory(net.connect(addr, token)?),
+                    tcp_at: None,
+                })
+            }
+        }
+    }
 }
 
 /// How a connection attempt stands.
@@ -80,13 +147,6 @@ impl Transport {
         Ok(Transport { io, tcp_at: None })
     }
 
-    fn tcp(&self) -> &TcpStream {
-        match &self.io {
-            Io::Plain(s) => s,
-            Io::Tls(t) => t.sock(),
-        }
-    }
-
     /// True for TLS.
     pub fn is_tls(&self) -> bool {
         matches!(self.io, Io::Tls(_))
@@ -102,7 +162,18 @@ impl Transport {
             tls: None,
         };
         if self.tcp_at.is_none() {
-            let tcp = self.tcp();
+            let tcp = match &mut self.io {
+                Io::Plain(s) => &*s,
+                Io::Tls(t) => t.sock(),
+                Io::Memory(m) => match m.connected() {
+                    Ok(true) => {
+                        self.tcp_at = Some(now);
+                        return Ok(Connect::Ready(None));
+                    }
+                    Ok(false) => return Ok(Connect::Pending),
+                    Err(e) => return Err(plain(&e)),
+                },
+            };
             if let Ok(Some(e)) | Err(e) = tcp.take_error() {
                 return Err(plain(&e));
             }
@@ -153,7 +224,7 @@ impl Transport {
     /// was drained (on readable) and sends any records still queued.
     pub fn on_ready(&mut self, readable: bool) -> io::Result<()> {
         match &mut self.io {
-            Io::Plain(_) => Ok(()),
+            Io::Plain(_) | Io::Memory(_) => Ok(()),
             Io::Tls(t) => {
                 if readable {
                     t.readable();
@@ -175,7 +246,7 @@ impl Transport {
     /// counted once).
     pub fn take_tls_failure(&mut self) -> Option<TlsFailure> {
         match &mut self.io {
-            Io::Plain(_) => None,
+            Io::Plain(_) | Io::Memory(_) => None,
             Io::Tls(t) => t.take_error().map(|e| TlsFailure::of(&e)),
         }
     }
@@ -183,14 +254,16 @@ impl Transport {
     /// Deregisters the socket, saying goodbye first (TLS close_notify, if
     /// the socket takes it now); the socket closes when dropped. Returns
     /// the TLS failure that broke the connection, if one did.
-    pub fn close(mut self, registry: &Registry) -> Option<TlsFailure> {
+    pub fn close(mut self, net: &Net) -> Option<TlsFailure> {
         let reason = self.take_tls_failure();
         if let Io::Tls(t) = &mut self.io {
             if !t.is_handshaking() && reason.is_none() {
                 let _ = t.send_close_notify();
             }
         }
-        let _ = registry.deregister(&mut self);
+        if let Net::Poll(registry) = net {
+            let _ = registry.deregister(&mut self);
+        }
         reason
     }
 }
@@ -201,6 +274,7 @@ impl Read for Transport {
         match &mut self.io {
             Io::Plain(s) => s.read(buf),
             Io::Tls(t) => t.read(buf),
+            Io::Memory(m) => m.read(buf),
         }
     }
 }
@@ -211,6 +285,7 @@ impl Write for Transport {
         match &mut self.io {
             Io::Plain(s) => s.write(buf),
             Io::Tls(t) => t.write(buf),
+            Io::Memory(m) => m.write(buf),
         }
     }
 
@@ -219,6 +294,7 @@ impl Write for Transport {
         match &mut self.io {
             Io::Plain(s) => s.write_vectored(bufs),
             Io::Tls(t) => t.write_vectored(bufs),
+            Io::Memory(m) => m.write_vectored(bufs),
         }
     }
 
@@ -226,6 +302,7 @@ impl Write for Transport {
         match &mut self.io {
             Io::Plain(s) => s.flush(),
             Io::Tls(t) => t.flush(),
+            Io::Memory(m) => m.flush(),
         }
     }
 }
@@ -240,6 +317,7 @@ impl Source for Transport {
         match &mut self.io {
             Io::Plain(s) => s.register(registry, token, interests),
             Io::Tls(t) => t.sock_mut().register(registry, token, interests),
+            Io::Memory(_) => Err(not_pollable()),
         }
     }
 
@@ -252,6 +330,7 @@ impl Source for Transport {
         match &mut self.io {
             Io::Plain(s) => s.reregister(registry, token, interests),
             Io::Tls(t) => t.sock_mut().reregister(registry, token, interests),
+            Io::Memory(_) => Err(not_pollable()),
         }
     }
 
@@ -259,6 +338,15 @@ impl Source for Transport {
         match &mut self.io {
             Io::Plain(s) => s.deregister(registry),
             Io::Tls(t) => t.sock_mut().deregister(registry),
+            Io::Memory(_) => Ok(()),
         }
     }
+}
+
+/// An in-memory socket has no descriptor for a poll to watch.
+fn not_pollable() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "an in-memory socket cannot be registered with a poll",
+    )
 }

@@ -34,17 +34,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-use mio::{Events, Registry};
 use slab::Slab;
 
 use super::clock::Clock;
-use super::reactor::{Driver, Reactor, TIMER};
+use super::reactor::{Driver, EventLoop, Reactor, Readiness};
 use super::timers::TimerHeap;
 use crate::load::{LoadModel, OpenSchedule};
 use crate::metrics::{Recorder, Snapshot};
 use crate::plan::LoadPlan;
 use crate::proto::Session;
-use crate::tls::TlsClient;
+use crate::tls::{Net, TlsClient};
 use open::OpenState;
 use slots::Slot;
 
@@ -90,8 +89,8 @@ struct Worker<S> {
     new_session: Arc<dyn Fn() -> S + Send + Sync>,
     clock: Clock,
     snapshots: Sender<Snapshot>,
-    /// Registers the slots' sockets with the reactor's poll.
-    registry: Registry,
+    /// Opens the slots' sockets, registered with the loop's poll.
+    registry: Net,
     slots: Slab<Slot<S>>,
     rec: Recorder,
     phase: Phase,
@@ -133,14 +132,20 @@ pub fn run<S: Session>(spec: WorkerSpec<S>) -> io::Result<()> {
     if let Some(core) = spec.core {
         core_affinity::set_for_current(core);
     }
-    let mut reactor = Reactor::new()?;
+    run_on(spec, &mut Reactor::new()?)
+}
+
+/// Runs a worker to completion on `event_loop`: the worker's own reactor,
+/// or the loop tests' simulated one ([`crate::engine::sim::Sim`], with
+/// `spec.clock` its clock).
+pub fn run_on<S: Session>(spec: WorkerSpec<S>, event_loop: &mut impl EventLoop) -> io::Result<()> {
     let clock = spec.clock;
-    let mut worker = Worker::new(spec, reactor.registry()?);
-    reactor.run(&clock, &mut worker)
+    let mut worker = Worker::new(spec, event_loop.net()?);
+    event_loop.run(&clock, &mut worker)
 }
 
 impl<S: Session> Worker<S> {
-    fn new(spec: WorkerSpec<S>, registry: Registry) -> Worker<S> {
+    fn new(spec: WorkerSpec<S>, registry: Net) -> Worker<S> {
         let load = &spec.load;
         let (connections, max_slots) = load.share(spec.index);
         let timeout_ns = load.timeout.as_nanos() as u64;
@@ -251,14 +256,10 @@ impl<S: Session> Driver for Worker<S> {
         true
     }
 
-    fn on_events(&mut self, events: &Events) {
-        for event in events.iter() {
-            let token = event.token();
-            if token == TIMER {
-                continue;
-            }
-            let closed = event.is_read_closed() || event.is_error();
-            self.on_event(token.0, event.is_readable() || closed, closed);
+    fn on_events(&mut self, events: &[Readiness]) {
+        for event in events {
+            let closed = event.closed();
+            self.on_event(event.token, event.readable || closed, closed);
         }
         self.read_again();
     }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
-use mio::{Events, Registry, Token};
+use mio::Token;
 use slab::Slab;
 
 use super::classes::ClassArrivals;
@@ -39,14 +39,14 @@ use super::stats::RunStats;
 use super::timeline::INTERVAL_NS;
 use super::user::{User, Wait};
 use crate::engine::clock::Clock;
-use crate::engine::reactor::{Driver, Reactor, TIMER};
+use crate::engine::reactor::{Driver, EventLoop, Reactor, Readiness};
 use crate::engine::timers::TimerHeap;
 use crate::load::OpenSchedule;
 use crate::metrics::Recorder;
 use crate::profile::scenario::{LoadModel, Scenario};
 use crate::profile::values::Value;
 use crate::proto::smpp::SmppConfig;
-use crate::tls::TlsClient;
+use crate::tls::{Net, TlsClient};
 
 /// How often the closed model re-reads its user target while ramping.
 const CONTROL_NS: u64 = 10_000_000;
@@ -130,8 +130,8 @@ struct Worker {
     /// This worker's TLS clients (own session caches), for TLS targets.
     http_tls: Option<TlsClient>,
     smpp_tls: Option<TlsClient>,
-    /// Registers the users' sockets with the reactor's poll.
-    registry: Registry,
+    /// Opens the users' sockets, registered with the loop's poll.
+    registry: Net,
     /// When the next interval report and the next look at the wanted
     /// user count are due.
     next_interval: u64,
@@ -197,7 +197,13 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     if let Some(core) = setup.core {
         core_affinity::set_for_current(core);
     }
-    let mut reactor = Reactor::new()?;
+    run_on(setup, &mut Reactor::new()?)
+}
+
+/// Runs worker `setup.index` on `event_loop`: the worker's own reactor,
+/// or the loop tests' simulated one ([`crate::engine::sim::Sim`], with
+/// `setup.clock` its clock).
+pub fn run_on(setup: WorkerSetup, event_loop: &mut impl EventLoop) -> io::Result<()> {
     let sc = setup.scenario.clone();
     let (schedule, max_users) = match &sc.load.model {
         LoadModel::Open { shape, max_users } => {
@@ -216,7 +222,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         .as_ref()
         .map(|s| ClassArrivals::new(&setup.plan, setup.index, setup.workers, s.total()));
     let mut w = Worker {
-        registry: reactor.registry()?,
+        registry: event_loop.net()?,
         next_interval: INTERVAL_NS,
         next_control: 0,
         stats: RunStats::new(sc.names.len()),
@@ -262,7 +268,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         again: Vec::new(),
     };
     let clock = w.s.clock;
-    let result = reactor.run(&clock, &mut w);
+    let result = event_loop.run(&clock, &mut w);
     if result.is_err() {
         // Count what is in flight and hand over the stats even so.
         w.finish();
@@ -328,8 +334,11 @@ impl Driver for Worker {
         wake
     }
 
+    /// Also once the drain is over (its last request timed out in this
+    /// turn, after the turn's check): the next turn ends the worker at
+    /// once rather than at the next interval.
     fn busy(&self) -> bool {
-        !self.ready.is_empty() || !self.again.is_empty()
+        !self.ready.is_empty() || !self.again.is_empty() || (self.draining && self.in_flight == 0)
     }
 
     /// Open-model arrivals less than 2 ms away: epoll_wait would round up
@@ -338,16 +347,13 @@ impl Driver for Worker {
         self.schedule.is_some() && wait_ns > 0 && wait_ns < 2_000_000
     }
 
-    fn on_events(&mut self, events: &Events) {
+    fn on_events(&mut self, events: &[Readiness]) {
         // Passes cut short last turn resume now, after the loop has seen
         // its clock, timeouts and stop flag.
         let mut again = std::mem::take(&mut self.again);
-        for ev in events.iter() {
-            if ev.token() == TIMER {
-                continue;
-            }
-            let closed = ev.is_read_closed() || ev.is_error();
-            self.on_token(ev.token(), ev.is_readable() || closed, closed);
+        for ev in events {
+            let closed = ev.closed();
+            self.on_token(Token(ev.token), ev.readable || closed, closed);
         }
         for token in again.drain(..) {
             self.on_token(token, true, false);
