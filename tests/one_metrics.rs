@@ -8,6 +8,12 @@
 //! enquire_link every 50 ms, and in the second test refuses every bind.
 //! Each run is the real binary (`hornet run --json`), on 127.0.0.1 port 0,
 //! bounded by its run time.
+//!
+//! Check failures are counted by typed ids: a server whose every answer
+//! carries a value that cannot go into a request path makes every
+//! dependent request fail to render, counted under one typed reason.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -190,4 +196,60 @@ path = "/"
     let (_, stdout, doc) = run_profile(dir.path(), &profile, "unused");
     assert!(doc.get("smpp").is_none(), "{doc:#}");
     assert!(!stdout.contains("SMPP sessions:"), "{stdout}");
+}
+
+/// Every answer carries an id with a space: a path built from it is not a
+/// valid request target, so the dependent request fails to render every
+/// time. Counted under one typed reason (no words formatted per request),
+/// put in the same words as before when results are rendered.
+#[test]
+fn a_value_that_breaks_every_request_is_counted_by_its_typed_reason() {
+    let server = common::FaultServer::start(|mut stream| {
+        let body = br#"{"id":"a b"}"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        while common::read_head(&mut stream) {
+            common::send(&mut stream, head.as_bytes());
+            common::send(&mut stream, body);
+        }
+    });
+    let r = common::run_profile(
+        r#"
+[target]
+host = "HOST"
+[load]
+users = 1
+run_time = "400ms"
+threads = 1
+[[user]]
+name = "U"
+[[user.task]]
+name = "t"
+steps = [
+  { name = "get id", path = "/id", extract = { oid = { json = "/id" } } },
+  { name = "use id", path = "/items/{{ oid }}" },
+]
+"#,
+        &format!("http://{}", server.addr),
+    );
+    let by = |n: &str| r.requests.iter().find(|x| x.name == n).unwrap().clone();
+    let (got, used) = (by("get id"), by("use id"));
+    assert!(got.passed >= 5, "{got:?}");
+    assert_eq!(used.requests, used.check_failed, "{used:?}");
+    assert_eq!(used.passed, 0);
+    // One render per answered id (the last answer may come in the drain,
+    // when no new step starts).
+    assert!(
+        used.requests <= got.passed && used.requests + 1 >= got.passed,
+        "{used:?} {got:?}"
+    );
+    assert_eq!(
+        used.failures
+            .get("render: cannot encode the request: invalid request target"),
+        Some(&used.check_failed),
+        "{used:?}"
+    );
+    assert_eq!(used.failures.len(), 1, "{used:?}");
 }

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use crate::profile::scenario::{HttpStep, JsonCheck, Scenario, Step};
-pub use crate::vocab::failure::{ErrorDetail, Failure, StepId};
+pub use crate::vocab::failure::{ErrorDetail, Failure, RenderFailure, StepId};
 
 impl StepId {
     /// The step it names.
@@ -85,7 +85,7 @@ impl Failure {
                     .map_or("a value", |(_, name)| &**name);
                 format!("skipped: missing {var}")
             }
-            Failure::Render(words) => format!("render: {words}"),
+            Failure::Render(why) => format!("render: {why}"),
         }
     }
 }

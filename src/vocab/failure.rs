@@ -4,6 +4,8 @@
 //! results are rendered (`scenario::failure` holds the words, since they
 //! quote the profile's own steps).
 
+use std::fmt;
+
 /// Where a step sits in the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StepId {
@@ -67,8 +69,50 @@ pub enum Failure {
         /// Index among the values it needs.
         need: u16,
     },
-    /// The request could not be rendered (rare: the words are kept).
-    Render(Box<str>),
+    /// The request could not be rendered: it was not sent.
+    Render(RenderFailure),
+}
+
+/// Why a step's request could not be built. Counted as a failed check of
+/// the step, by variant: a bad extracted value that breaks every request
+/// costs no formatting per request.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RenderFailure {
+    /// A value the step needs is unset (setup and teardown steps; a
+    /// user's step is skipped before rendering instead, see
+    /// [`Failure::Skipped`]).
+    Missing(Box<str>),
+    /// The rendered path is not UTF-8.
+    PathNotUtf8,
+    /// A rendered header value is not UTF-8.
+    HeaderNotUtf8,
+    /// The HTTP encoder refused the request (a space or control byte in
+    /// the path, CR/LF in a header value...).
+    Encode(hornet_http1::EncodeError),
+    /// SMPP: the rendered source or destination is longer than 20
+    /// characters.
+    AddressTooLong,
+    /// SMPP: the rendered text is not UTF-8.
+    TextNotUtf8,
+    /// SMPP: the submit_sm could not be encoded (rare: the words are
+    /// kept).
+    Submit(Box<str>),
+}
+
+impl fmt::Display for RenderFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderFailure::Missing(var) => write!(f, "missing {var}"),
+            RenderFailure::PathNotUtf8 => f.write_str("the path is not UTF-8"),
+            RenderFailure::HeaderNotUtf8 => f.write_str("a header value is not UTF-8"),
+            RenderFailure::Encode(e) => write!(f, "cannot encode the request: {e}"),
+            RenderFailure::AddressTooLong => {
+                f.write_str("source or destination longer than 20 characters")
+            }
+            RenderFailure::TextNotUtf8 => f.write_str("the text is not UTF-8"),
+            RenderFailure::Submit(words) => f.write_str(words),
+        }
+    }
 }
 
 /// A detail of an error (a breakdown of the error counts by kind, not
