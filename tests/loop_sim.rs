@@ -22,7 +22,7 @@ use hornet::profile::values::Value;
 use hornet::profile::{compile_str, Overrides};
 use hornet::proto::Session;
 use hornet::scenario::failure::Failure;
-use hornet::scenario::stats::RunStats;
+use hornet::metrics::RunStats;
 use hornet::scenario::worker::{self as users, ClassPlan, Report, Shared, WorkerSetup};
 use peers::{HttpPeer, Reply, Smsc, ESME_RBINDFAIL, ESME_ROK, ESME_RTHROTTLED};
 

@@ -1,5 +1,6 @@
 //! The collector: merges worker snapshots exactly into run totals and a
-//! per-interval time series, and feeds the live progress line.
+//! per-interval time series (through the same [`Timeline`] as `hornet
+//! run`), and feeds the live progress line.
 //!
 //! It runs on its own thread and only ever sees one message per worker per
 //! interval, so it stays cheap however high the request rate. Interval
@@ -7,7 +8,6 @@
 //! histogram is untouched zero pages, a reset one is 190 KB of resident
 //! memory, and one allocation per worker per second costs nothing.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
@@ -15,6 +15,7 @@ use crossbeam_channel::Receiver;
 use super::quantiles::{locust_quantiles, Cumulative};
 use super::recorder::Metrics;
 use super::snapshot::Snapshot;
+use super::timeline::Timeline;
 
 /// One interval of the run, merged over all workers.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,34 +94,6 @@ pub struct Collected {
     pub peak_connections: u64,
 }
 
-struct Pending {
-    metrics: Metrics,
-    received: usize,
-    open_connections: u64,
-}
-
-/// Adds one worker's snapshot to its interval's pending merge, opening the
-/// interval on its first snapshot.
-fn add_pending(pending: &mut BTreeMap<u64, Pending>, snap: Snapshot) {
-    match pending.get_mut(&snap.interval) {
-        Some(p) => {
-            p.metrics.merge(&snap.metrics);
-            p.received += 1;
-            p.open_connections += snap.open_connections;
-        }
-        None => {
-            pending.insert(
-                snap.interval,
-                Pending {
-                    metrics: snap.metrics,
-                    received: 1,
-                    open_connections: snap.open_connections,
-                },
-            );
-        }
-    }
-}
-
 /// Merges snapshots until every worker has sent its final one (or every
 /// sender is gone). `on_interval` sees each interval once it is complete,
 /// with the interval's merged metrics.
@@ -132,77 +105,41 @@ pub fn collect(
     let mut totals = Metrics::default();
     let mut series = Vec::new();
     let mut worker_cpu = vec![Duration::ZERO; workers];
-    let mut final_interval: Vec<Option<u64>> = vec![None; workers];
-    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut timeline: Timeline<Metrics> = Timeline::new(workers);
     let mut peak_connections = 0;
     let mut finished = 0;
-    // Intervals merged in order, for the totals-so-far of each interval.
-    let mut so_far = Metrics::default();
-
+    let mut emit = |timeline: &mut Timeline<Metrics>| {
+        while let Some(iv) = timeline.next_ready() {
+            let stat = IntervalStat::from_metrics(iv.index, &iv.data, iv.gauge, timeline.so_far());
+            peak_connections = peak_connections.max(stat.open_connections);
+            on_interval(&stat, &iv.data);
+            series.push(stat);
+        }
+    };
     while finished < workers {
         let Ok(snap) = rx.recv() else { break };
         totals.merge(&snap.metrics);
+        let worker = snap.worker;
         if snap.is_final {
             finished += 1;
-            final_interval[snap.worker] = Some(snap.interval);
-            worker_cpu[snap.worker] = snap.cpu.unwrap_or_default();
+            worker_cpu[worker] = snap.cpu.unwrap_or_default();
         }
-        add_pending(&mut pending, snap);
-        // An interval is complete once every worker has sent it or has
-        // already finished before it.
-        while let Some(entry) = pending.first_entry() {
-            let index = *entry.key();
-            let done_before = final_interval
-                .iter()
-                .filter(|f| matches!(f, Some(i) if *i < index))
-                .count();
-            if entry.get().received + done_before < workers {
-                break;
-            }
-            let p = entry.remove();
-            emit(
-                &mut series,
-                &mut peak_connections,
-                &mut so_far,
-                index,
-                p,
-                &mut on_interval,
-            );
+        timeline.add(worker, snap.interval, snap.metrics, snap.open_connections);
+        if snap.is_final {
+            timeline.finish(worker);
         }
+        emit(&mut timeline);
     }
     // Senders gone without a final snapshot (a worker failed): flush what
     // arrived so nothing received is lost.
-    while let Some((index, p)) = pending.pop_first() {
-        emit(
-            &mut series,
-            &mut peak_connections,
-            &mut so_far,
-            index,
-            p,
-            &mut on_interval,
-        );
-    }
+    timeline.give_up_waiting();
+    emit(&mut timeline);
     Collected {
         totals,
         series,
         worker_cpu,
         peak_connections,
     }
-}
-
-fn emit(
-    series: &mut Vec<IntervalStat>,
-    peak: &mut u64,
-    so_far: &mut Metrics,
-    index: u64,
-    p: Pending,
-    on_interval: &mut impl FnMut(&IntervalStat, &Metrics),
-) {
-    so_far.merge(&p.metrics);
-    let stat = IntervalStat::from_metrics(index, &p.metrics, p.open_connections, so_far);
-    *peak = (*peak).max(stat.open_connections);
-    on_interval(&stat, &p.metrics);
-    series.push(stat);
 }
 
 /// The totals of `m` as a stats-history row wants them.

@@ -8,6 +8,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::merge::{add_histogram, add_slots, Merge};
 use super::smpp::SmppMetrics;
 use super::tls::TlsMetrics;
 use crate::vocab::ErrorKind;
@@ -105,30 +106,14 @@ impl Counters {
         self.not_sent += other.not_sent;
         self.abandoned += other.abandoned;
         self.ok += other.ok;
-        for (a, b) in self.status.iter_mut().zip(other.status.iter()) {
-            *a += b;
-        }
-        for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
-            *a += b;
-        }
+        add_slots(&mut self.status, &other.status);
+        add_slots(&mut self.errors, &other.errors);
         self.late_sends += other.late_sends;
         self.clamped += other.clamped;
         self.connects += other.connects;
         self.body_bytes += other.body_bytes;
-        for (a, b) in self
-            .connect_errors
-            .iter_mut()
-            .zip(other.connect_errors.iter())
-        {
-            *a += b;
-        }
-        for (a, b) in self
-            .connections_lost
-            .iter_mut()
-            .zip(other.connections_lost.iter())
-        {
-            *a += b;
-        }
+        add_slots(&mut self.connect_errors, &other.connect_errors);
+        add_slots(&mut self.connections_lost, &other.connections_lost);
     }
 
     /// Zeroes every counter, keeping the allocation.
@@ -204,15 +189,9 @@ impl Metrics {
     /// both sides share bounds and precision).
     pub fn merge(&mut self, other: &Metrics) {
         self.counters.merge(&other.counters);
-        self.latency
-            .add(&other.latency)
-            .expect("histograms share bounds");
-        self.latency_uncorrected
-            .add(&other.latency_uncorrected)
-            .expect("histograms share bounds");
-        self.schedule_lag
-            .add(&other.schedule_lag)
-            .expect("histograms share bounds");
+        add_histogram(&mut self.latency, &other.latency);
+        add_histogram(&mut self.latency_uncorrected, &other.latency_uncorrected);
+        add_histogram(&mut self.schedule_lag, &other.schedule_lag);
         if let Some(theirs) = &other.smpp {
             self.smpp.get_or_insert_with(Box::default).merge(theirs);
         }
@@ -233,6 +212,12 @@ impl Metrics {
         if let Some(tls) = &mut self.tls {
             tls.reset();
         }
+    }
+}
+
+impl Merge for Metrics {
+    fn merge_from(&mut self, other: &Metrics) {
+        self.merge(other);
     }
 }
 
@@ -407,6 +392,14 @@ impl Recorder {
         let (us, clamped) = to_us(now_ns.saturating_sub(sent_ns));
         self.current.counters.clamped += u64::from(clamped);
         let _ = self.smpp().receipt_latency.record(us);
+    }
+
+    /// Takes the SMPP counts recorded since the last call (`None` if
+    /// nothing SMPP was recorded) and starts the next interval afresh:
+    /// for a recorder whose other measurements are kept elsewhere (a
+    /// profile's users time their submits per request name).
+    pub fn take_smpp(&mut self) -> Option<Box<SmppMetrics>> {
+        self.swap(Metrics::default()).smpp
     }
 
     /// Swaps the current interval out for `fresh` (which must be reset) and

@@ -5,6 +5,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::merge::{add_histogram, add_slots};
 use super::recorder::new_histogram;
 
 /// Distinct command_status values tracked exactly; any further distinct
@@ -64,6 +65,8 @@ pub struct SmppMetrics {
     pub receipt_states: [u64; RECEIPT_STATES],
     /// enquire_link sent by hornet.
     pub enquire_links: u64,
+    /// enquire_link received from the SMSC (each answered).
+    pub enquire_links_received: u64,
     /// Submit-to-receipt latency, microseconds.
     pub receipt_latency: Histogram<u64>,
 }
@@ -90,6 +93,7 @@ impl Default for SmppMetrics {
             receipts_unmatchable: 0,
             receipt_states: [0; RECEIPT_STATES],
             enquire_links: 0,
+            enquire_links_received: 0,
             receipt_latency: new_histogram(),
         }
     }
@@ -132,13 +136,10 @@ impl SmppMetrics {
         self.receipts_matched += other.receipts_matched;
         self.receipts_pending += other.receipts_pending;
         self.receipts_unmatchable += other.receipts_unmatchable;
-        for (a, b) in self.receipt_states.iter_mut().zip(other.receipt_states) {
-            *a += b;
-        }
+        add_slots(&mut self.receipt_states, &other.receipt_states);
         self.enquire_links += other.enquire_links;
-        self.receipt_latency
-            .add(&other.receipt_latency)
-            .expect("histograms share bounds");
+        self.enquire_links_received += other.enquire_links_received;
+        add_histogram(&mut self.receipt_latency, &other.receipt_latency);
     }
 
     /// Zeroes everything, keeping the histogram's allocation.
@@ -162,6 +163,7 @@ impl SmppMetrics {
         self.receipts_unmatchable = 0;
         self.receipt_states = [0; RECEIPT_STATES];
         self.enquire_links = 0;
+        self.enquire_links_received = 0;
         self.receipt_latency.reset();
     }
 

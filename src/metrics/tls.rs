@@ -7,6 +7,7 @@
 
 use hdrhistogram::Histogram;
 
+use super::merge::{add_histogram, add_slots};
 use super::recorder::new_histogram;
 use crate::vocab::{TlsFailure, TlsReason};
 
@@ -44,17 +45,13 @@ impl TlsMetrics {
     pub fn merge(&mut self, other: &TlsMetrics) {
         self.handshakes += other.handshakes;
         self.resumed += other.resumed;
-        for (a, b) in self.errors.iter_mut().zip(other.errors.iter()) {
-            *a += b;
-        }
+        add_slots(&mut self.errors, &other.errors);
         for (a, b) in self.examples.iter_mut().zip(other.examples.iter()) {
             if a.is_none() {
                 a.clone_from(b);
             }
         }
-        self.handshake
-            .add(&other.handshake)
-            .expect("histograms share bounds");
+        add_histogram(&mut self.handshake, &other.handshake);
     }
 
     /// Zeroes everything, keeping allocations.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::smpp_result::SessionStats;
 use super::tls::TlsReport;
 use super::verdict::{InvariantVerdict, LimitVerdict};
 
@@ -182,6 +183,34 @@ pub struct ScenarioResult {
     /// TLS of the SMSC (`[target.smpp.tls]` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smpp_tls: Option<TlsReport>,
+    /// The users' SMPP sessions (only when an `smpp` step ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smpp: Option<UsersSmpp>,
+}
+
+/// The users' SMPP sessions: the SMPP client's own counts over the run
+/// (binds, the SMSC's requests, command statuses), named as in `hornet
+/// smpp`'s result. Per-step submit results are in `requests`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersSmpp {
+    /// Binds (one per user, kept across tasks), refusals, rebinds,
+    /// unbinds from the SMSC.
+    pub sessions: SessionStats,
+    /// submit_sm responses by command_status, `"0x00000000": n`.
+    pub command_status: BTreeMap<String, u64>,
+    /// submit_sm answered ESME_RTHROTTLED or ESME_RMSGQFUL.
+    pub throttled: u64,
+    /// deliver_sm and data_sm received (receipts and mobile-originated),
+    /// each answered.
+    pub deliver_sm: u64,
+    /// Of `deliver_sm`: delivery receipts.
+    pub receipts: u64,
+    /// enquire_link received from the SMSC, each answered.
+    pub enquire_links_received: u64,
+    /// generic_nack received.
+    pub generic_nacks: u64,
+    /// Responses to sequence numbers with nothing outstanding.
+    pub unknown_responses: u64,
 }
 
 /// One second of the run: that interval's rates and latency, and the

@@ -233,15 +233,7 @@ impl SmppResult {
         let elapsed = out.elapsed.as_secs_f64();
         let load = &plan.load;
         let error_responses = c.completed - c.ok - s.throttled;
-        let mut command_status: BTreeMap<String, u64> = s
-            .status
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(st, n)| (format!("0x{st:08x}"), *n))
-            .collect();
-        if s.other_status > 0 {
-            command_status.insert("other".into(), s.other_status);
-        }
+        let command_status = command_status_map(s);
         let latency = Percentiles::of(&totals.latency);
         SmppResult {
             hornet_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -371,9 +363,24 @@ impl ReceiptStats {
     }
 }
 
+/// Responses by command_status, `"0x00000000": n`, and `"other"` for
+/// statuses past the table.
+pub fn command_status_map(s: &SmppMetrics) -> BTreeMap<String, u64> {
+    let mut command_status: BTreeMap<String, u64> = s
+        .status
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(st, n)| (format!("0x{st:08x}"), *n))
+        .collect();
+    if s.other_status > 0 {
+        command_status.insert("other".into(), s.other_status);
+    }
+    command_status
+}
+
 impl SessionStats {
     /// From the run's SMPP counters; `timeout` words an unanswered bind.
-    fn of(s: &SmppMetrics, timeout: std::time::Duration) -> SessionStats {
+    pub fn of(s: &SmppMetrics, timeout: std::time::Duration) -> SessionStats {
         SessionStats {
             bound: s.bound,
             bind_failed: s.bind_failed,

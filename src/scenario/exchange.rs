@@ -7,7 +7,7 @@
 
 use hornet_http1::{encode_request, Request, ResponseHead, Sink};
 
-use super::failure::{Failure, StepId};
+use super::failure::{Failure, RenderFailure, StepId};
 use crate::profile::scenario::{CmpOp, ExtractFrom, HttpStep, HttpTarget, Slot};
 use crate::profile::template::RenderCtx;
 use crate::profile::values::Value;
@@ -23,9 +23,9 @@ pub struct Scratch {
 }
 
 /// Why a request could not be rendered (an extracted value put bytes into
-/// the path or a header that HTTP does not allow there).
+/// the path or a header that HTTP does not allow there), as a typed id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderError(pub String);
+pub struct RenderError(pub RenderFailure);
 
 /// Renders `step` and appends the encoded request to `out`. A step that
 /// needs a value that is unset does not render (`missing NAME`).
@@ -37,7 +37,7 @@ pub fn render_request(
     out: &mut Vec<u8>,
 ) -> Result<(), RenderError> {
     if let Some(var) = step.missing(ctx) {
-        return Err(RenderError(format!("missing {var}")));
+        return Err(RenderError(RenderFailure::Missing(var.into())));
     }
     let Scratch {
         path,
@@ -64,10 +64,9 @@ pub fn render_request(
     if let Some(b) = &step.body {
         b.render(ctx, body);
     }
-    let path =
-        std::str::from_utf8(path).map_err(|_| RenderError("the path is not UTF-8".into()))?;
-    let values = std::str::from_utf8(headers)
-        .map_err(|_| RenderError("a header value is not UTF-8".into()))?;
+    let path = std::str::from_utf8(path).map_err(|_| RenderError(RenderFailure::PathNotUtf8))?;
+    let values =
+        std::str::from_utf8(headers).map_err(|_| RenderError(RenderFailure::HeaderNotUtf8))?;
     // Up to 16 headers without allocating; more is rare and may allocate.
     let mut pairs: smallvec_like::Pairs<'_> = smallvec_like::Pairs::new();
     let mut start = 0;
@@ -87,7 +86,7 @@ pub fn render_request(
     };
     encode_request(&req, out)
         .map(|_| ())
-        .map_err(|e| RenderError(format!("cannot encode the request: {e}")))
+        .map_err(|e| RenderError(RenderFailure::Encode(e)))
 }
 
 /// A tiny inline vector of header pairs.

@@ -2,39 +2,45 @@
 //! blocking socket), then the load on worker event loops, then teardown,
 //! then thresholds and invariants.
 //!
-//! Workers send their stats once a second over a crossbeam channel; the
-//! coordinator merges them, prints the live line and evaluates thresholds
-//! that may abort the run early.
+//! Workers record per request name ([`crate::metrics::RunStats`]) and
+//! send their stats once a second over a bounded crossbeam channel; the
+//! coordinator ([`coordinator`]) merges them through the metrics'
+//! timeline, prints the live line and evaluates thresholds that may abort
+//! the run early.
+//!
+//! One job per file: this one, the run's phases; `coordinator.rs` the
+//! load phase; `history.rs` the per-second history; `live.rs` the live
+//! frame and Prometheus text; `result.rs` the result document and
+//! `summary.rs` its printed tables; `verdict.rs` thresholds and
+//! invariants; `worker/` the users' event loop.
 
 pub mod classes;
 pub mod conn;
+pub mod coordinator;
 pub mod direct;
 pub mod exchange;
 pub mod failure;
+pub mod history;
+pub mod live;
 pub mod result;
 pub mod smpp_conn;
-pub mod stats;
-pub mod timeline;
+pub mod summary;
 pub mod user;
 pub mod verdict;
 pub mod worker;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use thiserror::Error;
 
+use self::coordinator::LoadOutcome;
 use self::direct::{run_steps, StepReport};
+use self::failure::StepId;
 use self::result::ScenarioResult;
-use self::stats::RunStats;
-use self::timeline::Timeline;
-use self::worker::{ClassPlan, Report, Shared, WorkerSetup};
-use crate::engine::clock::Clock;
+use crate::metrics::RunStats;
 use crate::profile::values::Value;
 use crate::profile::Scenario;
-use crate::report::hdr_log::HdrLog;
-use crate::report::live::{Frame, LiveView};
 
 /// Why a scenario could not run.
 #[derive(Debug, Error)]
@@ -93,227 +99,118 @@ pub fn run_with(
     sc: Scenario,
     opts: RunOptions<'_>,
 ) -> Result<(ScenarioResult, Option<std::io::Error>), ScenarioError> {
-    let RunOptions {
-        live,
-        hdr_log,
-        prometheus,
-        allow_failures,
-    } = opts;
-    let mut log_error = None;
     let sc = Arc::new(sc);
     let mut globals = vec![Value::default(); sc.globals.len() + sc.teardown_vars.len()];
     let mut setup_reports = Vec::new();
     let interrupted = crate::interrupt::requested;
     if !run_steps(
         &sc,
-        failure::StepId::SETUP,
+        StepId::SETUP,
         &mut globals,
         &mut setup_reports,
         &interrupted,
     ) {
-        let step = setup_reports
-            .last()
-            .cloned()
-            .expect("a failed step reports");
-        // A signal during setup ends that step within 0.1 s: no load and
-        // no teardown run (the user wants out now); the result says where
-        // the run stopped.
-        let interrupted = interrupted();
-        let reason = if interrupted {
-            format!(
-                "{} during setup step `{}`: no load was generated",
-                crate::interrupt::label(),
-                step.name
-            )
-        } else {
-            format!(
-                "setup step `{}` failed: {}",
-                step.name,
-                step.failure.as_deref().unwrap_or("?")
-            )
-        };
-        let mut result = setup_failure(&sc, &globals, setup_reports, &reason);
-        result.interrupted = interrupted;
-        return Err(ScenarioError::Setup {
-            step,
-            reason,
-            interrupted,
-            result: Box::new(result),
-        });
+        return Err(setup_error(&sc, &globals, setup_reports));
     }
-    let shared = Arc::new(Shared {
-        seq: AtomicU64::new(0),
-        iterations: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
-        cursors: sc.feeds.iter().map(|_| AtomicUsize::new(0)).collect(),
-    });
-    let plan = Arc::new(ClassPlan::new(&sc));
-    let frozen = Arc::new(globals.clone());
-    // Bounded, as the engine's snapshots: a worker ahead of the
-    // coordinator waits rather than queueing reports without limit.
-    let workers = sc.load.threads;
-    let (tx, rx) = crossbeam_channel::bounded(workers * 4);
-    // Zero is now: a clock starting in the future would read 0 for the
-    // first requests and record their latency as nothing.
-    let start = Instant::now();
-    let mut log_file = match hdr_log {
-        Some(path) => match HdrLog::create(path, std::time::SystemTime::now()) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                log_error = Some(e);
-                None
-            }
-        },
-        None => None,
-    };
-    let mut hdr_log = log_file.as_mut();
-    let started_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let clock = Clock::new(start);
-    let cores = crate::engine::worker_cores();
-    let mut handles = Vec::new();
-    for index in 0..workers {
-        let setup = WorkerSetup {
-            index,
-            workers,
-            // Each worker its own copy: the Arc is cloned on the hot path,
-            // and one shared count would bounce between cores.
-            scenario: Arc::new((*sc).clone()),
-            globals: frozen.clone(),
-            shared: shared.clone(),
-            plan: plan.clone(),
-            clock,
-            core: crate::engine::core_for(&cores, index),
-            tx: tx.clone(),
-        };
-        let h = std::thread::Builder::new()
-            .name(format!("hornet-user-{index}"))
-            .spawn(move || worker::run(setup))
-            .map_err(ScenarioError::Spawn)?;
-        handles.push(h);
-    }
-    drop(tx);
+    let mut load = coordinator::run_load(&sc, &globals, &opts)?;
+    let teardown_reports = teardown(&sc, &mut globals, &mut load.aborted);
+    let log_error = load.log_error.take();
+    let result = load_result(
+        &sc,
+        load,
+        &globals,
+        setup_reports,
+        teardown_reports,
+        opts.allow_failures,
+    );
+    Ok((result, log_error))
+}
 
-    let mut total = RunStats::new(sc.names.len());
-    let mut done = 0;
-    let mut cpu = Duration::ZERO;
-    let mut breach_since: Vec<Option<Instant>> = vec![None; sc.thresholds.len()];
-    let mut aborted = None;
-    let mut last_live = (Instant::now(), 0u64);
-    let mut timeline = Timeline::new(workers, sc.names.len());
-    let mut view = LiveView::new(!live);
-    while done < workers {
-        match rx.recv_timeout(Duration::from_millis(250)) {
-            Ok(Report::Interval {
-                worker,
-                index,
-                stats,
-                users,
-            }) => {
-                total.merge(&stats);
-                timeline.add(worker, index, &stats, users);
-            }
-            Ok(Report::Done {
-                worker,
-                index,
-                stats,
-                cpu: c,
-                users,
-            }) => {
-                total.merge(&stats);
-                timeline.finish(worker, index, &stats, users);
-                cpu += c;
-                done += 1;
-            }
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-        }
-        timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
-        if aborted.is_none() && crate::interrupt::requested() {
-            aborted = Some(format!(
-                "{}: the load stopped early",
-                crate::interrupt::label()
-            ));
-            shared.stop.store(true, Ordering::Relaxed);
-        }
-        let now = Instant::now();
-        if now.duration_since(last_live.0) >= Duration::from_secs(1) {
-            let t = total.total();
-            let f = frame(&sc, &total, &t, &timeline, clock.now());
-            if let Some(e) = prometheus {
-                e.publish(prometheus_text(&sc, &total, &f));
-            }
-            view.update(&f);
-            last_live = (now, t.requests);
-            if aborted.is_none() {
-                aborted = check_abort(&sc, &total, &mut breach_since, now, start);
-                if aborted.is_some() {
-                    shared.stop.store(true, Ordering::Relaxed);
-                }
-            }
-        }
+/// The error of a run whose setup failed (or was interrupted): which step
+/// and why, and the result document that says so.
+fn setup_error(sc: &Scenario, globals: &[Value], setup_reports: Vec<StepReport>) -> ScenarioError {
+    let step = setup_reports
+        .last()
+        .cloned()
+        .expect("a failed step reports");
+    // A signal during setup ends that step within 0.1 s: no load and no
+    // teardown run (the user wants out now); the result says where the
+    // run stopped.
+    let interrupted = crate::interrupt::requested();
+    let reason = if interrupted {
+        format!(
+            "{} during setup step `{}`: no load was generated",
+            crate::interrupt::label(),
+            step.name
+        )
+    } else {
+        format!(
+            "setup step `{}` failed: {}",
+            step.name,
+            step.failure.as_deref().unwrap_or("?")
+        )
+    };
+    let mut result = setup_failure(sc, globals, setup_reports, &reason);
+    result.interrupted = interrupted;
+    ScenarioError::Setup {
+        step,
+        reason,
+        interrupted,
+        result: Box::new(result),
     }
-    // A worker that died without its final report would hold every later
-    // second back: emit what arrived.
-    timeline.give_up_waiting();
-    timeline.emit_ready(&sc, clock.now(), &mut hdr_log, &mut log_error);
-    let history = timeline.points;
-    view.finish();
-    let mut worker_error = None;
-    for h in handles {
-        match h.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => worker_error = Some(e.to_string()),
-            Err(_) => worker_error = Some("a worker thread panicked".into()),
-        }
-    }
-    let elapsed = start.elapsed();
-    if let (Some(l), None) = (log_file.take(), &log_error) {
-        // The log appears at its path only now, complete (after a write
-        // error it is dropped, and an earlier log there stays).
-        log_error = l.finish().err();
-    }
-    let mut teardown_reports = Vec::new();
-    // Teardown runs after a Ctrl-C of the load (to capture what invariants
-    // compare); a Ctrl-C that arrives during teardown cuts it short.
+}
+
+/// Runs the teardown steps. They run after a Ctrl-C of the load (to
+/// capture what invariants compare); a Ctrl-C that arrives during
+/// teardown cuts it short, and either is named in `aborted` if nothing
+/// else stopped the run.
+fn teardown(sc: &Scenario, globals: &mut [Value], aborted: &mut Option<String>) -> Vec<StepReport> {
+    let interrupted = crate::interrupt::requested;
+    let mut reports = Vec::new();
     let interrupted_before = interrupted();
     let teardown_stop = || !interrupted_before && interrupted();
-    run_steps(
-        &sc,
-        failure::StepId::TEARDOWN,
-        &mut globals,
-        &mut teardown_reports,
-        &teardown_stop,
-    );
+    run_steps(sc, StepId::TEARDOWN, globals, &mut reports, &teardown_stop);
     if aborted.is_none() && interrupted() {
-        aborted = Some(if interrupted_before {
+        *aborted = Some(if interrupted_before {
             format!("{}: the load stopped early", crate::interrupt::label())
         } else {
             format!("{} during teardown", crate::interrupt::label())
         });
     }
+    reports
+}
+
+/// The result document of a run that loaded: built from the merged
+/// stats, with the failure rule of `--allow-failures` applied.
+fn load_result(
+    sc: &Scenario,
+    load: LoadOutcome,
+    globals: &[Value],
+    setup_reports: Vec<StepReport>,
+    teardown_reports: Vec<StepReport>,
+    allow_failures: bool,
+) -> ScenarioResult {
     let mut result = ScenarioResult::build(
-        &sc,
-        &total,
-        elapsed,
-        cpu,
-        &globals,
+        sc,
+        &load.total,
+        load.elapsed,
+        load.cpu,
+        globals,
         setup_reports,
         teardown_reports,
-        aborted,
-        worker_error,
-        history,
+        load.aborted,
+        load.worker_error,
+        load.history,
     )
-    .started_at(started_at);
-    result.interrupted = interrupted();
-    if let Some(rule) = verdict::failure_rule(&sc, &total.total(), allow_failures) {
+    .started_at(load.started_at);
+    result.interrupted = crate::interrupt::requested();
+    if let Some(rule) = verdict::failure_rule(sc, &load.total.total(), allow_failures) {
         if !rule.pass {
             result.verdict = "fail".into();
         }
         result.thresholds.push(rule);
     }
-    Ok((result, log_error))
+    result
 }
 
 /// The result document of a run whose setup failed (or was interrupted):
@@ -347,149 +244,4 @@ fn setup_failure(
     .started_at(started_at);
     result.verdict = "fail".into();
     result
-}
-
-/// A threshold with `abort_after` that has failed for that long stops the
-/// run; returns why.
-fn check_abort(
-    sc: &Scenario,
-    total: &RunStats,
-    since: &mut [Option<Instant>],
-    now: Instant,
-    start: Instant,
-) -> Option<String> {
-    for (i, t) in sc.thresholds.iter().enumerate() {
-        let Some(after) = t.abort_after else {
-            continue;
-        };
-        let verdicts = verdict::threshold(sc, t, total, now.saturating_duration_since(start));
-        match verdicts.iter().find(|v| !v.pass) {
-            Some(v) => {
-                let first = *since[i].get_or_insert(now);
-                if now.duration_since(first) >= after {
-                    return Some(format!(
-                        "threshold {} {} failed for {} (actual {})",
-                        v.request,
-                        v.limit,
-                        humantime::format_duration(after),
-                        v.actual
-                    ));
-                }
-            }
-            None => since[i] = None,
-        }
-    }
-    None
-}
-
-/// The live view's frame: the last complete second, totals so far, errors
-/// by kind and reason, the busiest names.
-fn frame(
-    sc: &Scenario,
-    total: &RunStats,
-    t: &stats::NameStats,
-    timeline: &Timeline,
-    now_ns: u64,
-) -> Frame {
-    let last = timeline.points.last();
-    let mut errors: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for n in &total.names {
-        for k in crate::metrics::ErrorKind::ALL {
-            if n.errors[k as usize] > 0 {
-                *errors.entry(k.name().to_string()).or_default() += n.errors[k as usize];
-            }
-        }
-        for (r, c) in &n.reasons {
-            *errors.entry(r.describe(sc)).or_default() += c;
-        }
-        for (r, c) in &n.error_reasons {
-            *errors.entry(r.describe()).or_default() += c;
-        }
-    }
-    let mut errors: Vec<(String, u64)> = errors.into_iter().collect();
-    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
-    let mut top: Vec<(String, u64, u64)> = sc
-        .names
-        .iter()
-        .zip(&total.names)
-        .filter(|(_, n)| n.requests > 0)
-        .map(|(name, n)| (name.clone(), n.requests, n.failed()))
-        .collect();
-    top.sort_by_key(|e| std::cmp::Reverse(e.1));
-    let (shape, open) = match &sc.load.model {
-        crate::profile::scenario::LoadModel::Closed { shape } => (shape, false),
-        crate::profile::scenario::LoadModel::Open { shape, .. } => (shape, true),
-    };
-    Frame {
-        elapsed_s: now_ns as f64 / 1e9,
-        total_s: sc.load.run_time.as_secs_f64(),
-        stage: shape.stage_label(now_ns as f64),
-        rate: last.map_or(0.0, |p| p.rps),
-        target_rate: open.then(|| shape.level_at(now_ns as f64)),
-        active: timeline.users_now(),
-        active_label: "users",
-        p50_us: last.map_or(0, |p| p.p50_us),
-        p95_us: last.map_or(0, |p| p.p95_us),
-        p99_us: last.map_or(0, |p| p.p99_us),
-        total_requests: t.requests,
-        total_failures: t.failed(),
-        errors,
-        top,
-    }
-}
-
-/// The `--prometheus` text: every request name's counters so far.
-fn prometheus_text(sc: &Scenario, total: &RunStats, f: &Frame) -> String {
-    use crate::report::prometheus::{render, Series, Snapshot};
-    let series = sc
-        .names
-        .iter()
-        .zip(&total.names)
-        .map(|(name, n)| {
-            let mut errors: std::collections::BTreeMap<String, u64> = n
-                .reasons
-                .iter()
-                .map(|(r, c)| (r.describe(sc), *c))
-                .collect();
-            for k in crate::metrics::ErrorKind::ALL {
-                if n.errors[k as usize] > 0 {
-                    errors.insert(k.name().to_string(), n.errors[k as usize]);
-                }
-            }
-            if n.bind_failed > 0 {
-                errors.insert("bind_failed".into(), n.bind_failed);
-            }
-            Series {
-                name,
-                requests: n.responses() + n.error_total(),
-                failures: n.failed(),
-                statuses: n.status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-                errors,
-                latency: &n.latency,
-            }
-        })
-        .collect();
-    render(&Snapshot {
-        series,
-        active: f.active,
-        active_label: "users",
-        rate: f.rate,
-        target_rate: f.target_rate,
-        tls: [
-            (
-                "http",
-                &total.http_tls,
-                sc.http.as_ref().is_some_and(|t| t.tls.is_some()),
-            ),
-            (
-                "smpp",
-                &total.smpp_tls,
-                sc.smpp.as_ref().is_some_and(|t| t.tls.is_some()),
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, _, on)| *on)
-        .map(|(target, t, _)| (target, t))
-        .collect(),
-    })
 }

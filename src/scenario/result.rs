@@ -1,24 +1,23 @@
-//! The result of a scenario run: the JSON document (`--json`) and the
-//! tables printed after the run (per request name, failures, thresholds,
-//! invariants).
+//! The result of a scenario run: the JSON document (`--json`), built from
+//! the merged stats (the tables printed after the run are `summary.rs`).
 
 use crate::report::tls::TlsReport;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::stats::{NameStats, RunStats};
 use super::verdict::{self, LimitVerdict};
 use crate::metrics::quantiles::{locust_quantiles, spectrum};
-use crate::metrics::ErrorKind;
+use crate::metrics::smpp::SmppMetrics;
+use crate::metrics::{ErrorKind, NameStats, RunStats};
 use crate::profile::scenario::{LoadModel, Step};
 use crate::profile::values::Value;
 use crate::profile::Scenario;
 pub use crate::report::scenario_result::{
-    ClassResult, HistoryPoint, Latency, NameResult, ScenarioResult, StepReport,
+    ClassResult, HistoryPoint, Latency, NameResult, ScenarioResult, StepReport, UsersSmpp,
 };
+use crate::report::smpp_result::{command_status_map, SessionStats};
 
 impl Latency {
     fn of(h: &Histogram<u64>) -> Latency {
@@ -133,26 +132,6 @@ impl ScenarioResult {
         history: Vec<HistoryPoint>,
     ) -> ScenarioResult {
         let secs = elapsed.as_secs_f64();
-        // Setup and teardown requests are reported apart, not as load.
-        let mut load_names = Vec::new();
-        let mut kinds = vec![String::new(); sc.names.len()];
-        for c in &sc.classes {
-            for step in c
-                .on_start
-                .iter()
-                .chain(c.tasks.iter().flat_map(|t| &t.steps))
-            {
-                let (name, kind) = match step {
-                    Step::Http(h) => (h.name, &*h.method),
-                    Step::Smpp(s) => (s.name, "SMPP"),
-                    Step::Sleep(_) => continue,
-                };
-                load_names.push(name);
-                if kinds[name].is_empty() {
-                    kinds[name] = kind.to_string();
-                }
-            }
-        }
         let thresholds: Vec<LimitVerdict> = sc
             .thresholds
             .iter()
@@ -165,28 +144,6 @@ impl ScenarioResult {
         let answered = total.requests == 0 || total.responses() > 0;
         let pass =
             answered && thresholds.iter().all(|t| t.pass) && invariants.iter().all(|i| i.pass);
-        let mut captured = BTreeMap::new();
-        // Captured values pass the redaction rule every output shares: a
-        // token captured by a login never reaches the terminal or a file.
-        let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
-            names
-                .iter()
-                .zip(vals)
-                .map(|(n, v)| {
-                    let shown = v.display();
-                    let shown = crate::report::common::redact_value(n, &shown, &sc.secrets);
-                    (n.clone(), shown.to_string())
-                })
-                .collect()
-        };
-        captured.insert(
-            "before".to_string(),
-            named(&sc.globals, &globals[..sc.globals.len()]),
-        );
-        captured.insert(
-            "after".to_string(),
-            named(&sc.teardown_vars, &globals[sc.globals.len()..]),
-        );
         ScenarioResult {
             kind: "scenario".into(),
             hornet_version: env!("CARGO_PKG_VERSION").into(),
@@ -208,34 +165,12 @@ impl ScenarioResult {
             generator_notes: generator_notes(sc, stats, elapsed, cpu),
             not_started: stats.not_started,
             connects: stats.connects,
-            classes: sc
-                .classes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let n = stats.classes.get(i).copied().unwrap_or_default();
-                    ClassResult {
-                        name: c.name.clone(),
-                        weight: c.weight,
-                        fixed_count: c.fixed_count,
-                        users: n.users,
-                        iterations: n.iterations,
-                        iterations_done: n.iterations_done,
-                    }
-                })
-                .collect(),
-            requests: sc
-                .names
-                .iter()
-                .zip(&stats.names)
-                .enumerate()
-                .filter(|(i, _)| load_names.contains(i))
-                .map(|(i, (name, n))| NameResult::of(sc, name, &kinds[i], n, secs))
-                .collect(),
-            total: NameResult::of(sc, "Aggregated", "", &stats.total(), secs),
+            classes: classes(sc, stats),
+            requests: load_requests(sc, stats, secs),
+            total: NameResult::of(sc, "Aggregated", "", &total, secs),
             setup,
             teardown,
-            captured,
+            captured: captured(sc, globals),
             thresholds,
             invariants,
             aborted,
@@ -256,6 +191,7 @@ impl ScenarioResult {
                 &stats.smpp_tls,
                 secs,
             ),
+            smpp: stats.smpp.as_deref().map(|s| UsersSmpp::of(s, sc.timeout)),
         }
     }
 
@@ -293,189 +229,93 @@ impl ScenarioResult {
         self.started_at = unix_s;
         self
     }
-
-    /// The tables printed after a run.
-    pub fn render(&self) -> String {
-        let mut o = String::new();
-        let _ = writeln!(
-            o,
-            "\nprofile {} ({} model, {:.1}s, {} threads, {} users started, {} iterations)",
-            self.profile,
-            self.model,
-            self.elapsed_s,
-            self.threads,
-            self.users_started,
-            self.iterations
-        );
-        for s in &self.setup {
-            let _ = writeln!(
-                o,
-                "setup     {:<28} status {:>3}  {:>8.2}ms  {}",
-                s.name,
-                s.status,
-                s.millis,
-                s.failure.as_deref().unwrap_or("ok")
-            );
-        }
-        // Locust's end-of-run table (request counts are requests that
-        // ended; interrupted ones are in the accounting line below).
-        let _ = writeln!(o);
-        o.push_str(&crate::report::locust_csv::console_table(
-            &crate::report::locust_csv::CsvReport::from_scenario(self),
-        ));
-        let t = &self.total;
-        let _ = writeln!(
-            o,
-            "accounting: {} requests = {} passed + {} failed checks + {} errors + {} interrupted",
-            t.requests, t.passed, t.check_failed, t.errors, t.interrupted
-        );
-        if t.not_sent > 0 {
-            let _ = writeln!(
-                o,
-                "not sent: {} of the errors never reached the target (connection or bind failed)",
-                t.not_sent
-            );
-        }
-        if self.classes.len() > 1 {
-            let _ = writeln!(o, "user classes:");
-            for c in &self.classes {
-                let _ = writeln!(
-                    o,
-                    "  {:<32} {:>8} users {:>10} iterations ({:.1}%) {:>10} done",
-                    truncate(&c.name, 32),
-                    c.users,
-                    c.iterations,
-                    100.0 * c.iterations as f64 / self.iterations.max(1) as f64,
-                    c.iterations_done
-                );
-            }
-        }
-        let statuses: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = writeln!(
-            o,
-            "status codes: {}",
-            if statuses.is_empty() {
-                "none".into()
-            } else {
-                statuses.join(", ")
-            }
-        );
-        let failures: Vec<String> = self
-            .requests
-            .iter()
-            .flat_map(|n| {
-                n.failures
-                    .iter()
-                    .map(move |(r, c)| format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, r))
-                    .chain(
-                        n.error_kinds
-                            .iter()
-                            // A kind whose every error has a reason is
-                            // printed as its reasons.
-                            .filter(move |(k, c)| {
-                                let prefix = format!("{k}: ");
-                                let explained: u64 = n
-                                    .error_reasons
-                                    .iter()
-                                    .filter(|(r, _)| r.starts_with(&prefix))
-                                    .map(|(_, c)| c)
-                                    .sum();
-                                explained != **c
-                            })
-                            .chain(&n.error_reasons)
-                            .map(move |(k, c)| {
-                                format!("  {:<32} {:>8}  {}", truncate(&n.name, 32), c, k)
-                            }),
-                    )
-            })
-            .collect();
-        if !failures.is_empty() {
-            let _ = writeln!(o, "failures:");
-            for f in failures {
-                let _ = writeln!(o, "{f}");
-            }
-        }
-        if let Some(tls) = &self.tls {
-            tls.render(&mut o);
-        }
-        if let Some(tls) = &self.smpp_tls {
-            let _ = writeln!(o, "SMSC:");
-            tls.render(&mut o);
-        }
-        if self.starved_starts > 0 || self.not_started > 0 {
-            let _ = writeln!(
-                o,
-                "warning: the open model ran short of users: {} iterations started over 1 ms late with all {} users busy, {} never started (raise load.users)",
-                self.starved_starts, self.users_started, self.not_started
-            );
-        }
-        for n in &self.generator_notes {
-            let _ = writeln!(o, "warning: {n}");
-        }
-        for s in &self.teardown {
-            let _ = writeln!(
-                o,
-                "teardown  {:<28} status {:>3}  {:>8.2}ms  {}",
-                s.name,
-                s.status,
-                s.millis,
-                s.failure.as_deref().unwrap_or("ok")
-            );
-        }
-        for (phase, vals) in &self.captured {
-            for (k, v) in vals {
-                let _ = writeln!(o, "captured  {phase}.{k} = {v}");
-            }
-        }
-        if !self.thresholds.is_empty() {
-            let _ = writeln!(o, "\nthresholds:");
-            for v in &self.thresholds {
-                let _ = writeln!(
-                    o,
-                    "  {:<4}  {:<28} {:<28} actual {}",
-                    if v.pass { "PASS" } else { "FAIL" },
-                    truncate(&v.request, 28),
-                    v.limit,
-                    v.actual
-                );
-            }
-        }
-        if !self.invariants.is_empty() {
-            let _ = writeln!(o, "\ninvariants:");
-            for v in &self.invariants {
-                let _ = writeln!(
-                    o,
-                    "  {:<4}  {}",
-                    if v.pass { "PASS" } else { "FAIL" },
-                    v.expr
-                );
-                if !v.detail.is_empty() && !v.pass {
-                    let _ = writeln!(o, "        {}", v.detail);
-                }
-            }
-        }
-        if let Some(a) = &self.aborted {
-            let _ = writeln!(o, "aborted: {a}");
-        }
-        if let Some(e) = &self.worker_error {
-            let _ = writeln!(o, "error: {e} (results are partial)");
-        }
-        let _ = writeln!(
-            o,
-            "\nverdict: {}",
-            if self.passed() { "PASS" } else { "FAIL" }
-        );
-        o
-    }
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('~');
-        t
+/// The request names the load ran, with their kind (method or `SMPP`);
+/// setup and teardown requests are reported apart, not as load.
+fn load_requests(sc: &Scenario, stats: &RunStats, secs: f64) -> Vec<NameResult> {
+    let mut kinds: Vec<Option<&str>> = vec![None; sc.names.len()];
+    for c in &sc.classes {
+        for step in c
+            .on_start
+            .iter()
+            .chain(c.tasks.iter().flat_map(|t| &t.steps))
+        {
+            let (name, kind) = match step {
+                Step::Http(h) => (h.name, &*h.method),
+                Step::Smpp(s) => (s.name, "SMPP"),
+                Step::Sleep(_) => continue,
+            };
+            kinds[name].get_or_insert(kind);
+        }
+    }
+    sc.names
+        .iter()
+        .zip(&stats.names)
+        .zip(kinds)
+        .filter_map(|((name, n), kind)| Some(NameResult::of(sc, name, kind?, n, secs)))
+        .collect()
+}
+
+/// What each user class did.
+fn classes(sc: &Scenario, stats: &RunStats) -> Vec<ClassResult> {
+    sc.classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let n = stats.classes.get(i).copied().unwrap_or_default();
+            ClassResult {
+                name: c.name.clone(),
+                weight: c.weight,
+                fixed_count: c.fixed_count,
+                users: n.users,
+                iterations: n.iterations,
+                iterations_done: n.iterations_done,
+            }
+        })
+        .collect()
+}
+
+/// Values captured by setup (`before`) and teardown (`after`). They pass
+/// the redaction rule every output shares: a token captured by a login
+/// never reaches the terminal or a file.
+fn captured(sc: &Scenario, globals: &[Value]) -> BTreeMap<String, BTreeMap<String, String>> {
+    let named = |names: &[String], vals: &[Value]| -> BTreeMap<String, String> {
+        names
+            .iter()
+            .zip(vals)
+            .map(|(n, v)| {
+                let shown = v.display();
+                let shown = crate::report::common::redact_value(n, &shown, &sc.secrets);
+                (n.clone(), shown.to_string())
+            })
+            .collect()
+    };
+    let mut captured = BTreeMap::new();
+    captured.insert(
+        "before".to_string(),
+        named(&sc.globals, &globals[..sc.globals.len()]),
+    );
+    captured.insert(
+        "after".to_string(),
+        named(&sc.teardown_vars, &globals[sc.globals.len()..]),
+    );
+    captured
+}
+
+impl UsersSmpp {
+    /// From the users' SMPP counts; `timeout` words an unanswered bind.
+    fn of(s: &SmppMetrics, timeout: Duration) -> UsersSmpp {
+        UsersSmpp {
+            sessions: SessionStats::of(s, timeout),
+            command_status: command_status_map(s),
+            throttled: s.throttled,
+            deliver_sm: s.deliver_sm,
+            receipts: s.receipts,
+            enquire_links_received: s.enquire_links_received,
+            generic_nacks: s.generic_nacks,
+            unknown_responses: s.unknown_responses,
+        }
     }
 }
 

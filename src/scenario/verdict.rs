@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::stats::{NameStats, RunStats};
+use crate::metrics::{NameStats, RunStats};
 use crate::profile::expr::{CountFn, CountKind, Env, Expr, Op, Val};
 use crate::profile::scenario::{Limit, Scenario, Threshold};
 use crate::profile::values::Value;

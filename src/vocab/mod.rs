@@ -6,11 +6,13 @@
 //! - [`Backoff`]: the doubling pause after consecutive failures.
 //! - [`ErrorKind`]: the ways a request can end badly, counted by variant.
 //! - [`TlsReason`] / [`TlsFailure`]: why a TLS connection failed.
+//! - [`failure`]: why a profile request failed, as typed ids.
 //! - [`limits`]: the most connections, threads, rate and run time accepted.
 //! - [`redact`]: which names and values are secrets, and how outputs hide them.
 
 pub mod backoff;
 pub mod error_kind;
+pub mod failure;
 pub mod limits;
 pub mod redact;
 pub mod tls_reason;

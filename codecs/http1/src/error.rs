@@ -7,7 +7,7 @@
 use core::fmt;
 
 /// Why a request could not be encoded. Nothing was appended to the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EncodeError {
     /// The method is empty or contains a byte that is not a token character.
     InvalidMethod,

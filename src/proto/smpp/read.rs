@@ -220,6 +220,7 @@ impl SmppSession {
                 Ok(None)
             }
             Body::EnquireLink => {
+                rec.smpp().enquire_links_received += 1;
                 self.respond(seq, Body::EnquireLinkResp)?;
                 Ok(None)
             }

@@ -132,7 +132,8 @@ impl Worker {
             }
             self.remove(key);
         }
-        let stats = std::mem::take(&mut self.stats);
+        let mut stats = std::mem::take(&mut self.stats);
+        stats.smpp = self.smpp_rec.take_smpp();
         let _ = self.s.tx.send(Report::Done {
             worker: self.s.index,
             index: self.open_interval,

@@ -55,7 +55,7 @@ impl Worker {
         if let Err(e) = rendered {
             conn.out().clear();
             name.check_failed += 1;
-            *name.reasons.entry(Failure::Render(e.0.into())).or_default() += 1;
+            *name.reasons.entry(Failure::Render(e.0)).or_default() += 1;
             self.stats.render_errors += 1;
             u.step += 1;
             return false;

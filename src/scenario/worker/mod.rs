@@ -35,14 +35,13 @@ use slab::Slab;
 use super::classes::ClassArrivals;
 use super::exchange::Scratch;
 use super::smpp_conn::user_config;
-use super::stats::RunStats;
-use super::timeline::INTERVAL_NS;
 use super::user::{User, Wait};
 use crate::engine::clock::Clock;
 use crate::engine::reactor::{Driver, EventLoop, Reactor, Readiness};
 use crate::engine::timers::TimerHeap;
 use crate::load::OpenSchedule;
-use crate::metrics::Recorder;
+use crate::metrics::timeline::INTERVAL_NS;
+use crate::metrics::{Recorder, RunStats};
 use crate::profile::scenario::{LoadModel, Scenario};
 use crate::profile::values::Value;
 use crate::proto::smpp::SmppConfig;
@@ -153,8 +152,8 @@ struct Worker {
     smpp_scratch: [Vec<u8>; 4],
     /// The SMPP client configuration every user shares.
     smpp_config: Option<Arc<SmppConfig>>,
-    /// Takes the SMPP client's protocol counts (binds, deliver_sm...),
-    /// which profile results do not report yet.
+    /// Takes the SMPP client's protocol counts (binds, deliver_sm...);
+    /// they go out with each interval's stats.
     smpp_rec: Recorder,
     next_local: u64,
     /// Per class: users running `on_start`.
@@ -372,7 +371,9 @@ impl Driver for Worker {
 impl Worker {
     /// Sends the stats of the interval that just ended to the coordinator.
     fn report_interval(&mut self, now: u64) {
-        let stats = std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
+        let mut stats =
+            std::mem::replace(&mut self.stats, RunStats::new(self.s.scenario.names.len()));
+        stats.smpp = self.smpp_rec.take_smpp();
         let users = self
             .users
             .iter()

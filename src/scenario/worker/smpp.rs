@@ -8,7 +8,7 @@ use mio::Token;
 
 use super::*;
 use crate::profile::scenario::{SmppStep, Step};
-use crate::scenario::failure::{ErrorDetail, Failure};
+use crate::scenario::failure::{ErrorDetail, Failure, RenderFailure};
 use crate::scenario::smpp_conn::{SmppConn, SmppProgress};
 use crate::scenario::user::Wait;
 
@@ -58,15 +58,15 @@ impl Worker {
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
         let queued = match std::str::from_utf8(text) {
-            Ok(t) if src.len() <= 20 && dst.len() <= 20 => {
-                conn.submit(now, now, src, dst, t, step.registered_delivery, enc)
-            }
-            Ok(_) => Err("source or destination longer than 20 characters".into()),
-            Err(_) => Err("the text is not UTF-8".into()),
+            Ok(t) if src.len() <= 20 && dst.len() <= 20 => conn
+                .submit(now, now, src, dst, t, step.registered_delivery, enc)
+                .map_err(|words| RenderFailure::Submit(words.into())),
+            Ok(_) => Err(RenderFailure::AddressTooLong),
+            Err(_) => Err(RenderFailure::TextNotUtf8),
         };
         if let Err(e) = queued {
             name.check_failed += 1;
-            *name.reasons.entry(Failure::Render(e.into())).or_default() += 1;
+            *name.reasons.entry(Failure::Render(e)).or_default() += 1;
             self.stats.render_errors += 1;
             u.step += 1;
             return false;

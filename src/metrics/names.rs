@@ -1,5 +1,9 @@
-//! Per-request-name results of a scenario run, recorded by one worker and
-//! merged across workers and intervals.
+//! Per-request-name recording for `hornet run`: what a scenario worker
+//! records on its hot path ([`RunStats`], one [`NameStats`] per request
+//! name), sent once per interval and merged across workers and intervals
+//! with the same exact merge as the engine's [`Metrics`](super::Metrics).
+//! Check failures and error details are counted by typed ids
+//! ([`Failure`], [`ErrorDetail`]), never by formatted words.
 //!
 //! Accounting per name: every request started ends in exactly one of
 //! `passed`, `check_failed`, `errors` (transport, by kind) or
@@ -13,9 +17,11 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::failure::{ErrorDetail, Failure};
-use crate::metrics::tls::TlsMetrics;
-use crate::metrics::{new_histogram, ErrorKind};
+use super::merge::{add_histogram, add_slots, Merge};
+use super::smpp::SmppMetrics;
+use super::tls::TlsMetrics;
+use super::{new_histogram, ErrorKind};
+pub use crate::vocab::failure::{ErrorDetail, Failure};
 
 /// One request name's results.
 #[derive(Debug, Clone)]
@@ -99,9 +105,7 @@ impl NameStats {
         self.requests += other.requests;
         self.passed += other.passed;
         self.check_failed += other.check_failed;
-        for (a, b) in self.errors.iter_mut().zip(other.errors) {
-            *a += b;
-        }
+        add_slots(&mut self.errors, &other.errors);
         self.interrupted += other.interrupted;
         self.bind_failed += other.bind_failed;
         self.not_sent += other.not_sent;
@@ -114,9 +118,8 @@ impl NameStats {
         for (k, v) in &other.reasons {
             *self.reasons.entry(k.clone()).or_default() += v;
         }
-        // Same fixed bounds on both sides: adding cannot fail.
-        let _ = self.latency.add(&other.latency);
-        let _ = self.service.add(&other.service);
+        add_histogram(&mut self.latency, &other.latency);
+        add_histogram(&mut self.service, &other.service);
         self.bytes += other.bytes;
     }
 
@@ -170,6 +173,10 @@ pub struct RunStats {
     pub http_tls: TlsMetrics,
     /// TLS handshakes and failures of SMPP connections.
     pub smpp_tls: TlsMetrics,
+    /// The users' SMPP sessions' own counts (binds, deliver_sm,
+    /// enquire_link, generic_nack, command_status...), recorded by the
+    /// same SMPP client as `hornet smpp`; `None` until one records.
+    pub smpp: Option<Box<SmppMetrics>>,
 }
 
 impl RunStats {
@@ -214,6 +221,9 @@ impl RunStats {
         self.render_errors += other.render_errors;
         self.http_tls.merge(&other.http_tls);
         self.smpp_tls.merge(&other.smpp_tls);
+        if let Some(theirs) = &other.smpp {
+            self.smpp.get_or_insert_with(Box::default).merge(theirs);
+        }
     }
 
     /// All names together.
@@ -223,6 +233,12 @@ impl RunStats {
             t.merge(n);
         }
         t
+    }
+}
+
+impl Merge for RunStats {
+    fn merge_from(&mut self, other: &RunStats) {
+        self.merge(other);
     }
 }
 
