@@ -31,10 +31,6 @@ pub struct HttpConn {
     /// The poller reported the peer's FIN: every later pass reads to the
     /// end to see it (edge-triggered: it is not announced again).
     peer_closed: bool,
-    /// Requests are rendered here, then handed to the client as a `Bytes`
-    /// of their own, freed when answered: an idle user (most of 10,000
-    /// thinking users) holds no request bytes.
-    out: Vec<u8>,
     client: Client<Capture>,
 }
 
@@ -83,7 +79,6 @@ impl HttpConn {
             stream,
             connected: false,
             peer_closed: false,
-            out: Vec::with_capacity(512),
             client: Client::with_capture(
                 Limits::default(),
                 false,
@@ -101,9 +96,10 @@ impl HttpConn {
         close_counting(self.stream, registry, tls);
     }
 
-    /// The buffer a request is rendered into.
+    /// The buffer a request is rendered into: the client's own, written
+    /// from where it lies (no copy or allocation per request).
     pub fn out(&mut self) -> &mut Vec<u8> {
-        &mut self.out
+        self.client.render_buf()
     }
 
     /// What the response is decoded into.
@@ -114,9 +110,7 @@ impl HttpConn {
     /// Hands the request just rendered to the client (`head`: a HEAD
     /// request, whose response has no body).
     pub fn queue(&mut self, intended: u64, head: bool) {
-        let request = Bytes::copy_from_slice(&self.out);
-        self.out.clear();
-        self.client.push_request(intended, request, head);
+        self.client.push_rendered(intended, head);
     }
 
     /// On a readiness event: advances a pending connect (TCP, then TLS),
@@ -191,9 +185,7 @@ impl HttpConn {
     /// each otherwise), and the next response allocates one again.
     pub fn trim(&mut self) {
         self.client.release_read_buffer();
-        if self.out.capacity() > KEEP_CAPACITY {
-            self.out = Vec::new();
-        }
+        self.client.release_render_buf(KEEP_CAPACITY);
     }
 }
 
