@@ -198,7 +198,9 @@ static TCHAR: [bool; 256] = {
 /// rendered target of a profile's requests.
 fn all_visible(s: &str) -> bool {
     let (words, tail) = swar::split(s.as_bytes());
-    words.fold(0, |bad, w| bad | swar::less_than(w, 0x21) | swar::zero(w ^ swar::splat(0x7f))) == 0
+    words.fold(0, |bad, w| {
+        bad | swar::less_than(w, 0x21) | swar::zero(w ^ swar::splat(0x7f))
+    }) == 0
         && tail.iter().all(|&b| b > b' ' && b != 0x7f)
 }
 
@@ -208,7 +210,9 @@ fn all_visible(s: &str) -> bool {
 fn safe_value(s: &str) -> bool {
     let (words, tail) = swar::split(s.as_bytes());
     words.fold(0, |bad, w| {
-        bad | swar::zero(w) | swar::zero(w ^ swar::splat(b'\r')) | swar::zero(w ^ swar::splat(b'\n'))
+        bad | swar::zero(w)
+            | swar::zero(w ^ swar::splat(b'\r'))
+            | swar::zero(w ^ swar::splat(b'\n'))
     }) == 0
         && tail.iter().all(|&b| b != b'\r' && b != b'\n' && b != 0)
 }
