@@ -51,16 +51,19 @@ pub enum ReadResult {
         keep_alive: bool,
         /// Body bytes.
         body_len: u64,
+        /// When the bytes that completed it were read (run clock, ns): its
+        /// completion time, with no further clock read.
+        at: u64,
     },
 }
 
-/// The one answer a user waits for.
+/// The one answer a user waits for: body length and completion time.
 #[derive(Default)]
-struct Answer(Option<u64>);
+struct Answer(Option<(u64, u64)>);
 
 impl Responses for Answer {
-    fn response(&mut self, _ex: &Exchange, _status: u16, body_len: u64, _now: u64) {
-        self.0 = Some(body_len);
+    fn response(&mut self, _ex: &Exchange, _status: u16, body_len: u64, now: u64) {
+        self.0 = Some((body_len, now));
     }
 }
 
@@ -158,18 +161,20 @@ impl HttpConn {
         );
         Ok(match (outcome, answer.0) {
             // Answered, and the server keeps the connection.
-            (Ok(ReadOutcome::Open), Some(body_len)) if !self.client.has_buffered() => {
+            (Ok(ReadOutcome::Open), Some((body_len, at))) if !self.client.has_buffered() => {
                 ReadResult::Done {
                     keep_alive: true,
                     body_len,
+                    at,
                 }
             }
             // Answered, then the server closed, said `Connection: close`,
             // kept sending, or sent bytes nobody asked for: the answer
             // stands, the connection does not.
-            (_, Some(body_len)) => ReadResult::Done {
+            (_, Some((body_len, at))) => ReadResult::Done {
                 keep_alive: false,
                 body_len,
+                at,
             },
             (Ok(ReadOutcome::Open), None) => ReadResult::Pending,
             (Ok(ReadOutcome::Yield), None) => ReadResult::More,

@@ -127,7 +127,6 @@ impl Worker {
     }
 
     pub(super) fn on_event(&mut self, key: usize, readable: bool, read_closed: bool) {
-        let now = self.s.clock.now();
         let sc = self.s.scenario.clone();
         let Some(u) = self.users.get_mut(key) else {
             return;
@@ -171,8 +170,9 @@ impl Worker {
             Ok(Some(ReadResult::Done {
                 keep_alive,
                 body_len,
-            })) => self.complete(key, keep_alive, body_len),
-            Err(kind) => self.fail_or_drop(key, kind, now),
+                at,
+            })) => self.complete(key, keep_alive, body_len, at),
+            Err(kind) => self.fail_or_drop(key, kind, self.s.clock.now()),
         }
     }
 
@@ -194,8 +194,8 @@ impl Worker {
         }
     }
 
-    pub(super) fn complete(&mut self, key: usize, keep_alive: bool, body_len: u64) {
-        let now = self.s.clock.now();
+    /// The response completed at `now` (when its last bytes were read).
+    pub(super) fn complete(&mut self, key: usize, keep_alive: bool, body_len: u64, now: u64) {
         let sc = self.s.scenario.clone();
         let u = &mut self.users[key];
         let Some(Step::Http(step)) = u.current(&sc.classes[u.class]) else {
