@@ -83,8 +83,12 @@ pub fn lookup<'a>(body: &'a [u8], pointers: &[&str]) -> Lookup<'a> {
     }
     let mut walk = Walk {
         pointers,
+        lens: [0; MAX_POINTERS],
         found: [Found::Absent; MAX_POINTERS],
     };
+    for (len, p) in walk.lens.iter_mut().zip(pointers) {
+        *len = p.bytes().filter(|&b| b == b'/').count();
+    }
     // A pointer that is neither empty nor starts with '/' reaches nothing.
     let active = pointers
         .iter()
@@ -109,20 +113,12 @@ pub fn lookup<'a>(body: &'a [u8], pointers: &[&str]) -> Lookup<'a> {
 /// The pointers and what they reached so far.
 struct Walk<'p, 'a> {
     pointers: &'p [&'p str],
+    /// Each pointer's number of segments.
+    lens: [usize; MAX_POINTERS],
     found: [Found<'a>; MAX_POINTERS],
 }
 
 impl<'a> Walk<'_, 'a> {
-    /// Pointer `i`'s number of segments.
-    fn len(&self, i: usize) -> usize {
-        let p = self.pointers[i];
-        if p.is_empty() {
-            0
-        } else {
-            p.split('/').count() - 1
-        }
-    }
-
     /// Pointer `i`'s segment at `depth` (0: the first after the root).
     fn segment(&self, i: usize, depth: usize) -> Option<&str> {
         self.pointers[i].split('/').nth(depth + 1)
@@ -131,7 +127,7 @@ impl<'a> Walk<'_, 'a> {
     /// The pointers of `active` that end at `depth`.
     fn ending(&self, active: u16, depth: usize) -> u16 {
         bits(active)
-            .filter(|&i| self.len(i) == depth)
+            .filter(|&i| self.lens[i] == depth)
             .fold(0, |m, i| m | 1 << i)
     }
 
@@ -151,9 +147,16 @@ impl<'a> Walk<'_, 'a> {
     }
 }
 
-/// The indices of the set bits of `mask`.
-fn bits(mask: u16) -> impl Iterator<Item = usize> {
-    (0..MAX_POINTERS).filter(move |i| mask & (1 << i) != 0)
+/// The indices of the set bits of `mask` (most nodes have none).
+fn bits(mut mask: u16) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(i)
+    })
 }
 
 /// An array index as `serde_json::Value::pointer` reads one.

@@ -297,17 +297,17 @@ impl<C: Sink> HttpConn<C> {
     pub fn write_requests<W: Write>(&mut self, io: &mut W, now: u64) -> Result<(), ErrorKind> {
         while self.written < self.queue.len() {
             let pending = (self.queue.len() - self.written).min(MAX_IOV);
-            let result = {
+            let result = if pending == 1 {
+                // One request (every profile user, any unpipelined slot):
+                // a plain write, without filling an iovec array.
+                io.write(&self.bytes_of(self.written)[self.write_off..])
+            } else {
                 let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
                 for (i, slot) in iov.iter_mut().take(pending).enumerate() {
                     *slot = IoSlice::new(self.bytes_of(self.written + i));
                 }
                 iov[0] = IoSlice::new(&self.bytes_of(self.written)[self.write_off..]);
-                if pending == 1 {
-                    io.write(iov[0].as_ref())
-                } else {
-                    io.write_vectored(&iov[..pending])
-                }
+                io.write_vectored(&iov[..pending])
             };
             match result {
                 Ok(0) => return Err(ErrorKind::Reset),
