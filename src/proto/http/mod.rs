@@ -124,10 +124,6 @@ pub struct HttpConn<C = ()> {
     claimed: usize,
 }
 
-/// A render buffer whose queued requests start this far in is compacted
-/// (only a slot that never empties its queue gets there).
-const RENDER_COMPACT: usize = 64 * 1024;
-
 impl HttpConn<()> {
     /// A slot sending `request` with up to `pipeline` in flight; HEAD
     /// responses are read without a body when `head_request`; with
@@ -201,31 +197,7 @@ impl<C: Sink> HttpConn<C> {
         self.push_exchange(intended, RequestBytes::Own(request), head);
     }
 
-    /// The buffer the next request is rendered into: what is appended
-    /// after the last [`HttpConn::push_rendered`] becomes the next request.
-    /// A render that fails truncates back to where it started.
-    pub fn render_buf(&mut self) -> &mut Vec<u8> {
-        &mut self.rendered
-    }
-
-    /// Assigns the request rendered into [`HttpConn::render_buf`] since the
-    /// last call (`head`: a HEAD request).
-    pub fn push_rendered(&mut self, intended: u64, head: bool) {
-        let start = self.claimed.min(self.rendered.len());
-        let end = self.rendered.len();
-        self.claimed = end;
-        self.push_exchange(intended, RequestBytes::Rendered { start, end }, head);
-    }
-
-    /// Frees a render buffer larger than `keep` bytes while no request
-    /// needs it (a profile user about to think for a while).
-    pub fn release_render_buf(&mut self, keep: usize) {
-        if self.claimed == 0 && self.rendered.capacity() > keep {
-            self.rendered = Vec::new();
-        }
-    }
-
-    fn push_exchange(&mut self, intended: u64, request: RequestBytes, head: bool) {
+    pub(super) fn push_exchange(&mut self, intended: u64, request: RequestBytes, head: bool) {
         self.queue.push_back(Exchange {
             intended,
             sent: 0,
@@ -234,37 +206,6 @@ impl<C: Sink> HttpConn<C> {
         });
         if self.queue.len() == 1 {
             self.expect_next();
-        }
-    }
-
-    /// After exchanges left the queue: empties the render buffer when no
-    /// queued exchange refers to it any more (it keeps its capacity), or
-    /// compacts it when the oldest rendered request lies far in.
-    fn settle_rendered(&mut self) {
-        if self.claimed == 0 {
-            return;
-        }
-        let first = self.queue.iter().find_map(|ex| match ex.request {
-            RequestBytes::Rendered { start, .. } => Some(start),
-            _ => None,
-        });
-        match first {
-            None => {
-                // Bytes rendered but not yet pushed stay.
-                self.rendered.drain(..self.claimed.min(self.rendered.len()));
-                self.claimed = 0;
-            }
-            Some(first) if first >= RENDER_COMPACT => {
-                self.rendered.drain(..first);
-                self.claimed -= first;
-                for ex in self.queue.iter_mut() {
-                    if let RequestBytes::Rendered { start, end } = &mut ex.request {
-                        *start -= first;
-                        *end -= first;
-                    }
-                }
-            }
-            Some(_) => {}
         }
     }
 
@@ -639,5 +580,6 @@ impl<C: Sink> Session for HttpConn<C> {
     }
 }
 
+mod render;
 #[cfg(test)]
 mod tests;
