@@ -66,6 +66,9 @@ impl Found<'_> {
 
 /// The result of [`lookup`].
 #[derive(Debug)]
+// Kept on the stack on purpose: boxing the found values would allocate
+// per response, which is what this avoids.
+#[allow(clippy::large_enum_variant)]
 pub enum Lookup<'a> {
     /// The body is not JSON (`serde_json::from_slice` would fail).
     NotJson,

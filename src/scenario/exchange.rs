@@ -326,6 +326,9 @@ fn check_json(step: &HttpStep, id: StepId, doc: &JsonDoc<'_>) -> Option<Failure>
 }
 
 /// A response body as the step's JSON checks and captures see it.
+// Kept on the stack on purpose: boxing the found values would allocate
+// per response, which is what this avoids.
+#[allow(clippy::large_enum_variant)]
 enum JsonDoc<'a> {
     /// Not needed, or not JSON.
     None,
