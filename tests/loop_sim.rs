@@ -16,13 +16,13 @@ use hornet::cli::{Cli, Command};
 use hornet::engine::sim::{Accept, Sim};
 use hornet::engine::worker::{self, WorkerSpec};
 use hornet::engine::{http_sessions, smpp_sessions};
+use hornet::metrics::RunStats;
 use hornet::metrics::{ErrorKind, Metrics};
 use hornet::plan::{HttpPlan, LoadPlan, SmppPlan};
 use hornet::profile::values::Value;
 use hornet::profile::{compile_str, Overrides};
 use hornet::proto::Session;
 use hornet::scenario::failure::Failure;
-use hornet::metrics::RunStats;
 use hornet::scenario::worker::{self as users, ClassPlan, Report, Shared, WorkerSetup};
 use peers::{HttpPeer, Reply, Smsc, ESME_RBINDFAIL, ESME_ROK, ESME_RTHROTTLED};
 

@@ -9,6 +9,7 @@
 pub mod compile;
 pub mod error;
 pub mod expr;
+pub mod json;
 pub mod model;
 pub mod scenario;
 pub mod template;

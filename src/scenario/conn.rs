@@ -32,10 +32,6 @@ pub struct HttpConn {
     /// The poller reported the peer's FIN: every later pass reads to the
     /// end to see it (edge-triggered: it is not announced again).
     peer_closed: bool,
-    /// Requests are rendered here, then handed to the client as a `Bytes`
-    /// of their own, freed when answered: an idle user (most of 10,000
-    /// thinking users) holds no request bytes.
-    out: Vec<u8>,
     client: Client<Capture>,
 }
 
@@ -56,16 +52,19 @@ pub enum ReadResult {
         keep_alive: bool,
         /// Body bytes.
         body_len: u64,
+        /// When the bytes that completed it were read (run clock, ns): its
+        /// completion time, with no further clock read.
+        at: u64,
     },
 }
 
-/// The one answer a user waits for.
+/// The one answer a user waits for: body length and completion time.
 #[derive(Default)]
-struct Answer(Option<u64>);
+struct Answer(Option<(u64, u64)>);
 
 impl Responses for Answer {
-    fn response(&mut self, _ex: &Exchange, _status: u16, body_len: u64, _now: u64) {
-        self.0 = Some(body_len);
+    fn response(&mut self, _ex: &Exchange, _status: u16, body_len: u64, now: u64) {
+        self.0 = Some((body_len, now));
     }
 }
 
@@ -83,7 +82,6 @@ impl HttpConn {
             stream,
             connected: false,
             peer_closed: false,
-            out: Vec::with_capacity(512),
             client: Client::with_capture(
                 Limits::default(),
                 false,
@@ -101,9 +99,10 @@ impl HttpConn {
         close_counting(self.stream, registry, tls);
     }
 
-    /// The buffer a request is rendered into.
+    /// The buffer a request is rendered into: the client's own, written
+    /// from where it lies (no copy or allocation per request).
     pub fn out(&mut self) -> &mut Vec<u8> {
-        &mut self.out
+        self.client.render_buf()
     }
 
     /// What the response is decoded into.
@@ -114,9 +113,7 @@ impl HttpConn {
     /// Hands the request just rendered to the client (`head`: a HEAD
     /// request, whose response has no body).
     pub fn queue(&mut self, intended: u64, head: bool) {
-        let request = Bytes::copy_from_slice(&self.out);
-        self.out.clear();
-        self.client.push_request(intended, request, head);
+        self.client.push_rendered(intended, head);
     }
 
     /// On a readiness event: advances a pending connect (TCP, then TLS),
@@ -164,18 +161,20 @@ impl HttpConn {
         );
         Ok(match (outcome, answer.0) {
             // Answered, and the server keeps the connection.
-            (Ok(ReadOutcome::Open), Some(body_len)) if !self.client.has_buffered() => {
+            (Ok(ReadOutcome::Open), Some((body_len, at))) if !self.client.has_buffered() => {
                 ReadResult::Done {
                     keep_alive: true,
                     body_len,
+                    at,
                 }
             }
             // Answered, then the server closed, said `Connection: close`,
             // kept sending, or sent bytes nobody asked for: the answer
             // stands, the connection does not.
-            (_, Some(body_len)) => ReadResult::Done {
+            (_, Some((body_len, at))) => ReadResult::Done {
                 keep_alive: false,
                 body_len,
+                at,
             },
             (Ok(ReadOutcome::Open), None) => ReadResult::Pending,
             (Ok(ReadOutcome::Yield), None) => ReadResult::More,
@@ -191,9 +190,7 @@ impl HttpConn {
     /// each otherwise), and the next response allocates one again.
     pub fn trim(&mut self) {
         self.client.release_read_buffer();
-        if self.out.capacity() > KEEP_CAPACITY {
-            self.out = Vec::new();
-        }
+        self.client.release_render_buf(KEEP_CAPACITY);
     }
 }
 

@@ -16,7 +16,7 @@ use hornet_http1::{Limits, ResponseDecoder, Status};
 
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
 use super::failure::StepId;
-use crate::profile::scenario::{Scenario, Step};
+use crate::profile::scenario::{HttpStep, Scenario, Step};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
 pub use crate::report::scenario_result::StepReport;
@@ -40,12 +40,15 @@ pub fn run_steps(
     reports: &mut Vec<StepReport>,
     stop: &dyn Fn() -> bool,
 ) -> bool {
-    let mut scratch = Scratch::default();
-    let mut cap = Capture::default();
-    let mut rng = Rng::new(scenario.load.seed);
-    let (setup_part, teardown_part) = globals.split_at_mut(scenario.globals.len());
-    // `seq()` counts from 1 here too (its own sequence, apart from the load's).
-    let counter = std::cell::Cell::new(0u64);
+    let mut runner = Runner {
+        scenario,
+        scratch: Scratch::default(),
+        cap: Capture::default(),
+        rng: Rng::new(scenario.load.seed),
+        // `seq()` counts from 1 here too (its own sequence, apart from the load's).
+        counter: std::cell::Cell::new(0),
+        stop,
+    };
     let steps = if part == StepId::SETUP {
         &scenario.setup
     } else {
@@ -57,30 +60,55 @@ pub fn run_steps(
             section: 0,
             step: u16::try_from(index).unwrap_or(u16::MAX),
         };
-        let step = match step {
+        let report = match step {
             Step::Sleep(d) => {
-                if !sleep_unless(*d, stop) {
-                    reports.push(StepReport {
-                        name: "sleep".into(),
-                        status: 0,
-                        millis: 0.0,
-                        failure: Some(INTERRUPTED.into()),
-                    });
-                    return false;
+                if sleep_unless(*d, stop) {
+                    continue;
                 }
-                continue;
+                StepReport {
+                    name: "sleep".into(),
+                    status: 0,
+                    millis: 0.0,
+                    failure: Some(INTERRUPTED.into()),
+                }
             }
-            Step::Http(s) => s,
+            Step::Http(s) => runner.http(s, id, globals),
             Step::Smpp(_) => continue, // rejected by compile
         };
+        let failed = report.failure.is_some();
+        reports.push(report);
+        if failed {
+            return false;
+        }
+    }
+    true
+}
+
+/// What the steps of one setup or teardown share.
+struct Runner<'s> {
+    scenario: &'s Scenario,
+    scratch: Scratch,
+    cap: Capture,
+    rng: Rng,
+    counter: std::cell::Cell<u64>,
+    stop: &'s dyn Fn() -> bool,
+}
+
+impl Runner<'_> {
+    /// Renders, sends and judges one HTTP step.
+    fn http(&mut self, step: &HttpStep, id: StepId, globals: &mut [Value]) -> StepReport {
+        let scenario = self.scenario;
+        let (setup_part, teardown_part) = globals.split_at_mut(scenario.globals.len());
         let target = scenario.http.as_ref().expect("compile requires a host");
-        let name = scenario.names[step.name].clone();
         let started = Instant::now();
         let mut out = Vec::new();
+        let counter = &self.counter;
         let seq = || {
             counter.set(counter.get() + 1);
             counter.get()
         };
+        // Teardown templates may read teardown captures: render with both.
+        let joined: Vec<Value>;
         let mut ctx = RenderCtx {
             globals: setup_part,
             user: &[],
@@ -89,10 +117,8 @@ pub fn run_steps(
             user_id: 0,
             iteration: 0,
             seq: &seq,
-            rng: &mut rng,
+            rng: &mut self.rng,
         };
-        // Teardown templates may read teardown captures: render with both.
-        let joined: Vec<Value>;
         if !teardown_part.is_empty() {
             joined = setup_part
                 .iter()
@@ -101,23 +127,16 @@ pub fn run_steps(
                 .collect();
             ctx.globals = &joined;
         }
-        let result = render_request(step, target, &mut ctx, &mut scratch, &mut out)
+        let cap = &mut self.cap;
+        let result = render_request(step, target, &mut ctx, &mut self.scratch, &mut out)
             .map_err(|e| format!("render: {}", e.0))
             .and_then(|()| {
                 cap.start(step);
-                exchange(
-                    target.addr,
-                    target.tls.as_ref(),
-                    &out,
-                    &*step.method == "HEAD",
-                    scenario.timeout,
-                    scenario.connect_timeout,
-                    &mut cap,
-                    stop,
-                )
+                let conn = Conn::new(target.addr, target.tls.as_ref(), scenario, self.stop)?;
+                conn.exchange(&out, &*step.method == "HEAD", cap)
             });
         let mut report = StepReport {
-            name,
+            name: scenario.names[step.name].clone(),
             status: cap.status,
             millis: started.elapsed().as_secs_f64() * 1000.0,
             failure: None,
@@ -130,16 +149,11 @@ pub fn run_steps(
                     teardown: teardown_part,
                     user: &mut [],
                 };
-                report.failure = judge(step, id, &cap, &mut sinks).map(|f| f.describe(scenario));
+                report.failure = judge(step, id, cap, &mut sinks).map(|f| f.describe(scenario));
             }
         }
-        let failed = report.failure.is_some();
-        reports.push(report);
-        if failed {
-            return false;
-        }
+        report
     }
-    true
 }
 
 /// Sleeps `d` in slices; false if `stop()` became true first.
@@ -159,131 +173,175 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
     }
 }
 
-/// Sends one request on a fresh connection and decodes the response. The
-/// connect is bounded by `connect_timeout`, the whole exchange by
-/// `timeout` (a server trickling a byte at a time, or streaming without
-/// end, cannot keep setup waiting), and every wait by `stop()`.
-#[allow(clippy::too_many_arguments)]
-fn exchange(
-    addr: std::net::SocketAddr,
-    tls: Option<&TlsClient>,
-    request: &[u8],
-    head: bool,
-    timeout: Duration,
+/// One request on a fresh connection, with the bounds that apply to it.
+struct Conn<'s> {
+    poll: Poll,
+    events: Events,
+    s: Transport,
+    stop: &'s dyn Fn() -> bool,
+    /// The connect must end by then.
+    connect_deadline: Instant,
+    /// The whole exchange must end by then.
+    deadline: Instant,
     connect_timeout: Duration,
-    cap: &mut Capture,
-    stop: &dyn Fn() -> bool,
-) -> Result<(), String> {
-    const SOCK: Token = Token(0);
-    let mut poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
-    let mut events = Events::with_capacity(4);
-    // The load's transport: TLS for an https:// host, as the users' own
-    // connections (setup and teardown used to speak plain HTTP to it).
-    let mut s = Transport::connect(addr, tls).map_err(|e| format!("connect: {e}"))?;
-    poll.registry()
-        .register(&mut s, SOCK, Interest::READABLE | Interest::WRITABLE)
-        .map_err(|e| format!("poll: {e}"))?;
-    let started = Instant::now();
-    let connect_deadline = started + connect_timeout;
-    // The timeout bounds the whole exchange, not each read.
-    let deadline = started + timeout;
-    let no_response = || format!("no response within {}", humantime::format_duration(timeout));
-    // Waits for an event on the socket until `until`, a slice at a time,
-    // looking at the stop request between slices.
-    let mut wait = |poll: &mut Poll, until: Instant, late: &dyn Fn() -> String| loop {
-        if stop() {
-            return Err(INTERRUPTED.to_string());
-        }
-        let Some(left) = until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-        else {
-            return Err(late());
-        };
-        match poll.poll(&mut events, Some(left.min(STOP_SLICE))) {
-            Ok(()) if !events.is_empty() => return Ok(()),
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("poll: {e}")),
-        }
-    };
-    // After each event: TLS forgets a drained socket and sends the records
-    // it has queued.
-    let ready = |s: &mut Transport| s.on_ready(true).map_err(|e| format!("tls: {e}"));
-    // Connect (TCP, then the TLS handshake).
-    loop {
-        match s.poll_connect(0) {
-            Ok(Connect::Ready(_)) => break,
-            Ok(Connect::Pending) => {}
-            Err(f) => {
-                return Err(match f.tls {
-                    Some(t) => format!("connect: TLS {}: {}", t.reason.name(), t.detail),
-                    None => format!("connect: {}", f.kind.name()),
-                })
-            }
-        }
-        let late = || {
-            format!(
-                "connect: no connection within {}",
-                humantime::format_duration(connect_timeout)
-            )
-        };
-        wait(&mut poll, connect_deadline.min(deadline), &late)?;
-        // A failure here shows in `poll_connect` next.
-        let _ = s.on_ready(true);
+    timeout: Duration,
+}
+
+const SOCK: Token = Token(0);
+
+impl<'s> Conn<'s> {
+    /// Starts a connect on the load's transport (TLS for an https://
+    /// host, as the users' own connections: setup and teardown used to
+    /// speak plain HTTP to it), bounded by the scenario's timeouts.
+    fn new(
+        addr: std::net::SocketAddr,
+        tls: Option<&TlsClient>,
+        scenario: &Scenario,
+        stop: &'s dyn Fn() -> bool,
+    ) -> Result<Conn<'s>, String> {
+        let poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
+        let mut s = Transport::connect(addr, tls).map_err(|e| format!("connect: {e}"))?;
+        poll.registry()
+            .register(&mut s, SOCK, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| format!("poll: {e}"))?;
+        let started = Instant::now();
+        Ok(Conn {
+            poll,
+            events: Events::with_capacity(4),
+            s,
+            stop,
+            connect_deadline: started + scenario.connect_timeout,
+            // The timeout bounds the whole exchange, not each read.
+            deadline: started + scenario.timeout,
+            connect_timeout: scenario.connect_timeout,
+            timeout: scenario.timeout,
+        })
     }
-    // Write.
-    let mut written = 0;
-    while written < request.len() {
-        match s.write(&request[written..]) {
-            Ok(0) => return Err("write: the connection closed".into()),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait(&mut poll, deadline, &no_response)?;
-                ready(&mut s)?;
+
+    /// Sends `request` and decodes the response into `cap`. The connect is
+    /// bounded by the connect timeout, the whole exchange by the timeout
+    /// (a server trickling a byte at a time, or streaming without end,
+    /// cannot keep setup waiting), and every wait by `stop()`.
+    fn exchange(mut self, request: &[u8], head: bool, cap: &mut Capture) -> Result<(), String> {
+        self.connect()?;
+        self.write_all(request)?;
+        self.read_response(head, cap)
+    }
+
+    fn no_response(&self) -> String {
+        format!(
+            "no response within {}",
+            humantime::format_duration(self.timeout)
+        )
+    }
+
+    /// Waits for an event on the socket until `until`, a slice at a time,
+    /// looking at the stop request between slices.
+    fn wait(&mut self, until: Instant, late: &dyn Fn() -> String) -> Result<(), String> {
+        loop {
+            if (self.stop)() {
+                return Err(INTERRUPTED.to_string());
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("write: {e}")),
+            let Some(left) = until
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+            else {
+                return Err(late());
+            };
+            match self.poll.poll(&mut self.events, Some(left.min(STOP_SLICE))) {
+                Ok(()) if !self.events.is_empty() => return Ok(()),
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("poll: {e}")),
+            }
         }
     }
-    // Read and decode.
-    let mut dec = ResponseDecoder::new(Limits::default());
-    dec.expect(head);
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        if !buf.is_empty() {
-            match dec.decode(&buf, &mut *cap) {
-                Ok(Status::Complete { .. }) => return Ok(()),
-                Ok(Status::Partial { consumed }) => {
-                    buf.drain(..consumed);
-                }
-                Err(e) => return Err(format!("bad response: {e}")),
-            }
-        }
-        // Between reads, even while bytes keep coming.
-        if stop() {
-            return Err(INTERRUPTED.to_string());
-        }
-        if Instant::now() >= deadline {
-            return Err(no_response());
-        }
-        match s.read(&mut chunk) {
-            Ok(0) => {
-                return match dec.decode_eof(&mut *cap) {
-                    Ok(Some(_)) => Ok(()),
-                    _ => Err(
-                        "the server closed the connection before the response was complete".into(),
-                    ),
+
+    /// Waits for the socket within the exchange's deadline, then lets TLS
+    /// forget a drained socket and send the records it has queued.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let late = self.no_response();
+        self.wait(self.deadline, &|| late.clone())?;
+        self.s.on_ready(true).map_err(|e| format!("tls: {e}"))
+    }
+
+    /// Connects: TCP, then the TLS handshake.
+    fn connect(&mut self) -> Result<(), String> {
+        loop {
+            match self.s.poll_connect(0) {
+                Ok(Connect::Ready(_)) => return Ok(()),
+                Ok(Connect::Pending) => {}
+                Err(f) => {
+                    return Err(match f.tls {
+                        Some(t) => format!("connect: TLS {}: {}", t.reason.name(), t.detail),
+                        None => format!("connect: {}", f.kind.name()),
+                    })
                 }
             }
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                wait(&mut poll, deadline, &no_response)?;
-                ready(&mut s)?;
+            let connect_timeout = self.connect_timeout;
+            let late = || {
+                format!(
+                    "connect: no connection within {}",
+                    humantime::format_duration(connect_timeout)
+                )
+            };
+            self.wait(self.connect_deadline.min(self.deadline), &late)?;
+            // A failure here shows in `poll_connect` next.
+            let _ = self.s.on_ready(true);
+        }
+    }
+
+    fn write_all(&mut self, request: &[u8]) -> Result<(), String> {
+        let mut written = 0;
+        while written < request.len() {
+            match self.s.write(&request[written..]) {
+                Ok(0) => return Err("write: the connection closed".into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_ready()?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("write: {e}")),
             }
-            Err(e) => return Err(format!("read: {e}")),
+        }
+        Ok(())
+    }
+
+    fn read_response(&mut self, head: bool, cap: &mut Capture) -> Result<(), String> {
+        let mut dec = ResponseDecoder::new(Limits::default());
+        dec.expect(head);
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if !buf.is_empty() {
+                match dec.decode(&buf, &mut *cap) {
+                    Ok(Status::Complete { .. }) => return Ok(()),
+                    Ok(Status::Partial { consumed }) => {
+                        buf.drain(..consumed);
+                    }
+                    Err(e) => return Err(format!("bad response: {e}")),
+                }
+            }
+            // Between reads, even while bytes keep coming.
+            if (self.stop)() {
+                return Err(INTERRUPTED.to_string());
+            }
+            if Instant::now() >= self.deadline {
+                return Err(self.no_response());
+            }
+            match self.s.read(&mut chunk) {
+                Ok(0) => {
+                    return match dec.decode_eof(&mut *cap) {
+                        Ok(Some(_)) => Ok(()),
+                        _ => Err(
+                            "the server closed the connection before the response was complete"
+                                .into(),
+                        ),
+                    }
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_ready()?,
+                Err(e) => return Err(format!("read: {e}")),
+            }
         }
     }
 }

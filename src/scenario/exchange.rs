@@ -8,6 +8,7 @@
 use hornet_http1::{encode_request, Request, ResponseHead, Sink};
 
 use super::failure::{Failure, RenderFailure, StepId};
+use crate::profile::json::{self, Found, Lookup, MAX_POINTERS};
 use crate::profile::scenario::{CmpOp, ExtractFrom, HttpStep, HttpTarget, Slot};
 use crate::profile::template::RenderCtx;
 use crate::profile::values::Value;
@@ -214,61 +215,10 @@ pub struct Sinks<'a> {
 /// Judges a completed response: checks, then captures. Returns `None` when
 /// it passed, else the reason (a short, stable text counted per reason).
 pub fn judge(step: &HttpStep, id: StepId, cap: &Capture, sinks: &mut Sinks<'_>) -> Option<Failure> {
-    let check = &step.check;
-    let status_ok = match &check.status {
-        Some(list) => list.binary_search(&cap.status).is_ok(),
-        None => cap.status < 400,
-    };
-    let mut reason = None;
-    if !status_ok {
-        reason = Some(Failure::Status {
-            step: id,
-            got: cap.status,
-        });
-    }
+    let mut reason = check_status_and_body(step, id, cap);
+    let doc = JsonDoc::parse(step, &cap.body);
     if reason.is_none() {
-        if let Some(needle) = &check.body_contains {
-            if !contains(&cap.body, needle) {
-                reason = Some(Failure::BodyMissing(id));
-            }
-        }
-    }
-    let json = if step.needs_json {
-        serde_json::from_slice::<serde_json::Value>(&cap.body).ok()
-    } else {
-        None
-    };
-    if reason.is_none() {
-        for (i, c) in check.json.iter().enumerate() {
-            let got = json.as_ref().and_then(|j| j.pointer(&c.pointer));
-            let ok = match (got, c.op) {
-                (None, _) => false,
-                (Some(_), CmpOp::Exists) => true,
-                (Some(g), CmpOp::Eq) => json_eq(g, &c.value),
-                (Some(g), CmpOp::Ne) => !json_eq(g, &c.value),
-                (Some(g), op) => match (g.as_f64(), c.value.as_f64()) {
-                    (Some(a), Some(b)) => match op {
-                        CmpOp::Lt => a < b,
-                        CmpOp::Le => a <= b,
-                        CmpOp::Gt => a > b,
-                        _ => a >= b,
-                    },
-                    _ => false,
-                },
-            };
-            if !ok {
-                let check = index(i);
-                reason = Some(match (json.is_some(), got) {
-                    (false, _) => Failure::NotJson,
-                    (true, None) => Failure::JsonMissing { step: id, check },
-                    (true, Some(_)) if c.op == CmpOp::Exists => {
-                        Failure::JsonMissing { step: id, check }
-                    }
-                    (true, Some(_)) => Failure::JsonFailed { step: id, check },
-                });
-                break;
-            }
-        }
+        reason = check_json(step, id, &doc);
     }
     // Captures run whatever the checks said (a 409 body may still carry a
     // useful field), but a missing value fails an otherwise passing step,
@@ -281,9 +231,9 @@ pub fn judge(step: &HttpStep, id: StepId, cap: &Capture, sinks: &mut Sinks<'_>) 
             Slot::User(i) => &mut sinks.user[i],
         };
         let found = match &e.from {
-            ExtractFrom::Json(p) => match json.as_ref().and_then(|j| j.pointer(p)) {
+            ExtractFrom::Json(p) => match doc.get(step.check.json.len() + i, p) {
                 Some(v) => {
-                    dest.set_from_json(v);
+                    v.store(dest);
                     true
                 }
                 None => false,
@@ -321,17 +271,170 @@ pub fn judge(step: &HttpStep, id: StepId, cap: &Capture, sinks: &mut Sinks<'_>) 
     reason
 }
 
+/// The status check, then the body text check.
+fn check_status_and_body(step: &HttpStep, id: StepId, cap: &Capture) -> Option<Failure> {
+    let check = &step.check;
+    let status_ok = match &check.status {
+        Some(list) => list.binary_search(&cap.status).is_ok(),
+        None => cap.status < 400,
+    };
+    if !status_ok {
+        return Some(Failure::Status {
+            step: id,
+            got: cap.status,
+        });
+    }
+    match &check.body_contains {
+        Some(needle) if !contains(&cap.body, needle) => Some(Failure::BodyMissing(id)),
+        _ => None,
+    }
+}
+
+/// The JSON checks, in order; the first that fails decides.
+fn check_json(step: &HttpStep, id: StepId, doc: &JsonDoc<'_>) -> Option<Failure> {
+    for (i, c) in step.check.json.iter().enumerate() {
+        let got = doc.get(i, &c.pointer);
+        let ok = match (got, c.op) {
+            (None, _) => false,
+            (Some(_), CmpOp::Exists) => true,
+            (Some(g), CmpOp::Eq) => g.json_eq(&c.value),
+            (Some(g), CmpOp::Ne) => !g.json_eq(&c.value),
+            (Some(g), op) => match (g.as_f64(), c.value.as_f64()) {
+                (Some(a), Some(b)) => match op {
+                    CmpOp::Lt => a < b,
+                    CmpOp::Le => a <= b,
+                    CmpOp::Gt => a > b,
+                    _ => a >= b,
+                },
+                _ => false,
+            },
+        };
+        if !ok {
+            let check = index(i);
+            return Some(match (doc.is_json(), got) {
+                (false, _) => Failure::NotJson,
+                (true, None) => Failure::JsonMissing { step: id, check },
+                (true, Some(_)) if c.op == CmpOp::Exists => {
+                    Failure::JsonMissing { step: id, check }
+                }
+                (true, Some(_)) => Failure::JsonFailed { step: id, check },
+            });
+        }
+    }
+    None
+}
+
+/// A response body as the step's JSON checks and captures see it.
+// Kept on the stack on purpose: boxing the found values would allocate
+// per response, which is what this avoids.
+#[allow(clippy::large_enum_variant)]
+enum JsonDoc<'a> {
+    /// Not needed, or not JSON.
+    None,
+    /// What each pointer reached (checks first, then captures), found in
+    /// one pass without building the document: no allocation.
+    Found([Found<'a>; MAX_POINTERS]),
+    /// The whole document (a pointer reached an object, an array or an
+    /// escaped string, or the step has more pointers than one pass takes).
+    Full(serde_json::Value),
+}
+
+/// What a pointer reached, either way.
+#[derive(Clone, Copy)]
+enum Got<'d> {
+    Found(Found<'d>),
+    Value(&'d serde_json::Value),
+}
+
+impl<'a> JsonDoc<'a> {
+    /// Parses `body` if the step needs it.
+    fn parse(step: &HttpStep, body: &'a [u8]) -> JsonDoc<'a> {
+        if !step.needs_json {
+            return JsonDoc::None;
+        }
+        let mut pointers = [""; MAX_POINTERS];
+        let checks = step.check.json.iter().map(|c| c.pointer.as_str());
+        // A capture that is not JSON gets a pointer that reaches nothing.
+        let extracts = step.extract.iter().map(|e| match &e.from {
+            ExtractFrom::Json(p) => p.as_str(),
+            _ => "-",
+        });
+        let n = step.check.json.len() + step.extract.len();
+        let fast = if n <= MAX_POINTERS {
+            for (slot, p) in pointers.iter_mut().zip(checks.chain(extracts)) {
+                *slot = p;
+            }
+            json::lookup(body, &pointers[..n])
+        } else {
+            Lookup::Fallback
+        };
+        match fast {
+            Lookup::NotJson => JsonDoc::None,
+            Lookup::Found(found) => JsonDoc::Found(found),
+            Lookup::Fallback => match serde_json::from_slice(body) {
+                Ok(v) => JsonDoc::Full(v),
+                Err(_) => JsonDoc::None,
+            },
+        }
+    }
+
+    fn is_json(&self) -> bool {
+        !matches!(self, JsonDoc::None)
+    }
+
+    /// What pointer `k` (its text: `pointer`) reached.
+    fn get(&self, k: usize, pointer: &str) -> Option<Got<'_>> {
+        match self {
+            JsonDoc::None => None,
+            JsonDoc::Found(found) => match found[k] {
+                Found::Absent => None,
+                f => Some(Got::Found(f)),
+            },
+            JsonDoc::Full(v) => v.pointer(pointer).map(Got::Value),
+        }
+    }
+}
+
+impl Got<'_> {
+    fn as_f64(self) -> Option<f64> {
+        match self {
+            Got::Found(Found::U64(n)) => Some(n as f64),
+            Got::Found(Found::I64(n)) => Some(n as f64),
+            Got::Found(Found::F64(x)) => Some(x).filter(|x| x.is_finite()),
+            Got::Found(_) => None,
+            Got::Value(v) => v.as_f64(),
+        }
+    }
+
+    /// Numbers compare as numbers, anything else as JSON.
+    fn json_eq(self, b: &serde_json::Value) -> bool {
+        if let (Some(x), Some(y)) = (self.as_f64(), b.as_f64()) {
+            return x == y;
+        }
+        match self {
+            Got::Found(Found::Str(s)) => matches!(b, serde_json::Value::String(t) if t == s),
+            Got::Found(f) => f.scalar_value().as_ref() == Some(b),
+            Got::Value(v) => v == b,
+        }
+    }
+
+    /// Captures the value: strings as their text, anything else as JSON.
+    fn store(self, dest: &mut Value) {
+        match self {
+            Got::Found(Found::Str(s)) => dest.set_text(s.as_bytes()),
+            Got::Found(f) => match f.scalar_value() {
+                Some(v) => dest.set_from_json(&v),
+                None => dest.unset(),
+            },
+            Got::Value(v) => dest.set_from_json(v),
+        }
+    }
+}
+
 /// A check's or extract's index as a failure stores it (profiles have far
 /// fewer than 65,536 of either per step).
 fn index(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
-}
-
-fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -12,8 +12,9 @@
 //! One client serves both modes. `hornet http` gives every slot the same
 //! pre-serialized request (a [`Bytes`] shared by the worker's slots, so a
 //! pipelined batch is one `writev` over one buffer) and records answers in
-//! the worker's [`Recorder`]. A profile's virtual user pushes its own
-//! rendered request ([`HttpConn::push_request`]), decodes the response
+//! the worker's [`Recorder`]. A profile's virtual user renders its request
+//! into the slot's render buffer and writes it from there
+//! ([`HttpConn::push_rendered`]: no allocation or copy per request), decodes the response
 //! through its step's capture ([`HttpConn::capture`], any
 //! [`hornet_http1::Sink`]) and takes the answer through [`Responses`].
 //!
@@ -50,11 +51,27 @@ pub struct Exchange {
     pub intended: u64,
     /// When it was written (run clock, ns); meaningful once written.
     pub sent: u64,
-    /// Its own serialized request (a profile step's); `None`: the slot's
-    /// shared request.
-    pub request: Option<Bytes>,
+    /// Where its serialized request lies.
+    pub request: RequestBytes,
     /// A HEAD request: its response has no body whatever its headers say.
     pub head: bool,
+}
+
+/// Where an exchange's request bytes lie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestBytes {
+    /// The slot's shared request (`hornet http`).
+    Shared,
+    /// A buffer of its own ([`HttpConn::push_request`]).
+    Own(Bytes),
+    /// `rendered[start..end]` of the slot's render buffer (a profile step's
+    /// request, rendered in place: [`HttpConn::push_rendered`]).
+    Rendered {
+        /// First byte.
+        start: usize,
+        /// One past the last byte.
+        end: usize,
+    },
 }
 
 /// Where a connection's answers go: the worker's [`Recorder`] for `hornet
@@ -98,6 +115,13 @@ pub struct HttpConn<C = ()> {
     answered: u64,
     /// Sees each response's head and body as they are decoded.
     capture: C,
+    /// Profile requests are rendered here and written from here: no
+    /// allocation or copy per request. Emptied (capacity kept) whenever no
+    /// queued exchange refers to it.
+    rendered: Vec<u8>,
+    /// `rendered[..claimed]` belongs to queued exchanges; bytes after it
+    /// are the next request being rendered.
+    claimed: usize,
 }
 
 impl HttpConn<()> {
@@ -141,6 +165,8 @@ impl<C: Sink> HttpConn<C> {
             rend: 0,
             answered: 0,
             capture,
+            rendered: Vec::new(),
+            claimed: 0,
         }
     }
 
@@ -168,10 +194,14 @@ impl<C: Sink> HttpConn<C> {
 
     /// Assigns a request with its own bytes (`head`: a HEAD request).
     pub fn push_request(&mut self, intended: u64, request: Bytes, head: bool) {
+        self.push_exchange(intended, RequestBytes::Own(request), head);
+    }
+
+    pub(super) fn push_exchange(&mut self, intended: u64, request: RequestBytes, head: bool) {
         self.queue.push_back(Exchange {
             intended,
             sent: 0,
-            request: Some(request),
+            request,
             head,
         });
         if self.queue.len() == 1 {
@@ -208,17 +238,17 @@ impl<C: Sink> HttpConn<C> {
     pub fn write_requests<W: Write>(&mut self, io: &mut W, now: u64) -> Result<(), ErrorKind> {
         while self.written < self.queue.len() {
             let pending = (self.queue.len() - self.written).min(MAX_IOV);
-            let result = {
+            let result = if pending == 1 {
+                // One request (every profile user, any unpipelined slot):
+                // a plain write, without filling an iovec array.
+                io.write(&self.bytes_of(self.written)[self.write_off..])
+            } else {
                 let mut iov: [IoSlice<'_>; MAX_IOV] = [IoSlice::new(&[]); MAX_IOV];
                 for (i, slot) in iov.iter_mut().take(pending).enumerate() {
                     *slot = IoSlice::new(self.bytes_of(self.written + i));
                 }
                 iov[0] = IoSlice::new(&self.bytes_of(self.written)[self.write_off..]);
-                if pending == 1 {
-                    io.write(iov[0].as_ref())
-                } else {
-                    io.write_vectored(&iov[..pending])
-                }
+                io.write_vectored(&iov[..pending])
             };
             match result {
                 Ok(0) => return Err(ErrorKind::Reset),
@@ -234,7 +264,11 @@ impl<C: Sink> HttpConn<C> {
     /// The bytes of `queue[i]`: its own, or the slot's shared request.
     #[inline]
     fn bytes_of(&self, i: usize) -> &[u8] {
-        self.queue[i].request.as_ref().unwrap_or(&self.request)
+        match &self.queue[i].request {
+            RequestBytes::Shared => &self.request,
+            RequestBytes::Own(b) => b,
+            RequestBytes::Rendered { start, end } => &self.rendered[*start..*end],
+        }
     }
 
     fn advance_written(&mut self, mut n: usize, now: u64) {
@@ -300,6 +334,9 @@ impl<C: Sink> HttpConn<C> {
         self.written -= 1;
         self.answered += 1;
         out.response(&ex, status, body_len, now);
+        if matches!(ex.request, RequestBytes::Rendered { .. }) {
+            self.settle_rendered();
+        }
         self.expect_next();
         Ok(())
     }
@@ -330,6 +367,7 @@ impl<C: Sink> HttpConn<C> {
             lost += 1;
         }
         self.queue.drain(..lost);
+        self.settle_rendered();
         self.reset_socket_state();
         lost as u64
     }
@@ -449,7 +487,7 @@ impl<C: Sink> Session for HttpConn<C> {
         self.queue.push_back(Exchange {
             intended,
             sent: 0,
-            request: None,
+            request: RequestBytes::Shared,
             head: self.head_request,
         });
     }
@@ -492,6 +530,7 @@ impl<C: Sink> Session for HttpConn<C> {
         debug_assert_eq!(self.written, 0);
         let n = n.min(self.queue.len());
         self.queue.drain(..n);
+        self.settle_rendered();
         rec.failed(kind, n as u64);
         n as u64
     }
@@ -502,6 +541,7 @@ impl<C: Sink> Session for HttpConn<C> {
         let keep = self.written + usize::from(self.write_off > 0);
         let n = self.queue.len() - keep;
         self.queue.truncate(keep);
+        self.settle_rendered();
         n as u64
     }
 
@@ -540,5 +580,6 @@ impl<C: Sink> Session for HttpConn<C> {
     }
 }
 
+mod render;
 #[cfg(test)]
 mod tests;

@@ -359,3 +359,76 @@ fn responses_split_across_reads_decode() {
     let out = conn.read(&mut io, false, &mut || 3, &mut rec).unwrap();
     assert_eq!(out, ReadOutcome::Open);
 }
+
+#[test]
+fn rendered_requests_are_written_from_the_render_buffer_which_empties_once_answered() {
+    let mut conn = HttpConn::with_capture(
+        Limits::default(),
+        false,
+        2,
+        false,
+        Bytes::new(),
+        Kept::default(),
+    );
+    let a: &[u8] = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+    let b: &[u8] = b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n";
+    conn.render_buf().extend_from_slice(a);
+    conn.push_rendered(10, false);
+    conn.render_buf().extend_from_slice(b);
+    conn.push_rendered(20, true);
+    // A request half rendered when the others are answered stays.
+    conn.render_buf().extend_from_slice(b"GET /c");
+    // Partial writes: 5 bytes per call, then the socket is full.
+    let mut io = mem(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+        false,
+        a.len() + 7,
+    );
+    conn.write_requests(&mut io, 30).unwrap();
+    io.write_cap = usize::MAX;
+    conn.write_requests(&mut io, 31).unwrap();
+    assert_eq!(io.out, [a, b].concat(), "each rendered request, in order");
+    let mut answers = Answers::default();
+    let outcome = conn.read_into(&mut io, false, &mut || 40, &mut answers);
+    assert_eq!(outcome, Ok(ReadOutcome::Open));
+    assert_eq!(answers.0, vec![(10, 200, 2, 40), (20, 204, 0, 40)]);
+    assert_eq!(conn.queued(), 0);
+    assert_eq!(
+        conn.render_buf().as_slice(),
+        b"GET /c",
+        "answered bytes dropped"
+    );
+    // Nothing queued refers to the buffer: a large one can be freed.
+    conn.render_buf().clear();
+    conn.render_buf().reserve(100_000);
+    conn.release_render_buf(64 * 1024);
+    assert_eq!(conn.render_buf().capacity(), 0);
+}
+
+#[test]
+fn a_lost_rendered_request_frees_its_bytes_and_the_next_is_sent_whole() {
+    let mut conn = HttpConn::with_capture(
+        Limits::default(),
+        false,
+        1,
+        false,
+        Bytes::new(),
+        Kept::default(),
+    );
+    conn.render_buf().extend_from_slice(REQ);
+    conn.push_rendered(1, false);
+    let mut io = mem(b"", false, usize::MAX);
+    conn.write_requests(&mut io, 2).unwrap();
+    assert_eq!(conn.take_in_flight(), 1);
+    assert!(conn.render_buf().is_empty());
+    conn.render_buf().extend_from_slice(REQ);
+    conn.push_rendered(3, false);
+    let mut io = mem(RESP, false, usize::MAX);
+    conn.write_requests(&mut io, 4).unwrap();
+    assert_eq!(io.out, REQ);
+    let mut answers = Answers::default();
+    conn.read_into(&mut io, false, &mut || 5, &mut answers)
+        .unwrap();
+    assert_eq!(answers.0, vec![(3, 200, 2, 5)]);
+    assert!(conn.render_buf().is_empty());
+}
