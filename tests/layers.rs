@@ -178,3 +178,28 @@ fn a_report_never_sees_a_socket() {
         }
     }
 }
+
+#[test]
+fn one_event_loop_kind_in_the_whole_crate() {
+    // Every worker, whatever drives it (the engine's slots, a profile's
+    // users), and the setup and teardown exchanges wait on the engine's
+    // reactor: it is the only place a mio::Poll is made.
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let makers: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            fs::read_to_string(f)
+                .expect("readable source")
+                .lines()
+                .any(|l| !l.trim_start().starts_with("//") && l.contains("Poll::new"))
+        })
+        .map(|f| {
+            f.strip_prefix(src())
+                .expect("under src")
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(makers, ["engine/reactor.rs"]);
+}

@@ -123,6 +123,15 @@ impl Reactor {
             ready: Vec::with_capacity(EVENTS),
         })
     }
+
+    /// Waits up to `timeout` for readiness of this reactor's sockets, with
+    /// no driver: for exchanges run one at a time outside the load (a
+    /// profile's setup and teardown steps), which need no timer. True when
+    /// a socket event came.
+    pub fn wait(&mut self, timeout: Duration) -> io::Result<bool> {
+        self.poll.poll(&mut self.events, Some(timeout))?;
+        Ok(self.events.iter().any(|e| e.token() != TIMER))
+    }
 }
 
 /// Events taken per wake-up.

@@ -10,12 +10,14 @@
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Poll, Token};
+use mio::Token;
 
 use hornet_http1::{Limits, ResponseDecoder, Status};
 
 use super::exchange::{judge, render_request, Capture, Scratch, Sinks};
 use super::failure::StepId;
+use crate::engine::link;
+use crate::engine::reactor::{EventLoop, Reactor};
 use crate::profile::scenario::{HttpStep, Scenario, Step};
 use crate::profile::template::{RenderCtx, Rng};
 use crate::profile::values::Value;
@@ -175,8 +177,9 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) -> bool {
 
 /// One request on a fresh connection, with the bounds that apply to it.
 struct Conn<'s> {
-    poll: Poll,
-    events: Events,
+    /// The engine's event loop, used for one socket: its poll is the only
+    /// kind in hornet.
+    reactor: Reactor,
     s: Transport,
     stop: &'s dyn Fn() -> bool,
     /// The connect must end by then.
@@ -199,15 +202,13 @@ impl<'s> Conn<'s> {
         scenario: &Scenario,
         stop: &'s dyn Fn() -> bool,
     ) -> Result<Conn<'s>, String> {
-        let poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
-        let mut s = Transport::connect(addr, tls).map_err(|e| format!("connect: {e}"))?;
-        poll.registry()
-            .register(&mut s, SOCK, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| format!("poll: {e}"))?;
+        let poll_error = |e: io::Error| format!("poll: {e}");
+        let reactor = Reactor::new().map_err(poll_error)?;
+        let net = reactor.net().map_err(poll_error)?;
+        let s = link::open(addr, tls, &net, SOCK).map_err(|e| format!("connect: {e}"))?;
         let started = Instant::now();
         Ok(Conn {
-            poll,
-            events: Events::with_capacity(4),
+            reactor,
             s,
             stop,
             connect_deadline: started + scenario.connect_timeout,
@@ -248,9 +249,9 @@ impl<'s> Conn<'s> {
             else {
                 return Err(late());
             };
-            match self.poll.poll(&mut self.events, Some(left.min(STOP_SLICE))) {
-                Ok(()) if !self.events.is_empty() => return Ok(()),
-                Ok(()) => {}
+            match self.reactor.wait(left.min(STOP_SLICE)) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(format!("poll: {e}")),
             }
