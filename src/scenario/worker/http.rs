@@ -16,8 +16,7 @@ use crate::scenario::user::Wait;
 
 impl Worker {
     /// Renders and sends an HTTP step. Returns true if the user now waits.
-    pub(super) fn send(&mut self, key: usize, step: &HttpStep, now: u64) -> bool {
-        let sc = self.s.scenario.clone();
+    pub(super) fn send(&mut self, sc: &Scenario, key: usize, step: &HttpStep, now: u64) -> bool {
         let target = sc
             .http
             .as_ref()
