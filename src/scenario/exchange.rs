@@ -68,8 +68,29 @@ pub fn render_request(
     let path = std::str::from_utf8(path).map_err(|_| RenderError(RenderFailure::PathNotUtf8))?;
     let values =
         std::str::from_utf8(headers).map_err(|_| RenderError(RenderFailure::HeaderNotUtf8))?;
-    // Up to 16 headers without allocating; more is rare and may allocate.
-    let mut pairs: smallvec_like::Pairs<'_> = smallvec_like::Pairs::new();
+    // The header pairs sit on the stack, in an array sized for the step:
+    // filling a 16-pair array for a step with one header costs more than
+    // the header itself. More than 16 is rare and may allocate.
+    if step.headers.len() <= 4 {
+        encode_with::<4>(step, target, path, body, ends, values, out)
+    } else {
+        encode_with::<16>(step, target, path, body, ends, values, out)
+    }
+}
+
+/// Encodes the step's request with its rendered path, body and header
+/// values: `ends[i]` is where header `i`'s value ends in `values`
+/// (`usize::MAX`: left out).
+fn encode_with<const N: usize>(
+    step: &HttpStep,
+    target: &HttpTarget,
+    path: &str,
+    body: &[u8],
+    ends: &[usize],
+    values: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), RenderError> {
+    let mut pairs: smallvec_like::Pairs<'_, N> = smallvec_like::Pairs::new();
     let mut start = 0;
     for ((name, _), &end) in step.headers.iter().zip(ends.iter()) {
         if end == usize::MAX {
@@ -92,23 +113,23 @@ pub fn render_request(
 
 /// A tiny inline vector of header pairs.
 mod smallvec_like {
-    pub struct Pairs<'a> {
-        inline: [(&'a str, &'a str); 16],
+    pub struct Pairs<'a, const N: usize> {
+        inline: [(&'a str, &'a str); N],
         len: usize,
         spill: Vec<(&'a str, &'a str)>,
     }
 
-    impl<'a> Pairs<'a> {
+    impl<'a, const N: usize> Pairs<'a, N> {
         pub fn new() -> Self {
             Pairs {
-                inline: [("", ""); 16],
+                inline: [("", ""); N],
                 len: 0,
                 spill: Vec::new(),
             }
         }
 
         pub fn push(&mut self, p: (&'a str, &'a str)) {
-            if self.len < 16 && self.spill.is_empty() {
+            if self.len < N && self.spill.is_empty() {
                 self.inline[self.len] = p;
                 self.len += 1;
             } else {

@@ -166,7 +166,20 @@ impl User {
         feeds: &'a [Arc<Feed>],
         seq: &'a dyn Fn() -> u64,
     ) -> RenderCtx<'a> {
-        RenderCtx {
+        self.render_ctx_http(globals, feeds, seq).0
+    }
+
+    /// [`render_ctx`](Self::render_ctx) beside the user's HTTP
+    /// connection, so a request renders straight into the connection's
+    /// output buffer with the connection left in place (moving an
+    /// `HttpConn` out of its `Option` and back copies the whole struct).
+    pub fn render_ctx_http<'a>(
+        &'a mut self,
+        globals: &'a [Value],
+        feeds: &'a [Arc<Feed>],
+        seq: &'a dyn Fn() -> u64,
+    ) -> (RenderCtx<'a>, &'a mut Option<HttpConn>) {
+        let ctx = RenderCtx {
             globals,
             user: &self.vars,
             feeds,
@@ -175,7 +188,8 @@ impl User {
             iteration: self.iteration.saturating_sub(1),
             seq,
             rng: &mut self.rng,
-        }
+        };
+        (ctx, &mut self.http)
     }
 
     /// Where the user's current step sits in the profile.

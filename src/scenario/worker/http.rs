@@ -16,8 +16,7 @@ use crate::scenario::user::Wait;
 
 impl Worker {
     /// Renders and sends an HTTP step. Returns true if the user now waits.
-    pub(super) fn send(&mut self, key: usize, step: &HttpStep, now: u64) -> bool {
-        let sc = self.s.scenario.clone();
+    pub(super) fn send(&mut self, sc: &Scenario, key: usize, step: &HttpStep, now: u64) -> bool {
         let target = sc
             .http
             .as_ref()
@@ -35,12 +34,10 @@ impl Worker {
         let u = &mut self.users[key];
         let seq = &self.s.shared.seq;
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
-        // The connection leaves the user while the user lends its
-        // variables to the render.
-        let mut conn = u.http.take().expect("just connected");
-        let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
+        // The user lends its variables to the render beside its
+        // connection, which stays in place (no copy of it).
+        let (mut ctx, http) = u.render_ctx_http(&self.s.globals, &sc.feeds, &next_seq);
         if let Some(var) = step.missing(&ctx) {
-            u.http = Some(conn);
             let need = step
                 .needs
                 .iter()
@@ -48,10 +45,11 @@ impl Worker {
                 .unwrap_or(0);
             return self.skip(key, step.name, need, now);
         }
+        let out = http.as_mut().expect("just connected").out();
         let name = &mut self.stats.names[step.name];
         name.requests += 1;
-        let rendered = render_request(step, target, &mut ctx, &mut self.scratch, conn.out());
-        let conn = u.http.insert(conn);
+        let rendered = render_request(step, target, &mut ctx, &mut self.scratch, out);
+        let conn = u.http.as_mut().expect("just connected");
         if let Err(e) = rendered {
             conn.out().clear();
             name.check_failed += 1;

@@ -306,8 +306,10 @@ impl Driver for Worker {
             self.dispatch(now);
         }
         self.fire_timers(now);
+        // One `Arc` clone per turn, lent to every step taken in it.
+        let sc = Arc::clone(&self.s.scenario);
         while let Some(key) = self.ready.pop_front() {
-            self.advance(key);
+            self.advance(&sc, key);
         }
         if now >= self.next_interval {
             self.report_interval(now);

@@ -15,8 +15,13 @@ use crate::scenario::user::Wait;
 impl Worker {
     /// Renders and queues an SMPP submit. Returns true if the user now
     /// waits.
-    pub(super) fn send_smpp(&mut self, key: usize, step: &SmppStep, now: u64) -> bool {
-        let sc = self.s.scenario.clone();
+    pub(super) fn send_smpp(
+        &mut self,
+        sc: &Scenario,
+        key: usize,
+        step: &SmppStep,
+        now: u64,
+    ) -> bool {
         let target = sc
             .smpp
             .as_ref()

@@ -56,11 +56,15 @@ impl Worker {
         // `control` no longer reads `active` then, so no scan is needed.
     }
 
-    /// Moves a ready user forward until it waits for something.
-    pub(super) fn advance(&mut self, key: usize) {
-        let sc = self.s.scenario.clone();
+    /// Moves a ready user forward until it waits for something. `sc` is
+    /// the worker's scenario, lent by the turn (one `Arc` clone per turn,
+    /// not two atomic operations per step).
+    pub(super) fn advance(&mut self, sc: &Scenario, key: usize) {
+        // One clock read per call: the steps taken here before a send
+        // (ending a section, starting a task, a failed render) do no I/O,
+        // so the time read on entry is still the time of the send.
+        let now = self.s.clock.now();
         loop {
-            let now = self.s.clock.now();
             let Some(u) = self.users.get_mut(key) else {
                 return;
             };
@@ -74,7 +78,7 @@ impl Worker {
             let class = &sc.classes[u.class];
             match u.current(class) {
                 None => {
-                    if !self.end_section(key, now) {
+                    if !self.end_section(sc, key, now) {
                         return;
                     }
                 }
@@ -91,12 +95,12 @@ impl Worker {
                     return;
                 }
                 Some(Step::Http(step)) => {
-                    if self.send(key, step, now) {
+                    if self.send(sc, key, step, now) {
                         return;
                     }
                 }
                 Some(Step::Smpp(step)) => {
-                    if self.send_smpp(key, step, now) {
+                    if self.send_smpp(sc, key, step, now) {
                         return;
                     }
                 }
@@ -106,8 +110,7 @@ impl Worker {
 
     /// The user ran out of steps in its section (or came back from a
     /// pause between tasks). Returns true if it should keep advancing now.
-    pub(super) fn end_section(&mut self, key: usize, now: u64) -> bool {
-        let sc = self.s.scenario.clone();
+    pub(super) fn end_section(&mut self, sc: &Scenario, key: usize, now: u64) -> bool {
         let open = self.schedule.is_some();
         let u = &mut self.users[key];
         // `step == usize::MAX` marks "between tasks": the iteration was
