@@ -97,14 +97,10 @@ impl RunView {
             csv: CsvReport::from_http(r),
             users_label: "open connections",
             spectrum_us: r.spectrum_us.clone(),
-            accounting: format!(
-                "scheduled {} = completed {} + failed {} + timed out {} + not sent {}{}",
-                r.scheduled,
-                r.requests,
-                r.failed,
-                r.timed_out,
-                r.not_sent,
-                super::summary::abandoned_term(r.abandoned)
+            accounting: engine_accounting(
+                "completed",
+                [r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent],
+                r.abandoned,
             ),
             checks,
             notes: notes(&r.generator.notes, r.interrupted),
@@ -137,14 +133,10 @@ impl RunView {
             csv: CsvReport::from_smpp(r),
             users_label: "open binds",
             spectrum_us: r.spectrum_us.clone(),
-            accounting: format!(
-                "scheduled {} = answered {} + failed {} + timed out {} + not sent {}{}",
-                r.scheduled,
-                r.requests,
-                r.failed,
-                r.timed_out,
-                r.not_sent,
-                super::summary::abandoned_term(r.abandoned)
+            accounting: engine_accounting(
+                "answered",
+                [r.scheduled, r.requests, r.failed, r.timed_out, r.not_sent],
+                r.abandoned,
             ),
             checks,
             notes: notes(&r.generator.notes, r.interrupted),
@@ -235,6 +227,17 @@ fn cli_checks(
             .map(|t| (t.pass, t.limit.clone(), format!("actual {}", t.actual)))
             .collect(),
         verdict.map(|v| v == "pass"),
+    )
+}
+
+/// The accounting line of a `hornet http` or `hornet smpp` run: scheduled
+/// = `answered` (the word for a request that got its answer) + failed +
+/// timed out + not sent (+ abandoned, when any were).
+fn engine_accounting(answered: &str, counts: [u64; 5], abandoned: u64) -> String {
+    let [scheduled, ok, failed, timed_out, not_sent] = counts;
+    format!(
+        "scheduled {scheduled} = {answered} {ok} + failed {failed} + timed out {timed_out} + not sent {not_sent}{}",
+        super::summary::abandoned_term(abandoned)
     )
 }
 
