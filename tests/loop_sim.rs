@@ -513,13 +513,13 @@ fn profile_user_backs_off_on_refused_connects_doubling_to_its_cap() {
 }
 
 #[test]
-fn profile_smpp_user_counts_throttled_submits_as_failed_checks() {
+fn profile_smpp_user_waits_out_the_throttle_pause_and_counts_throttled_submits() {
     // A profile user's SMPP step against an SMSC that answers after 1 ms
     // and throttles the first two submits: the bind completes at 1 ms,
-    // the throttled answers count as failed checks with their status, the
-    // others pass, one submit per millisecond until the end (100 ms).
-    // (Unlike `hornet smpp`, a profile user does not pause its bind on
-    // ESME_RTHROTTLED today: the next iteration submits at once.)
+    // the throttled answers count as failed checks with their status, and
+    // the bind pauses 10 ms, then 20 ms, as `hornet smpp`'s binds do
+    // (submits at 1, 12, 33 ms); then one submit per millisecond until the
+    // end (100 ms).
     let profile = format!(
         r#"
 [target]
@@ -543,11 +543,11 @@ smpp = {{ source = "hornet", destination = "998901234567", text = "hi" }}
     sim.listen(SMSC_ADDR.parse().unwrap(), smsc);
     let stats = run_profile(&mut sim, &profile);
     let log = log.borrow();
-    let expected: Vec<u64> = (1..100).map(|k| k * MS).collect();
+    let expected: Vec<u64> = [1, 12].into_iter().chain(33..100).map(|k| k * MS).collect();
     assert_eq!(times(&log.requests), expected);
     assert_eq!(log.connects.len(), 1, "one bind for the user's whole run");
     let t = stats.total();
-    assert_eq!((t.requests, t.passed, t.check_failed), (99, 97, 2));
+    assert_eq!((t.requests, t.passed, t.check_failed), (69, 67, 2));
     assert_eq!(t.error_total(), 0);
     assert_eq!(
         t.reasons.get(&Failure::SubmitResp(ESME_RTHROTTLED)),

@@ -135,6 +135,11 @@ impl SmppConn {
         self.session.release_read_buffer();
     }
 
+    /// Until when the SMSC throttled this session (its next submit waits).
+    pub fn throttled_until(&mut self, now: u64) -> Option<u64> {
+        self.session.throttled_until(now)
+    }
+
     /// True once after the bind completed (a staged submit was released).
     pub fn take_just_bound(&mut self) -> bool {
         self.session.take_just_bound()

@@ -140,6 +140,20 @@ impl SmppSession {
             .is_some_and(|u| std::mem::take(&mut u.just_bound))
     }
 
+    /// Until when the SMSC's last ESME_RTHROTTLED or ESME_RMSGQFUL pauses
+    /// this session's submits (the doubling throttle back-off `hornet
+    /// smpp` waits out too); `None` once the pause is over.
+    pub fn throttled_until(&mut self, now: u64) -> Option<u64> {
+        match self.paused_until {
+            Some(until) if now < until => Some(until),
+            Some(_) => {
+                self.paused_until = None;
+                None
+            }
+            None => None,
+        }
+    }
+
     /// Why the SMSC refused the bind (`None`: it did not refuse one; it
     /// may have closed instead).
     pub fn refusal(&self) -> Option<CommandStatus> {

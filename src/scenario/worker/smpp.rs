@@ -39,6 +39,13 @@ impl Worker {
             }
         }
         let u = &mut self.users[key];
+        // The SMSC throttled this bind: the submit waits out the pause,
+        // as `hornet smpp`'s binds do, instead of hammering it at once.
+        if let Some(until) = u.smpp.as_mut().and_then(|c| c.throttled_until(now)) {
+            u.wait = Wait::Timer;
+            self.arm(key, until);
+            return true;
+        }
         let seq = &self.s.shared.seq;
         let next_seq = || seq.fetch_add(1, Ordering::Relaxed) + 1;
         let conn = u.smpp.take().expect("just connected");
