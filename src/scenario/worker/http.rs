@@ -9,6 +9,7 @@ use mio::Token;
 use super::*;
 use crate::metrics::ErrorKind;
 use crate::profile::scenario::{HttpStep, Step};
+use crate::profile::template::Source;
 use crate::scenario::conn::{HttpConn, ReadResult};
 use crate::scenario::exchange::{judge, render_request, Sinks};
 use crate::scenario::failure::Failure;
@@ -38,12 +39,7 @@ impl Worker {
         // connection, which stays in place (no copy of it).
         let (mut ctx, http) = u.render_ctx_http(&self.s.globals, &sc.feeds, &next_seq);
         if let Some(var) = step.missing(&ctx) {
-            let need = step
-                .needs
-                .iter()
-                .position(|(_, n)| &**n == var)
-                .unwrap_or(0);
-            return self.skip(key, step.name, need, now);
+            return self.skip(key, step.name, &step.needs, var, now);
         }
         let out = http.as_mut().expect("just connected").out();
         let name = &mut self.stats.names[step.name];
@@ -91,13 +87,21 @@ impl Worker {
         true
     }
 
-    /// The step (request name `name`) needs `var`, which this iteration did
-    /// not capture (or the capture found nothing): it is not sent, and the
-    /// iteration ends there, as a Locust task that raises. It counts as a
-    /// request of its name whose check failed, with the reason
-    /// `skipped: missing VAR`. Returns true (the user waits: for its pause,
-    /// the next arrival, or an `on_start` retry).
-    pub(super) fn skip(&mut self, key: usize, name: usize, need: usize, now: u64) -> bool {
+    /// The step (request name `name`) needs `var`, one of its `needs`,
+    /// which this iteration did not capture (or the capture found nothing):
+    /// it is not sent, and the iteration ends there, as a Locust task that
+    /// raises. It counts as a request of its name whose check failed, with
+    /// the reason `skipped: missing VAR`. Returns true (the user waits: for
+    /// its pause, the next arrival, or an `on_start` retry).
+    pub(super) fn skip(
+        &mut self,
+        key: usize,
+        name: usize,
+        needs: &[(Source, Box<str>)],
+        var: &str,
+        now: u64,
+    ) -> bool {
+        let need = needs.iter().position(|(_, n)| &**n == var).unwrap_or(0);
         let failure = Failure::Skipped {
             step: self.users[key].step_id(),
             need: u16::try_from(need).unwrap_or(u16::MAX),

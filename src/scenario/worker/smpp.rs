@@ -52,12 +52,7 @@ impl Worker {
         let mut ctx = u.render_ctx(&self.s.globals, &sc.feeds, &next_seq);
         if let Some(var) = step.missing(&ctx) {
             u.smpp = Some(conn);
-            let need = step
-                .needs
-                .iter()
-                .position(|(_, n)| &**n == var)
-                .unwrap_or(0);
-            return self.skip(key, step.name, need, now);
+            return self.skip(key, step.name, &step.needs, var, now);
         }
         let [src, dst, text, enc] = &mut self.smpp_scratch;
         src.clear();
